@@ -1,0 +1,537 @@
+//! Writing into a tensor's own storage: the `InplaceOp1`s behind every initializer, the walk
+//! over a (possibly strided) layout, SIMD dispatch and threads.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, DType, Layout};
+use half::{bf16, f16};
+use rayon::prelude::*;
+
+use crate::dist::{Sampler, CHUNK};
+use crate::error::{InitError, Result};
+use crate::philox::Key;
+use crate::real::Real;
+
+/// Floating-point element types and the type their values are computed in.
+pub(crate) trait Elem: Copy + Send + Sync + 'static {
+    type Acc: Real;
+    fn from_acc(x: Self::Acc) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl Elem for f32 {
+    type Acc = f32;
+    #[inline(always)]
+    fn from_acc(x: f32) -> f32 {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+impl Elem for f64 {
+    type Acc = f64;
+    #[inline(always)]
+    fn from_acc(x: f64) -> f64 {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+impl Elem for f16 {
+    type Acc = f32;
+    #[inline(always)]
+    fn from_acc(x: f32) -> f16 {
+        f16::from_f32(x)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self.to_f64()
+    }
+}
+impl Elem for bf16 {
+    type Acc = f32;
+    #[inline(always)]
+    fn from_acc(x: f32) -> bf16 {
+        bf16::from_f32(x)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self.to_f64()
+    }
+}
+
+/// Elements per rayon task; a multiple of [`CHUNK`] so that tasks start on chunk boundaries.
+const PIECE: usize = 1 << 16;
+/// Below this many elements one thread does the work.
+const PAR_MIN: usize = 1 << 15;
+/// Rejection attempts per position before giving up (the samplers accept a candidate with
+/// probability above 1/4, so this is never reached in practice).
+const MAX_ATTEMPTS: u16 = 4096;
+
+/// The storage positions a layout covers, as runs of consecutive positions.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Runs {
+    /// `len` positions from `start`.
+    Single { start: usize, len: usize },
+    /// Runs of `len` positions starting at each of `starts`.
+    Blocks { starts: Vec<usize>, len: usize },
+}
+
+impl Runs {
+    /// The layout's positions in increasing storage order. The written set does not depend on
+    /// the order of the dimensions, so dimensions are sorted by stride and merged where they are
+    /// contiguous: a transposed matrix is one run.
+    pub fn of(layout: &Layout) -> Runs {
+        let dims = layout.dims();
+        let start = layout.start_offset();
+        if dims.contains(&0) {
+            return Runs::Single { start, len: 0 };
+        }
+        let mut axes: Vec<(usize, usize)> = dims
+            .iter()
+            .zip(layout.stride())
+            .filter(|(&d, _)| d > 1)
+            .map(|(&d, &s)| (d, s))
+            .collect();
+        axes.sort_by(|x, y| y.1.cmp(&x.1));
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(axes.len());
+        for (d, s) in axes {
+            match merged.last_mut() {
+                Some(last) if last.1 == s * d => *last = (last.0 * d, s),
+                _ => merged.push((d, s)),
+            }
+        }
+        let (len, outer) = match merged.last() {
+            None => return Runs::Single { start, len: 1 },
+            Some(&(d, 1)) => (d, &merged[..merged.len() - 1]),
+            Some(_) => (1, &merged[..]),
+        };
+        if outer.is_empty() {
+            return Runs::Single { start, len };
+        }
+        let count: usize = outer.iter().map(|a| a.0).product();
+        let mut starts = Vec::with_capacity(count);
+        let mut idx = vec![0usize; outer.len()];
+        let mut pos = start;
+        for _ in 0..count {
+            starts.push(pos);
+            for k in (0..outer.len()).rev() {
+                idx[k] += 1;
+                pos += outer[k].1;
+                if idx[k] < outer[k].0 {
+                    break;
+                }
+                pos -= outer[k].1 * outer[k].0;
+                idx[k] = 0;
+            }
+        }
+        Runs::Blocks { starts, len }
+    }
+
+    /// One past the largest position, to check against the storage's length.
+    fn end(&self) -> usize {
+        match self {
+            Runs::Single { start, len } => start + len,
+            Runs::Blocks { starts, len } => starts.last().map_or(0, |s| s + len),
+        }
+    }
+}
+
+/// A pointer that may cross threads: each thread writes a disjoint set of positions.
+struct SharedMut<T>(*mut T);
+impl<T> Clone for SharedMut<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SharedMut<T> {}
+unsafe impl<T: Send> Send for SharedMut<T> {}
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+impl<T> SharedMut<T> {
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// Calls `f(run, first_position)` on every run of the layout, on several threads when large.
+fn for_each_run<T: Send>(
+    data: &mut [T],
+    layout: &Layout,
+    f: impl Fn(&mut [T], usize) + Sync,
+) -> Result<()> {
+    let runs = Runs::of(layout);
+    if runs.end() > data.len() {
+        return Err(InitError::Internal(format!(
+            "layout {layout:?} reaches past the storage ({} elements)",
+            data.len()
+        )));
+    }
+    match runs {
+        Runs::Single { start, len } => {
+            let run = &mut data[start..start + len];
+            if len < PAR_MIN {
+                f(run, start);
+            } else {
+                // Tasks start on PIECE boundaries of the storage, whatever `start` is.
+                let head = ((PIECE - start % PIECE) % PIECE).min(len);
+                let (h, rest) = run.split_at_mut(head);
+                f(h, start);
+                rest.par_chunks_mut(PIECE)
+                    .enumerate()
+                    .for_each(|(i, piece)| f(piece, start + head + i * PIECE));
+            }
+        }
+        Runs::Blocks { starts, len } => {
+            let ptr = SharedMut(data.as_mut_ptr());
+            let per_task = (PIECE / len).max(1);
+            let f = &f;
+            let work = move |group: &[usize]| {
+                for &s in group {
+                    // SAFETY: `s + len <= data.len()` (checked above through `end`), and the
+                    // runs of a layout without internal overlap are disjoint; candle's
+                    // `inplace_op1` refuses layouts with internal overlap, and the runs were
+                    // derived from the layout's strides, so no two runs alias.
+                    let run = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(s), len) };
+                    f(run, s);
+                }
+            };
+            if starts.len() * len < PAR_MIN {
+                work(&starts);
+            } else {
+                starts.par_chunks(per_task).for_each(work);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes sampled values into `run`, whose first element is storage position `pos0`.
+#[inline(always)]
+fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+    let mut vals = [<T::Acc as Default>::default(); CHUNK];
+    let bounds = s.bounds();
+    let mut i = 0;
+    while i < run.len() {
+        let pos = pos0 + i;
+        let off = pos % CHUNK;
+        let n = (CHUNK - off).min(run.len() - i);
+        s.chunk(key, (pos / CHUNK) as u64, &mut vals);
+        let dst = &mut run[i..i + n];
+        for (d, v) in dst.iter_mut().zip(&vals[off..off + n]) {
+            *d = T::from_acc(*v);
+        }
+        if let Some((a, b)) = bounds {
+            for (j, d) in dst.iter_mut().enumerate() {
+                let mut attempt = 1;
+                while !(a < d.to_f64() && d.to_f64() < b) && attempt < MAX_ATTEMPTS {
+                    *d = T::from_acc(s.retry(key, (pos + j) as u64, attempt));
+                    attempt += 1;
+                }
+            }
+        }
+        i += n;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi2,f16c")]
+unsafe fn sample_run_avx512<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+    sample_run(run, pos0, key, s)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,bmi2,f16c")]
+unsafe fn sample_run_avx2<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+    sample_run(run, pos0, key, s)
+}
+
+/// [`sample_run`] compiled for the best instruction set this CPU has. The code uses no fused
+/// multiply-add, so every version writes the same bits.
+fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("f16c")
+        {
+            // SAFETY: the features were detected on this CPU.
+            return unsafe { sample_run_avx512(run, pos0, key, s) };
+        }
+        if std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("bmi2")
+            && std::is_x86_feature_detected!("f16c")
+        {
+            // SAFETY: the features were detected on this CPU.
+            return unsafe { sample_run_avx2(run, pos0, key, s) };
+        }
+    }
+    sample_run(run, pos0, key, s)
+}
+
+/// Fills a host buffer with the values the sampler gives positions `0..out.len()`.
+pub(crate) fn sample_into<T: Elem, S: Sampler<T::Acc>>(out: &mut [T], key: &Key, s: &S) {
+    let layout = Layout::contiguous(out.len());
+    // A contiguous layout of the buffer's own length cannot reach past it.
+    let _ = for_each_run(out, &layout, |run, pos| sample_run_dispatch(run, pos, key, s));
+}
+
+/// Samples in place: the value at storage position p depends only on (key, p).
+pub(crate) struct SampleOp<'a, S> {
+    pub name: &'static str,
+    pub key: Key,
+    pub sampler: &'a S,
+}
+
+impl<S> candle_core::InplaceOp1 for SampleOp<'_, S>
+where
+    S: Sampler<f32> + Sampler<f64>,
+{
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        fn go<T: Elem, S: Sampler<T::Acc>>(
+            data: &mut [T],
+            layout: &Layout,
+            key: &Key,
+            s: &S,
+        ) -> Result<()> {
+            for_each_run(data, layout, |run, pos| sample_run_dispatch(run, pos, key, s))
+        }
+        let (k, s) = (&self.key, self.sampler);
+        let r = match storage {
+            CpuStorage::F32(d) => go(d, layout, k, s),
+            CpuStorage::F64(d) => go(d, layout, k, s),
+            CpuStorage::F16(d) => go(d, layout, k, s),
+            CpuStorage::BF16(d) => go(d, layout, k, s),
+            other => Err(InitError::UnsupportedDtype {
+                op: self.name,
+                dtype: other.dtype(),
+                allowed: "f32, f64, f16, bf16",
+            }),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
+}
+
+/// A constant, as each dtype holds it (checked representable before any write).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConstOp {
+    pub value: f64,
+}
+
+/// Writes `value` at every position of the layout (`memset` speed, both cores when large).
+fn fill_value<T: Copy + Send + Sync>(data: &mut [T], layout: &Layout, value: T) -> Result<()> {
+    for_each_run(data, layout, |run, _| run.fill(value))
+}
+
+impl candle_core::InplaceOp1 for ConstOp {
+    fn name(&self) -> &'static str {
+        "constant"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let v = self.value;
+        let r = match storage {
+            CpuStorage::F32(d) => fill_value(d, layout, v as f32),
+            CpuStorage::F64(d) => fill_value(d, layout, v),
+            CpuStorage::F16(d) => fill_value(d, layout, f16::from_f64(v)),
+            CpuStorage::BF16(d) => fill_value(d, layout, bf16::from_f64(v)),
+            CpuStorage::U8(d) => fill_value(d, layout, v as u8),
+            CpuStorage::U32(d) => fill_value(d, layout, v as u32),
+            CpuStorage::I16(d) => fill_value(d, layout, v as i16),
+            CpuStorage::I32(d) => fill_value(d, layout, v as i32),
+            CpuStorage::I64(d) => fill_value(d, layout, v as i64),
+            other => Err(InitError::UnsupportedDtype {
+                op: "constant",
+                dtype: other.dtype(),
+                allowed: "f32, f64, f16, bf16, u8, u32, i16, i32, i64",
+            }),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
+}
+
+/// Checks that `value` is held exactly by `dtype` (floats: finite values must not overflow;
+/// integers: integral and in range), so that a constant is never silently changed.
+pub(crate) fn check_representable(value: f64, dtype: DType, what: &'static str) -> Result<()> {
+    let (lo, hi, integral) = match dtype {
+        DType::U8 => (0.0, u8::MAX as f64, true),
+        DType::U32 => (0.0, u32::MAX as f64, true),
+        DType::I16 => (i16::MIN as f64, i16::MAX as f64, true),
+        DType::I32 => (i32::MIN as f64, i32::MAX as f64, true),
+        DType::I64 => (-9.223_372_036_854_776e18, 9.223_372_036_854_775e18, true),
+        DType::F16 => (-65504.0, 65504.0, false),
+        DType::BF16 => (-3.389_531_389_251_535_5e38, 3.389_531_389_251_535_5e38, false),
+        DType::F32 => (f32::MIN as f64, f32::MAX as f64, false),
+        DType::F64 => return Ok(()),
+        other => {
+            return Err(InitError::UnsupportedDtype {
+                op: what,
+                dtype: other,
+                allowed: "f32, f64, f16, bf16, u8, u32, i16, i32, i64",
+            })
+        }
+    };
+    let ok = if integral {
+        value.fract() == 0.0 && value >= lo && value <= hi
+    } else {
+        !value.is_finite() || (value >= lo && value <= hi)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(InitError::NotRepresentable {
+            what,
+            value,
+            dtype,
+        })
+    }
+}
+
+/// Writes given values at given logical (row-major) indices of the layout; the tensor's other
+/// elements are untouched. Used for the sparse structure of eye, dirac, sparse and orthogonal.
+pub(crate) struct ScatterOp<'a> {
+    pub name: &'static str,
+    /// (logical index, value)
+    pub writes: &'a [(usize, f64)],
+}
+
+fn position(layout: &Layout, mut logical: usize) -> usize {
+    let mut pos = layout.start_offset();
+    for (&d, &s) in layout.dims().iter().zip(layout.stride()).rev() {
+        pos += (logical % d) * s;
+        logical /= d;
+    }
+    pos
+}
+
+fn scatter<T: Copy>(data: &mut [T], layout: &Layout, writes: &[(usize, f64)], conv: impl Fn(f64) -> T) -> Result<()> {
+    for &(i, v) in writes {
+        let p = position(layout, i);
+        let slot = data.get_mut(p).ok_or_else(|| {
+            InitError::Internal(format!("position {p} is past the storage ({layout:?})"))
+        })?;
+        *slot = conv(v);
+    }
+    Ok(())
+}
+
+impl candle_core::InplaceOp1 for ScatterOp<'_> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let w = self.writes;
+        let r = match storage {
+            CpuStorage::F32(d) => scatter(d, layout, w, |v| v as f32),
+            CpuStorage::F64(d) => scatter(d, layout, w, |v| v),
+            CpuStorage::F16(d) => scatter(d, layout, w, f16::from_f64),
+            CpuStorage::BF16(d) => scatter(d, layout, w, bf16::from_f64),
+            CpuStorage::U8(d) => scatter(d, layout, w, |v| v as u8),
+            CpuStorage::U32(d) => scatter(d, layout, w, |v| v as u32),
+            CpuStorage::I16(d) => scatter(d, layout, w, |v| v as i16),
+            CpuStorage::I32(d) => scatter(d, layout, w, |v| v as i32),
+            CpuStorage::I64(d) => scatter(d, layout, w, |v| v as i64),
+            other => Err(InitError::UnsupportedDtype {
+                op: self.name,
+                dtype: other.dtype(),
+                allowed: "f32, f64, f16, bf16, u8, u32, i16, i32, i64",
+            }),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_merge_contiguous_and_transposed_layouts() {
+        let l = Layout::contiguous((4, 5));
+        assert_eq!(Runs::of(&l), Runs::Single { start: 0, len: 20 });
+        let t = l.transpose(0, 1).unwrap();
+        assert_eq!(Runs::of(&t), Runs::Single { start: 0, len: 20 });
+        let rows = l.narrow(0, 1, 2).unwrap();
+        assert_eq!(Runs::of(&rows), Runs::Single { start: 5, len: 10 });
+        let cols = l.narrow(1, 1, 3).unwrap();
+        assert_eq!(
+            Runs::of(&cols),
+            Runs::Blocks {
+                starts: vec![1, 6, 11, 16],
+                len: 3
+            }
+        );
+        let col = l.narrow(1, 2, 1).unwrap();
+        assert_eq!(
+            Runs::of(&col),
+            Runs::Blocks {
+                starts: vec![2, 7, 12, 17],
+                len: 1
+            }
+        );
+        let empty = Layout::contiguous((0, 3));
+        assert_eq!(Runs::of(&empty), Runs::Single { start: 0, len: 0 });
+    }
+}
+
+/// Values in the tensor's logical (row-major) order, written at their storage positions.
+pub(crate) enum Dense<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+pub(crate) struct DenseOp<'a> {
+    pub name: &'static str,
+    pub values: Dense<'a>,
+}
+
+fn write_dense<T: Copy, V: Copy>(data: &mut [T], layout: &Layout, values: &[V], conv: impl Fn(V) -> T) -> Result<()> {
+    if let Some((start, end)) = layout.contiguous_offsets() {
+        let dst = data
+            .get_mut(start..end)
+            .filter(|d| d.len() == values.len())
+            .ok_or_else(|| InitError::Internal(format!("{} values for layout {layout:?}", values.len())))?;
+        for (d, v) in dst.iter_mut().zip(values) {
+            *d = conv(*v);
+        }
+        return Ok(());
+    }
+    for (i, v) in values.iter().enumerate() {
+        let p = position(layout, i);
+        *data
+            .get_mut(p)
+            .ok_or_else(|| InitError::Internal(format!("position {p} is past the storage")))? = conv(*v);
+    }
+    Ok(())
+}
+
+impl candle_core::InplaceOp1 for DenseOp<'_> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let r = match (storage, &self.values) {
+            (CpuStorage::F32(d), Dense::F32(v)) => write_dense(d, layout, v, |x| x),
+            (CpuStorage::F16(d), Dense::F32(v)) => write_dense(d, layout, v, f16::from_f32),
+            (CpuStorage::BF16(d), Dense::F32(v)) => write_dense(d, layout, v, bf16::from_f32),
+            (CpuStorage::F64(d), Dense::F64(v)) => write_dense(d, layout, v, |x| x),
+            (other, _) => Err(InitError::Internal(format!(
+                "{}: no dense write of these values into {:?}",
+                self.name,
+                other.dtype()
+            ))),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
+}

@@ -1,0 +1,136 @@
+//! `calculate_gain`: the recommended gain of each nonlinearity.
+
+use std::str::FromStr;
+
+use crate::error::{InitError, Result};
+
+/// The nonlinearities `torch.nn.init.calculate_gain` knows.
+///
+/// ```
+/// use init_core::{calculate_gain, Nonlinearity};
+/// let relu: Nonlinearity = "relu".parse()?;
+/// assert_eq!(calculate_gain(relu)?, 2f64.sqrt());
+/// let leaky = Nonlinearity::from_name("leaky_relu", Some(0.2))?;
+/// assert_eq!(calculate_gain(leaky)?, (2.0 / (1.0 + 0.2f64 * 0.2)).sqrt());
+/// # Ok::<(), init_core::InitError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nonlinearity {
+    Linear,
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+    Sigmoid,
+    Tanh,
+    Relu,
+    /// Leaky ReLU with its negative slope (PyTorch's default is 0.01).
+    LeakyRelu { negative_slope: f64 },
+    Selu,
+}
+
+/// PyTorch's default negative slope of leaky_relu.
+pub const DEFAULT_NEGATIVE_SLOPE: f64 = 0.01;
+
+impl Nonlinearity {
+    /// Leaky ReLU with PyTorch's default slope, 0.01.
+    pub const LEAKY_RELU: Nonlinearity = Nonlinearity::LeakyRelu {
+        negative_slope: DEFAULT_NEGATIVE_SLOPE,
+    };
+
+    /// The nonlinearity PyTorch names `name` (case-sensitive, as in PyTorch), with `param` as the
+    /// slope of `leaky_relu` (default 0.01); `param` is ignored by the others, as in PyTorch.
+    ///
+    /// ```
+    /// use init_core::Nonlinearity;
+    /// assert_eq!(Nonlinearity::from_name("tanh", None)?, Nonlinearity::Tanh);
+    /// assert!(Nonlinearity::from_name("Linear", None).is_err());
+    /// # Ok::<(), init_core::InitError>(())
+    /// ```
+    pub fn from_name(name: &str, param: Option<f64>) -> Result<Nonlinearity> {
+        Ok(match name {
+            "linear" => Nonlinearity::Linear,
+            "conv1d" => Nonlinearity::Conv1d,
+            "conv2d" => Nonlinearity::Conv2d,
+            "conv3d" => Nonlinearity::Conv3d,
+            "conv_transpose1d" => Nonlinearity::ConvTranspose1d,
+            "conv_transpose2d" => Nonlinearity::ConvTranspose2d,
+            "conv_transpose3d" => Nonlinearity::ConvTranspose3d,
+            "sigmoid" => Nonlinearity::Sigmoid,
+            "tanh" => Nonlinearity::Tanh,
+            "relu" => Nonlinearity::Relu,
+            "leaky_relu" => Nonlinearity::LeakyRelu {
+                negative_slope: param.unwrap_or(DEFAULT_NEGATIVE_SLOPE),
+            },
+            "selu" => Nonlinearity::Selu,
+            other => return Err(InitError::UnknownNonlinearity(other.to_string())),
+        })
+    }
+
+    /// PyTorch's name for it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Nonlinearity::Linear => "linear",
+            Nonlinearity::Conv1d => "conv1d",
+            Nonlinearity::Conv2d => "conv2d",
+            Nonlinearity::Conv3d => "conv3d",
+            Nonlinearity::ConvTranspose1d => "conv_transpose1d",
+            Nonlinearity::ConvTranspose2d => "conv_transpose2d",
+            Nonlinearity::ConvTranspose3d => "conv_transpose3d",
+            Nonlinearity::Sigmoid => "sigmoid",
+            Nonlinearity::Tanh => "tanh",
+            Nonlinearity::Relu => "relu",
+            Nonlinearity::LeakyRelu { .. } => "leaky_relu",
+            Nonlinearity::Selu => "selu",
+        }
+    }
+}
+
+impl FromStr for Nonlinearity {
+    type Err = InitError;
+    fn from_str(s: &str) -> Result<Self> {
+        Nonlinearity::from_name(s, None)
+    }
+}
+
+/// The recommended gain for a nonlinearity, with PyTorch's exact values: 1 for linear, the
+/// convolutions and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for
+/// leaky_relu, 3/4 for selu.
+///
+/// Unlike PyTorch, a slope that is not a finite number is an error.
+///
+/// ```
+/// use init_core::{calculate_gain, Nonlinearity};
+/// assert_eq!(calculate_gain(Nonlinearity::Tanh)?, 5.0 / 3.0);
+/// assert!(calculate_gain(Nonlinearity::LeakyRelu { negative_slope: f64::NAN }).is_err());
+/// # Ok::<(), init_core::InitError>(())
+/// ```
+pub fn calculate_gain(nonlinearity: Nonlinearity) -> Result<f64> {
+    Ok(match nonlinearity {
+        Nonlinearity::Linear
+        | Nonlinearity::Conv1d
+        | Nonlinearity::Conv2d
+        | Nonlinearity::Conv3d
+        | Nonlinearity::ConvTranspose1d
+        | Nonlinearity::ConvTranspose2d
+        | Nonlinearity::ConvTranspose3d
+        | Nonlinearity::Sigmoid => 1.0,
+        Nonlinearity::Tanh => 5.0 / 3.0,
+        Nonlinearity::Relu => 2.0f64.sqrt(),
+        Nonlinearity::LeakyRelu { negative_slope } => {
+            if !negative_slope.is_finite() {
+                return Err(InitError::param(
+                    "calculate_gain",
+                    "negative_slope",
+                    negative_slope,
+                    "the slope of leaky_relu must be a finite number",
+                ));
+            }
+            (2.0 / (1.0 + negative_slope * negative_slope)).sqrt()
+        }
+        Nonlinearity::Selu => 3.0 / 4.0,
+    })
+}

@@ -1,0 +1,532 @@
+//! [`Init`]: an initializer and its parameters as a value, checked before it writes.
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::dist::{Normal, TruncNormal, Uniform};
+use crate::error::{InitError, Result};
+use crate::fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};
+use crate::fill::{check_representable, ConstOp, SampleOp};
+use crate::gain::{calculate_gain, Nonlinearity};
+use crate::generator::Generator;
+use crate::structured;
+
+/// An initializer of `torch.nn.init` with its parameters, as a value: what the derive's
+/// attributes and user configs name. Serializes as `{"kind": "xavier_normal", "gain": 1.0}`.
+///
+/// ```
+/// use candle_core::{Device, Tensor, DType};
+/// use init_core::{Generator, Init};
+///
+/// let w = Tensor::zeros((128, 64), DType::F32, &Device::Cpu)?;
+/// let init = Init::xavier_normal();
+/// init.apply(&w, &mut Generator::new(0))?;
+/// let json = serde_json::to_string(&init)?;
+/// assert_eq!(json, r#"{"kind":"xavier_normal","gain":1.0}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Init {
+    /// U(low, high).
+    Uniform { low: f64, high: f64 },
+    /// N(mean, std^2).
+    Normal { mean: f64, std: f64 },
+    /// N(mean, std^2) conditioned on the open interval (a, b).
+    TruncNormal { mean: f64, std: f64, a: f64, b: f64 },
+    /// Every element `value`.
+    Constant { value: f64 },
+    /// Every element 0.
+    Zeros,
+    /// Every element 1.
+    Ones,
+    /// The identity matrix (2-D).
+    Eye,
+    /// The Dirac delta: convolutions that preserve their input (3-D to 5-D).
+    Dirac { groups: usize },
+    /// U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)).
+    XavierUniform { gain: f64 },
+    /// N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
+    XavierNormal { gain: f64 },
+    /// U(-b, b) with b = gain * sqrt(3 / fan); the gain of leaky_relu uses slope `a`.
+    KaimingUniform {
+        a: f64,
+        mode: FanMode,
+        nonlinearity: Nonlinearity,
+    },
+    /// N(0, std^2) with std = gain / sqrt(fan); the gain of leaky_relu uses slope `a`.
+    KaimingNormal {
+        a: f64,
+        mode: FanMode,
+        nonlinearity: Nonlinearity,
+    },
+    /// A (semi-)orthogonal matrix scaled by `gain`, from the QR decomposition of a normal one.
+    Orthogonal { gain: f64 },
+    /// A 2-D matrix whose every column has `ceil(sparsity * rows)` zeros, the rest N(0, std^2).
+    Sparse { sparsity: f64, std: f64 },
+}
+
+const FLOATS: &str = "f32, f64, f16, bf16";
+
+impl Init {
+    /// U(0, 1), PyTorch's default range.
+    pub fn uniform() -> Init {
+        Init::Uniform { low: 0.0, high: 1.0 }
+    }
+    /// N(0, 1).
+    pub fn normal() -> Init {
+        Init::Normal { mean: 0.0, std: 1.0 }
+    }
+    /// N(0, 1) truncated to (-2, 2).
+    pub fn trunc_normal() -> Init {
+        Init::TruncNormal {
+            mean: 0.0,
+            std: 1.0,
+            a: -2.0,
+            b: 2.0,
+        }
+    }
+    /// Dirac with one group.
+    pub fn dirac() -> Init {
+        Init::Dirac { groups: 1 }
+    }
+    /// Xavier uniform with gain 1.
+    pub fn xavier_uniform() -> Init {
+        Init::XavierUniform { gain: 1.0 }
+    }
+    /// Xavier normal with gain 1.
+    pub fn xavier_normal() -> Init {
+        Init::XavierNormal { gain: 1.0 }
+    }
+    /// Kaiming uniform with PyTorch's defaults: a = 0, fan_in, leaky_relu (gain sqrt(2)).
+    pub fn kaiming_uniform() -> Init {
+        Init::KaimingUniform {
+            a: 0.0,
+            mode: FanMode::FanIn,
+            nonlinearity: Nonlinearity::LEAKY_RELU,
+        }
+    }
+    /// Kaiming normal with PyTorch's defaults: a = 0, fan_in, leaky_relu (gain sqrt(2)).
+    pub fn kaiming_normal() -> Init {
+        Init::KaimingNormal {
+            a: 0.0,
+            mode: FanMode::FanIn,
+            nonlinearity: Nonlinearity::LEAKY_RELU,
+        }
+    }
+    /// Orthogonal with gain 1.
+    pub fn orthogonal() -> Init {
+        Init::Orthogonal { gain: 1.0 }
+    }
+    /// Sparse with PyTorch's default std 0.01.
+    pub fn sparse(sparsity: f64) -> Init {
+        Init::Sparse {
+            sparsity,
+            std: 0.01,
+        }
+    }
+
+    /// PyTorch's name of the initializer (without the trailing underscore).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Init::Uniform { .. } => "uniform",
+            Init::Normal { .. } => "normal",
+            Init::TruncNormal { .. } => "trunc_normal",
+            Init::Constant { .. } => "constant",
+            Init::Zeros => "zeros",
+            Init::Ones => "ones",
+            Init::Eye => "eye",
+            Init::Dirac { .. } => "dirac",
+            Init::XavierUniform { .. } => "xavier_uniform",
+            Init::XavierNormal { .. } => "xavier_normal",
+            Init::KaimingUniform { .. } => "kaiming_uniform",
+            Init::KaimingNormal { .. } => "kaiming_normal",
+            Init::Orthogonal { .. } => "orthogonal",
+            Init::Sparse { .. } => "sparse",
+        }
+    }
+
+    /// Whether the initializer draws random numbers (and so advances a generator).
+    pub fn is_random(&self) -> bool {
+        !matches!(
+            self,
+            Init::Constant { .. } | Init::Zeros | Init::Ones | Init::Eye | Init::Dirac { .. }
+        )
+    }
+
+    /// Checks that [`Init::apply`] would succeed on a tensor of this shape and dtype on the CPU,
+    /// without touching any tensor: the arguments, the rank, the fans and the dtype.
+    ///
+    /// ```
+    /// use candle_core::DType;
+    /// use init_core::Init;
+    /// assert!(Init::orthogonal().validate(&[64, 32], DType::F32).is_ok());
+    /// let err = Init::orthogonal().validate(&[64], DType::F32).unwrap_err();
+    /// assert!(err.to_string().contains("2 or more dimensions"));
+    /// ```
+    pub fn validate(&self, dims: &[usize], dtype: DType) -> Result<()> {
+        self.plan(dims, dtype).map(|_| ())
+    }
+
+    /// Initializes `tensor` in place (its own storage: a `Var`, a layer's weight, or a view of
+    /// one). Everything is checked before the first write; on error the tensor is unchanged.
+    /// Random initializers take one draw of `rng`.
+    pub fn apply(&self, tensor: &Tensor, rng: &mut Generator) -> Result<()> {
+        check_device(self.name(), tensor.device())?;
+        let plan = self.plan(tensor.dims(), tensor.dtype())?;
+        self.run(plan, tensor, rng)
+    }
+
+    /// Validation, and what the checks computed (the distribution to sample), in one place so
+    /// that `validate` and `apply` can never disagree.
+    fn plan(&self, dims: &[usize], dtype: DType) -> Result<Plan> {
+        let op = self.name();
+        let numel: usize = dims.iter().product();
+        let float = matches!(dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16);
+        if self.is_random() && !float {
+            return Err(InitError::UnsupportedDtype {
+                op,
+                dtype,
+                allowed: FLOATS,
+            });
+        }
+        Ok(match *self {
+            Init::Uniform { low, high } => check_uniform(op, low, high, dtype)?,
+            Init::Normal { mean, std } => check_normal(op, mean, std)?,
+            Init::TruncNormal { mean, std, a, b } => {
+                check_finite(op, "mean", mean)?;
+                if !(std > 0.0 && std.is_finite()) {
+                    return Err(InitError::param(op, "std", std, "std must be a finite number > 0"));
+                }
+                check_finite(op, "a", a)?;
+                check_finite(op, "b", b)?;
+                if !(a < b) {
+                    return Err(InitError::param(
+                        op,
+                        "(a, b)",
+                        format!("({a}, {b})"),
+                        "the interval must satisfy a < b",
+                    ));
+                }
+                if !interior_exists(a, b, dtype) {
+                    return Err(InitError::param(
+                        op,
+                        "(a, b)",
+                        format!("({a}, {b})"),
+                        format!("no {dtype:?} value lies strictly between a and b"),
+                    ));
+                }
+                if mean < a - 2.0 * std || mean > b + 2.0 * std {
+                    log::warn!(
+                        "mean is more than 2 std from [a, b] in trunc_normal; the distribution \
+                         is exact here, but it is probably not what you meant"
+                    );
+                }
+                Plan::Trunc(TruncNormal::new(mean, std, a, b))
+            }
+            Init::Constant { value } => {
+                check_representable(value, dtype, op)?;
+                Plan::Const(value)
+            }
+            Init::Zeros => Plan::Const(check_const(0.0, dtype, op)?),
+            Init::Ones => Plan::Const(check_const(1.0, dtype, op)?),
+            Init::Eye => {
+                check_const(1.0, dtype, op)?;
+                if dims.len() != 2 {
+                    return Err(rank(op, "2 dimensions", dims));
+                }
+                Plan::Structured
+            }
+            Init::Dirac { groups } => {
+                check_const(1.0, dtype, op)?;
+                if !(3..=5).contains(&dims.len()) {
+                    return Err(rank(op, "3, 4, or 5 dimensions", dims));
+                }
+                if groups == 0 || dims[0] % groups != 0 {
+                    return Err(InitError::DiracGroups {
+                        groups,
+                        dim0: dims[0],
+                    });
+                }
+                Plan::Structured
+            }
+            Init::XavierUniform { gain } | Init::XavierNormal { gain } => {
+                check_finite(op, "gain", gain)?;
+                let (fan_in, fan_out) = calculate_fan_in_and_fan_out(dims)?;
+                if fan_in + fan_out == 0 {
+                    return Err(InitError::ZeroFan {
+                        op,
+                        fan: "fan_in + fan_out",
+                        dims: dims.to_vec(),
+                    });
+                }
+                let std = gain * (2.0 / (fan_in + fan_out) as f64).sqrt();
+                if matches!(self, Init::XavierUniform { .. }) {
+                    let a = 3.0f64.sqrt() * std;
+                    Plan::Uniform(Uniform { low: -a, high: a })
+                } else {
+                    Plan::Normal(Normal { mean: 0.0, std })
+                }
+            }
+            Init::KaimingUniform {
+                a,
+                mode,
+                nonlinearity,
+            }
+            | Init::KaimingNormal {
+                a,
+                mode,
+                nonlinearity,
+            } => {
+                if numel == 0 {
+                    log::warn!("Initializing zero-element tensors is a no-op");
+                    return Ok(Plan::Nothing);
+                }
+                let nonlinearity = match nonlinearity {
+                    Nonlinearity::LeakyRelu { .. } => {
+                        check_finite(op, "a", a)?;
+                        Nonlinearity::LeakyRelu { negative_slope: a }
+                    }
+                    other => other,
+                };
+                let gain = calculate_gain(nonlinearity)?;
+                let fan = calculate_correct_fan(dims, mode)?;
+                let std = gain / (fan as f64).sqrt();
+                if matches!(self, Init::KaimingUniform { .. }) {
+                    let bound = 3.0f64.sqrt() * std;
+                    Plan::Uniform(Uniform {
+                        low: -bound,
+                        high: bound,
+                    })
+                } else {
+                    Plan::Normal(Normal { mean: 0.0, std })
+                }
+            }
+            Init::Orthogonal { gain } => {
+                check_finite(op, "gain", gain)?;
+                if dims.len() < 2 {
+                    return Err(rank(op, "2 or more dimensions", dims));
+                }
+                Plan::Structured
+            }
+            Init::Sparse { sparsity, std } => {
+                if dims.len() != 2 {
+                    return Err(rank(op, "2 dimensions", dims));
+                }
+                if !(0.0..=1.0).contains(&sparsity) {
+                    return Err(InitError::param(
+                        op,
+                        "sparsity",
+                        sparsity,
+                        "the fraction of zeros per column must be in [0, 1]",
+                    ));
+                }
+                check_normal(op, 0.0, std)?;
+                Plan::Structured
+            }
+        })
+    }
+
+    fn run(&self, plan: Plan, t: &Tensor, rng: &mut Generator) -> Result<()> {
+        let name = self.name();
+        match plan {
+            Plan::Nothing => {
+                if self.is_random() {
+                    rng.next_key();
+                }
+                Ok(())
+            }
+            Plan::Const(value) => Ok(t.inplace_op1(&ConstOp { value })?),
+            Plan::Uniform(s) => sample(name, t, &s, rng),
+            Plan::Normal(s) => sample(name, t, &s, rng),
+            Plan::Trunc(s) => sample(name, t, &s, rng),
+            Plan::Structured => match *self {
+                Init::Eye => structured::eye(t),
+                Init::Dirac { groups } => structured::dirac(t, groups),
+                Init::Orthogonal { gain } => structured::orthogonal(t, gain, rng),
+                Init::Sparse { sparsity, std } => structured::sparse(t, sparsity, std, rng),
+                _ => Err(InitError::Internal(format!("{name} has no structured plan"))),
+            },
+        }
+    }
+}
+
+/// What an [`Init`] does to a tensor that passed its checks.
+enum Plan {
+    Nothing,
+    Const(f64),
+    Uniform(Uniform),
+    Normal(Normal),
+    Trunc(TruncNormal),
+    Structured,
+}
+
+pub(crate) fn sample<S>(name: &'static str, t: &Tensor, s: &S, rng: &mut Generator) -> Result<()>
+where
+    S: crate::dist::Sampler<f32> + crate::dist::Sampler<f64>,
+{
+    let op = SampleOp {
+        name,
+        key: rng.next_key(),
+        sampler: s,
+    };
+    Ok(t.inplace_op1(&op)?)
+}
+
+pub(crate) fn check_device(op: &'static str, device: &Device) -> Result<()> {
+    match device {
+        Device::Cpu => Ok(()),
+        other => Err(InitError::UnsupportedDevice {
+            op,
+            device: format!("{:?}", other.location()),
+        }),
+    }
+}
+
+fn rank(op: &'static str, allowed: &'static str, dims: &[usize]) -> InitError {
+    InitError::Rank {
+        op,
+        allowed,
+        dims: dims.to_vec(),
+    }
+}
+
+fn check_const(v: f64, dtype: DType, op: &'static str) -> Result<f64> {
+    check_representable(v, dtype, op)?;
+    Ok(v)
+}
+
+fn check_finite(op: &'static str, param: &'static str, v: f64) -> Result<()> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(InitError::param(op, param, v, "it must be a finite number"))
+    }
+}
+
+fn check_normal(op: &'static str, mean: f64, std: f64) -> Result<Plan> {
+    check_finite(op, "mean", mean)?;
+    if !(std >= 0.0 && std.is_finite()) {
+        return Err(InitError::param(op, "std", std, "std must be a finite number >= 0"));
+    }
+    Ok(Plan::Normal(Normal { mean, std }))
+}
+
+fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<Plan> {
+    check_finite(op, "low", low)?;
+    check_finite(op, "high", high)?;
+    check_representable(low, dtype, op)?;
+    check_representable(high, dtype, op)?;
+    if low > high {
+        return Err(InitError::param(
+            op,
+            "(low, high)",
+            format!("({low}, {high})"),
+            "uniform draws from [low, high), so low <= high is required",
+        ));
+    }
+    let max = match dtype {
+        DType::F64 => f64::MAX,
+        DType::F16 => 65504.0,
+        _ => f32::MAX as f64,
+    };
+    if high - low > max {
+        return Err(InitError::param(
+            op,
+            "high - low",
+            high - low,
+            format!("the range must not exceed the largest {dtype:?} ({max:e})"),
+        ));
+    }
+    Ok(Plan::Uniform(Uniform { low, high }))
+}
+
+/// Whether some value of `dtype` lies strictly inside (a, b): the smallest one above `a`.
+fn interior_exists(a: f64, b: f64, dtype: DType) -> bool {
+    /// The next 16-bit float above a finite one, on its bits.
+    fn up16(bits: u16) -> u16 {
+        match bits {
+            0x0000 | 0x8000 => 0x0001,
+            b if b & 0x8000 == 0 => b + 1,
+            b => b - 1,
+        }
+    }
+    let above = match dtype {
+        DType::F32 => {
+            let r = a as f32;
+            (if r as f64 > a { r } else { r.next_up() }) as f64
+        }
+        DType::F16 => {
+            let r = half::f16::from_f64(a);
+            if r.to_f64() > a || !r.is_finite() {
+                r.to_f64()
+            } else {
+                half::f16::from_bits(up16(r.to_bits())).to_f64()
+            }
+        }
+        DType::BF16 => {
+            let r = half::bf16::from_f64(a);
+            if r.to_f64() > a || !r.is_finite() {
+                r.to_f64()
+            } else {
+                half::bf16::from_bits(up16(r.to_bits())).to_f64()
+            }
+        }
+        _ => a.next_up(),
+    };
+    above < b
+}
+
+impl TryFrom<candle_nn::Init> for Init {
+    type Error = InitError;
+
+    /// The `torch.nn.init` equivalent of a candle-nn initializer: `Const` -> constant,
+    /// `Randn` -> normal, `Uniform` -> uniform, `Kaiming` -> kaiming_{uniform,normal} (a = 0).
+    /// `ExplicitGain` has no PyTorch nonlinearity and is refused.
+    ///
+    /// ```
+    /// use init_core::Init;
+    /// let i = Init::try_from(candle_nn::init::DEFAULT_KAIMING_NORMAL)?;
+    /// assert!(matches!(i, Init::KaimingNormal { .. }));
+    /// # Ok::<(), init_core::InitError>(())
+    /// ```
+    fn try_from(init: candle_nn::Init) -> Result<Init> {
+        use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
+        Ok(match init {
+            candle_nn::Init::Const(value) => Init::Constant { value },
+            candle_nn::Init::Randn { mean, stdev } => Init::Normal { mean, std: stdev },
+            candle_nn::Init::Uniform { lo, up } => Init::Uniform { low: lo, high: up },
+            candle_nn::Init::Kaiming {
+                dist,
+                fan,
+                non_linearity,
+            } => {
+                let nonlinearity = match non_linearity {
+                    NonLinearity::ReLU => Nonlinearity::Relu,
+                    NonLinearity::Linear => Nonlinearity::Linear,
+                    NonLinearity::Sigmoid => Nonlinearity::Sigmoid,
+                    NonLinearity::Tanh => Nonlinearity::Tanh,
+                    NonLinearity::SELU => Nonlinearity::Selu,
+                    NonLinearity::ExplicitGain(g) => {
+                        return Err(InitError::NoEquivalent(format!("ExplicitGain({g})")))
+                    }
+                };
+                let mode = match fan {
+                    FanInOut::FanIn => FanMode::FanIn,
+                    FanInOut::FanOut => FanMode::FanOut,
+                };
+                match dist {
+                    NormalOrUniform::Normal => Init::KaimingNormal {
+                        a: 0.0,
+                        mode,
+                        nonlinearity,
+                    },
+                    NormalOrUniform::Uniform => Init::KaimingUniform {
+                        a: 0.0,
+                        mode,
+                        nonlinearity,
+                    },
+                }
+            }
+        })
+    }
+}
