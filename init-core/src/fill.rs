@@ -96,7 +96,7 @@ impl Runs {
             .filter(|(&d, _)| d > 1)
             .map(|(&d, &s)| (d, s))
             .collect();
-        axes.sort_by(|x, y| y.1.cmp(&x.1));
+        axes.sort_by_key(|a| std::cmp::Reverse(a.1));
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(axes.len());
         for (d, s) in axes {
             match merged.last_mut() {
@@ -238,13 +238,23 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi2,f16c")]
-unsafe fn sample_run_avx512<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+unsafe fn sample_run_avx512<T: Elem, S: Sampler<T::Acc>>(
+    run: &mut [T],
+    pos0: usize,
+    key: &Key,
+    s: &S,
+) {
     sample_run(run, pos0, key, s)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,bmi2,f16c")]
-unsafe fn sample_run_avx2<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+unsafe fn sample_run_avx2<T: Elem, S: Sampler<T::Acc>>(
+    run: &mut [T],
+    pos0: usize,
+    key: &Key,
+    s: &S,
+) {
     sample_run(run, pos0, key, s)
 }
 
@@ -278,7 +288,9 @@ fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, 
 pub(crate) fn sample_into<T: Elem, S: Sampler<T::Acc>>(out: &mut [T], key: &Key, s: &S) {
     let layout = Layout::contiguous(out.len());
     // A contiguous layout of the buffer's own length cannot reach past it.
-    let _ = for_each_run(out, &layout, |run, pos| sample_run_dispatch(run, pos, key, s));
+    let _ = for_each_run(out, &layout, |run, pos| {
+        sample_run_dispatch(run, pos, key, s)
+    });
 }
 
 /// Samples in place: the value at storage position p depends only on (key, p).
@@ -303,7 +315,9 @@ where
             key: &Key,
             s: &S,
         ) -> Result<()> {
-            for_each_run(data, layout, |run, pos| sample_run_dispatch(run, pos, key, s))
+            for_each_run(data, layout, |run, pos| {
+                sample_run_dispatch(run, pos, key, s)
+            })
         }
         let (k, s) = (&self.key, self.sampler);
         let r = match storage {
@@ -369,7 +383,11 @@ pub(crate) fn check_representable(value: f64, dtype: DType, what: &'static str) 
         DType::I32 => (i32::MIN as f64, i32::MAX as f64, true),
         DType::I64 => (-9.223_372_036_854_776e18, 9.223_372_036_854_775e18, true),
         DType::F16 => (-65504.0, 65504.0, false),
-        DType::BF16 => (-3.389_531_389_251_535_5e38, 3.389_531_389_251_535_5e38, false),
+        DType::BF16 => (
+            -3.389_531_389_251_535_5e38,
+            3.389_531_389_251_535_5e38,
+            false,
+        ),
         DType::F32 => (f32::MIN as f64, f32::MAX as f64, false),
         DType::F64 => return Ok(()),
         other => {
@@ -388,11 +406,7 @@ pub(crate) fn check_representable(value: f64, dtype: DType, what: &'static str) 
     if ok {
         Ok(())
     } else {
-        Err(InitError::NotRepresentable {
-            what,
-            value,
-            dtype,
-        })
+        Err(InitError::NotRepresentable { what, value, dtype })
     }
 }
 
@@ -413,7 +427,12 @@ fn position(layout: &Layout, mut logical: usize) -> usize {
     pos
 }
 
-fn scatter<T: Copy>(data: &mut [T], layout: &Layout, writes: &[(usize, f64)], conv: impl Fn(f64) -> T) -> Result<()> {
+fn scatter<T: Copy>(
+    data: &mut [T],
+    layout: &Layout,
+    writes: &[(usize, f64)],
+    conv: impl Fn(f64) -> T,
+) -> Result<()> {
     for &(i, v) in writes {
         let p = position(layout, i);
         let slot = data.get_mut(p).ok_or_else(|| {
@@ -451,9 +470,111 @@ impl candle_core::InplaceOp1 for ScatterOp<'_> {
     }
 }
 
+/// Values in the tensor's logical (row-major) order, written at their storage positions.
+pub(crate) enum Dense<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+pub(crate) struct DenseOp<'a> {
+    pub name: &'static str,
+    pub values: Dense<'a>,
+}
+
+fn write_dense<T: Copy, V: Copy>(
+    data: &mut [T],
+    layout: &Layout,
+    values: &[V],
+    conv: impl Fn(V) -> T,
+) -> Result<()> {
+    if let Some((start, end)) = layout.contiguous_offsets() {
+        let dst = data
+            .get_mut(start..end)
+            .filter(|d| d.len() == values.len())
+            .ok_or_else(|| {
+                InitError::Internal(format!("{} values for layout {layout:?}", values.len()))
+            })?;
+        for (d, v) in dst.iter_mut().zip(values) {
+            *d = conv(*v);
+        }
+        return Ok(());
+    }
+    for (i, v) in values.iter().enumerate() {
+        let p = position(layout, i);
+        *data
+            .get_mut(p)
+            .ok_or_else(|| InitError::Internal(format!("position {p} is past the storage")))? =
+            conv(*v);
+    }
+    Ok(())
+}
+
+impl candle_core::InplaceOp1 for DenseOp<'_> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let r = match (storage, &self.values) {
+            (CpuStorage::F32(d), Dense::F32(v)) => write_dense(d, layout, v, |x| x),
+            (CpuStorage::F16(d), Dense::F32(v)) => write_dense(d, layout, v, f16::from_f32),
+            (CpuStorage::BF16(d), Dense::F32(v)) => write_dense(d, layout, v, bf16::from_f32),
+            (CpuStorage::F64(d), Dense::F64(v)) => write_dense(d, layout, v, |x| x),
+            (other, _) => Err(InitError::Internal(format!(
+                "{}: no dense write of these values into {:?}",
+                self.name,
+                other.dtype()
+            ))),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dist::{Normal, TruncNormal, Uniform};
+
+    /// The plain x86-64 build of the kernel (libm's fmaf) and the AVX2/AVX-512 build chosen at
+    /// run time must write the same bits.
+    #[test]
+    fn every_simd_level_writes_the_same_bits() {
+        fn same<T: Elem + PartialEq + std::fmt::Debug, S: Sampler<T::Acc>>(s: &S) {
+            let key = Key {
+                key: [9, 8],
+                stream: 7,
+            };
+            let mut plain = vec![T::from_acc(Default::default()); 1000];
+            let mut fast = plain.clone();
+            sample_run(&mut plain, 13, &key, s);
+            sample_run_dispatch(&mut fast, 13, &key, s);
+            for (i, (a, b)) in plain.iter().zip(&fast).enumerate() {
+                assert!(
+                    a == b || (a.to_f64().is_nan() && b.to_f64().is_nan()),
+                    "element {i}: {a:?} vs {b:?}"
+                );
+            }
+        }
+        let n = Normal {
+            mean: 0.5,
+            std: 2.0,
+        };
+        let u = Uniform {
+            low: -1.0,
+            high: 3.0,
+        };
+        same::<f32, _>(&n);
+        same::<f64, _>(&n);
+        same::<bf16, _>(&n);
+        same::<f16, _>(&u);
+        same::<f32, _>(&u);
+        for (a, b) in [(-2.0, 2.0), (-0.1, 0.1), (2.0, 3.0), (2.0, 2.05)] {
+            let t = TruncNormal::new(0.0, 1.0, a, b);
+            same::<f32, _>(&t);
+            same::<f64, _>(&t);
+            same::<bf16, _>(&t);
+        }
+    }
 
     #[test]
     fn runs_merge_contiguous_and_transposed_layouts() {
@@ -481,57 +602,5 @@ mod tests {
         );
         let empty = Layout::contiguous((0, 3));
         assert_eq!(Runs::of(&empty), Runs::Single { start: 0, len: 0 });
-    }
-}
-
-/// Values in the tensor's logical (row-major) order, written at their storage positions.
-pub(crate) enum Dense<'a> {
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-}
-
-pub(crate) struct DenseOp<'a> {
-    pub name: &'static str,
-    pub values: Dense<'a>,
-}
-
-fn write_dense<T: Copy, V: Copy>(data: &mut [T], layout: &Layout, values: &[V], conv: impl Fn(V) -> T) -> Result<()> {
-    if let Some((start, end)) = layout.contiguous_offsets() {
-        let dst = data
-            .get_mut(start..end)
-            .filter(|d| d.len() == values.len())
-            .ok_or_else(|| InitError::Internal(format!("{} values for layout {layout:?}", values.len())))?;
-        for (d, v) in dst.iter_mut().zip(values) {
-            *d = conv(*v);
-        }
-        return Ok(());
-    }
-    for (i, v) in values.iter().enumerate() {
-        let p = position(layout, i);
-        *data
-            .get_mut(p)
-            .ok_or_else(|| InitError::Internal(format!("position {p} is past the storage")))? = conv(*v);
-    }
-    Ok(())
-}
-
-impl candle_core::InplaceOp1 for DenseOp<'_> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-        let r = match (storage, &self.values) {
-            (CpuStorage::F32(d), Dense::F32(v)) => write_dense(d, layout, v, |x| x),
-            (CpuStorage::F16(d), Dense::F32(v)) => write_dense(d, layout, v, f16::from_f32),
-            (CpuStorage::BF16(d), Dense::F32(v)) => write_dense(d, layout, v, bf16::from_f32),
-            (CpuStorage::F64(d), Dense::F64(v)) => write_dense(d, layout, v, |x| x),
-            (other, _) => Err(InitError::Internal(format!(
-                "{}: no dense write of these values into {:?}",
-                self.name,
-                other.dtype()
-            ))),
-        };
-        r.map_err(candle_core::Error::wrap)
     }
 }

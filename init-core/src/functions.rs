@@ -47,7 +47,14 @@ pub fn normal(t: &Tensor, mean: f64, std: f64, rng: &mut Generator) -> Result<()
 /// assert!(v.iter().all(|&x| 2.0 < x && x < 3.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn trunc_normal(t: &Tensor, mean: f64, std: f64, a: f64, b: f64, rng: &mut Generator) -> Result<()> {
+pub fn trunc_normal(
+    t: &Tensor,
+    mean: f64,
+    std: f64,
+    a: f64,
+    b: f64,
+    rng: &mut Generator,
+) -> Result<()> {
     Init::TruncNormal { mean, std, a, b }.apply(t, rng)
 }
 

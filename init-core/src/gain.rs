@@ -28,7 +28,9 @@ pub enum Nonlinearity {
     Tanh,
     Relu,
     /// Leaky ReLU with its negative slope (PyTorch's default is 0.01).
-    LeakyRelu { negative_slope: f64 },
+    LeakyRelu {
+        negative_slope: f64,
+    },
     Selu,
 }
 

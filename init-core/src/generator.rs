@@ -109,7 +109,10 @@ impl Generator {
 
     /// The key of the next draw.
     pub(crate) fn next_key(&mut self) -> Key {
-        let stream = mix64(self.stream.wrapping_add(mix64(self.draws ^ 0x5EED_0000_0000_0001)));
+        let stream = mix64(
+            self.stream
+                .wrapping_add(mix64(self.draws ^ 0x5EED_0000_0000_0001)),
+        );
         self.draws += 1;
         Key {
             key: [self.seed as u32, (self.seed >> 32) as u32],

@@ -70,11 +70,17 @@ const FLOATS: &str = "f32, f64, f16, bf16";
 impl Init {
     /// U(0, 1), PyTorch's default range.
     pub fn uniform() -> Init {
-        Init::Uniform { low: 0.0, high: 1.0 }
+        Init::Uniform {
+            low: 0.0,
+            high: 1.0,
+        }
     }
     /// N(0, 1).
     pub fn normal() -> Init {
-        Init::Normal { mean: 0.0, std: 1.0 }
+        Init::Normal {
+            mean: 0.0,
+            std: 1.0,
+        }
     }
     /// N(0, 1) truncated to (-2, 2).
     pub fn trunc_normal() -> Init {
@@ -195,11 +201,16 @@ impl Init {
             Init::TruncNormal { mean, std, a, b } => {
                 check_finite(op, "mean", mean)?;
                 if !(std > 0.0 && std.is_finite()) {
-                    return Err(InitError::param(op, "std", std, "std must be a finite number > 0"));
+                    return Err(InitError::param(
+                        op,
+                        "std",
+                        std,
+                        "std must be a finite number > 0",
+                    ));
                 }
                 check_finite(op, "a", a)?;
                 check_finite(op, "b", b)?;
-                if !(a < b) {
+                if a >= b {
                     return Err(InitError::param(
                         op,
                         "(a, b)",
@@ -241,7 +252,7 @@ impl Init {
                 if !(3..=5).contains(&dims.len()) {
                     return Err(rank(op, "3, 4, or 5 dimensions", dims));
                 }
-                if groups == 0 || dims[0] % groups != 0 {
+                if groups == 0 || !dims[0].is_multiple_of(groups) {
                     return Err(InitError::DiracGroups {
                         groups,
                         dim0: dims[0],
@@ -344,7 +355,9 @@ impl Init {
                 Init::Dirac { groups } => structured::dirac(t, groups),
                 Init::Orthogonal { gain } => structured::orthogonal(t, gain, rng),
                 Init::Sparse { sparsity, std } => structured::sparse(t, sparsity, std, rng),
-                _ => Err(InitError::Internal(format!("{name} has no structured plan"))),
+                _ => Err(InitError::Internal(format!(
+                    "{name} has no structured plan"
+                ))),
             },
         }
     }
@@ -406,7 +419,12 @@ fn check_finite(op: &'static str, param: &'static str, v: f64) -> Result<()> {
 fn check_normal(op: &'static str, mean: f64, std: f64) -> Result<Plan> {
     check_finite(op, "mean", mean)?;
     if !(std >= 0.0 && std.is_finite()) {
-        return Err(InitError::param(op, "std", std, "std must be a finite number >= 0"));
+        return Err(InitError::param(
+            op,
+            "std",
+            std,
+            "std must be a finite number >= 0",
+        ));
     }
     Ok(Plan::Normal(Normal { mean, std }))
 }

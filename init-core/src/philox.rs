@@ -72,10 +72,11 @@ impl Key {
         philox4x32_10(self.counter(block, tag), self.key)
     }
 
-    /// Blocks `first .. first + 16`, written word by word into `out` (64 words).
+    /// Blocks `first .. first + 16` as structure of arrays: word `k` of block `first + l` goes
+    /// to `out[16 * k + l]` (64 words in all).
     ///
     /// Written lane-wise over plain arrays so that the compiler vectorizes the 16 independent
-    /// blocks (the multiplications become `vpmuludq`).
+    /// blocks (the multiplications become `vpmuludq`), and the samplers read whole vectors.
     #[inline(always)]
     pub fn blocks16(&self, first: u64, tag: u16, out: &mut [u32]) {
         let out = &mut out[..4 * LANES];
@@ -107,12 +108,10 @@ impl Key {
                 c3[l] = lo0;
             }
         }
-        for l in 0..LANES {
-            out[4 * l] = c0[l];
-            out[4 * l + 1] = c1[l];
-            out[4 * l + 2] = c2[l];
-            out[4 * l + 3] = c3[l];
-        }
+        out[..LANES].copy_from_slice(&c0);
+        out[LANES..2 * LANES].copy_from_slice(&c1);
+        out[2 * LANES..3 * LANES].copy_from_slice(&c2);
+        out[3 * LANES..].copy_from_slice(&c3);
     }
 }
 
@@ -150,7 +149,10 @@ mod tests {
         let first = (7u64 << 32) + 0xFFFF_FFF8; // crosses the 32-bit boundary of the block index
         k.blocks16(first, 3, &mut out);
         for l in 0..LANES {
-            assert_eq!(&out[4 * l..4 * l + 4], &k.block(first + l as u64, 3));
+            let block = k.block(first + l as u64, 3);
+            for (w, &word) in block.iter().enumerate() {
+                assert_eq!(out[w * LANES + l], word);
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The arithmetic the samplers run in: `f32` (for f32, f16 and bf16 tensors) and `f64`.
 //!
 //! The `f32` transcendental functions are branch-free polynomials so that the sampling loops
-//! vectorize. They use no fused multiply-add, so every SIMD level (scalar, AVX2, AVX-512) gives
-//! bit-identical results.
+//! vectorize. Fused multiply-adds are written explicitly (`mul_add`) and never left to the
+//! compiler: a fused multiply-add is correctly rounded whether the hardware does it (AVX2,
+//! AVX-512, CUDA's `fmaf`) or libm does (the plain x86-64 fallback), so every path writes the
+//! same bits.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -22,13 +24,21 @@ pub(crate) trait Real:
     /// 32-bit words of random bits that make one uniform number.
     const WORDS: usize;
     const NAN: Self;
-    /// A uniform number in [0, 1) from `WORDS` words.
-    fn unit(w: &[u32]) -> Self;
-    /// A uniform number in (0, 1] from `WORDS` words.
-    fn unit_open(w: &[u32]) -> Self;
+    /// Uniform `u` in [0, 1) of a group of 16 Philox blocks, from the group's 64 words in
+    /// structure-of-arrays order (see `Key::blocks16`). f32: word `u`; f64 (u < 32): words `u`
+    /// (low) and `u + 32` (high), so uniform `u` always lies in block `u % 16`.
+    fn unit(w: &[u32], u: usize) -> Self;
+    /// As [`Real::unit`], in (0, 1].
+    fn unit_open(w: &[u32], u: usize) -> Self;
+    /// Uniform `u` of a group from the 4 words of its block (`u % 16`) alone.
+    fn unit_in_block(b: &[u32; 4], u: usize) -> Self;
+    /// As [`Real::unit_in_block`], in (0, 1].
+    fn unit_open_in_block(b: &[u32; 4], u: usize) -> Self;
     fn from_f64(x: f64) -> Self;
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
+    /// `self * a + b` with one rounding.
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// `(sin 2πx, cos 2πx)` for x in [0, 1).
     fn sin_cos_turns(self) -> (Self, Self);
     /// `if c { a } else { b }`, written so that loops over it vectorize.
@@ -49,12 +59,20 @@ impl Real for f32 {
     const WORDS: usize = 1;
     const NAN: Self = f32::NAN;
     #[inline(always)]
-    fn unit(w: &[u32]) -> f32 {
-        (w[0] >> 8) as f32 * TWO_POW_M24
+    fn unit(w: &[u32], u: usize) -> f32 {
+        unit24(w[u])
     }
     #[inline(always)]
-    fn unit_open(w: &[u32]) -> f32 {
-        ((w[0] >> 8) + 1) as f32 * TWO_POW_M24
+    fn unit_open(w: &[u32], u: usize) -> f32 {
+        unit24_open(w[u])
+    }
+    #[inline(always)]
+    fn unit_in_block(b: &[u32; 4], u: usize) -> f32 {
+        unit24(b[u / 16])
+    }
+    #[inline(always)]
+    fn unit_open_in_block(b: &[u32; 4], u: usize) -> f32 {
+        unit24_open(b[u / 16])
     }
     #[inline(always)]
     fn from_f64(x: f64) -> f32 {
@@ -69,6 +87,10 @@ impl Real for f32 {
         f32::sqrt(self)
     }
     #[inline(always)]
+    fn mul_add(self, a: f32, b: f32) -> f32 {
+        f32::mul_add(self, a, b)
+    }
+    #[inline(always)]
     fn sin_cos_turns(self) -> (f32, f32) {
         sin_cos_turns_f32(self)
     }
@@ -78,12 +100,22 @@ impl Real for f64 {
     const WORDS: usize = 2;
     const NAN: Self = f64::NAN;
     #[inline(always)]
-    fn unit(w: &[u32]) -> f64 {
-        (bits64(w) >> 11) as f64 * TWO_POW_M53
+    fn unit(w: &[u32], u: usize) -> f64 {
+        unit53(w[u], w[u + 32])
     }
     #[inline(always)]
-    fn unit_open(w: &[u32]) -> f64 {
-        ((bits64(w) >> 11) + 1) as f64 * TWO_POW_M53
+    fn unit_open(w: &[u32], u: usize) -> f64 {
+        unit53_open(w[u], w[u + 32])
+    }
+    #[inline(always)]
+    fn unit_in_block(b: &[u32; 4], u: usize) -> f64 {
+        let k = u / 16;
+        unit53(b[k], b[k + 2])
+    }
+    #[inline(always)]
+    fn unit_open_in_block(b: &[u32; 4], u: usize) -> f64 {
+        let k = u / 16;
+        unit53_open(b[k], b[k + 2])
     }
     #[inline(always)]
     fn from_f64(x: f64) -> f64 {
@@ -98,36 +130,66 @@ impl Real for f64 {
         f64::sqrt(self)
     }
     #[inline(always)]
+    fn mul_add(self, a: f64, b: f64) -> f64 {
+        f64::mul_add(self, a, b)
+    }
+    #[inline(always)]
     fn sin_cos_turns(self) -> (f64, f64) {
         (std::f64::consts::TAU * self).sin_cos()
     }
 }
 
-/// Two consecutive words as one 64-bit number, the first word low.
 #[inline(always)]
-fn bits64(w: &[u32]) -> u64 {
-    (w[0] as u64) | ((w[1] as u64) << 32)
+fn unit24(w: u32) -> f32 {
+    (w >> 8) as f32 * TWO_POW_M24
+}
+#[inline(always)]
+fn unit24_open(w: u32) -> f32 {
+    ((w >> 8) + 1) as f32 * TWO_POW_M24
+}
+#[inline(always)]
+fn unit53(lo: u32, hi: u32) -> f64 {
+    (((lo as u64) | ((hi as u64) << 32)) >> 11) as f64 * TWO_POW_M53
+}
+#[inline(always)]
+fn unit53_open(lo: u32, hi: u32) -> f64 {
+    ((((lo as u64) | ((hi as u64) << 32)) >> 11) + 1) as f64 * TWO_POW_M53
 }
 
 /// Natural logarithm for positive, finite, normal `x` (the samplers only pass (0, 1]).
-/// Relative error below 2 ulp on (0, 1].
+/// A division-free minimax polynomial (Cephes' single-precision coefficients) on
+/// [sqrt(1/2), sqrt(2)); relative error below 2 ulp on (0, 1].
 #[inline(always)]
 pub(crate) fn ln_f32(x: f32) -> f32 {
     let bits = x.to_bits();
-    let mut e = ((bits >> 23) & 0xFF) as i32 - 127;
-    let mut m = f32::from_bits((bits & 0x007F_FFFF) | 0x3F80_0000); // [1, 2)
-    let big = m > std::f32::consts::SQRT_2;
-    m = if big { m * 0.5 } else { m };
-    e += big as i32;
-    // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716
-    let s = (m - 1.0) / (m + 1.0);
-    let s2 = s * s;
-    let p = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0))));
+    let mut e = ((bits >> 23) & 0xFF) as i32 - 126;
+    let mut m = f32::from_bits((bits & 0x007F_FFFF) | 0x3F00_0000); // [0.5, 1)
+    let small = m < std::f32::consts::FRAC_1_SQRT_2;
+    e -= small as i32;
+    m = if small { m + m } else { m };
+    let z = m - 1.0;
+    let z2 = z * z;
+    const C: [f32; 9] = [
+        7.037_683_6e-2,
+        -1.151_461e-1,
+        1.167_699_9e-1,
+        -1.242_014_1e-1,
+        1.424_932_3e-1,
+        -1.666_805_8e-1,
+        2.000_071_4e-1,
+        -2.499_999_4e-1,
+        0.333_333_3,
+    ];
+    let mut p = C[0];
+    for &c in &C[1..] {
+        p = p.mul_add(z, c);
+    }
     let ef = e as f32;
     // ln 2 split so that ef * LN2_HI is exact.
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    ef * LN2_HI + (2.0 * s * p + ef * LN2_LO)
+    let y = (z * z2).mul_add(p, ef.mul_add(LN2_LO, -0.5 * z2));
+    ef.mul_add(LN2_HI, z + y)
 }
 
 /// `(sin 2πx, cos 2πx)` for x in [0, 1), absolute error below 1e-7.
@@ -138,10 +200,16 @@ pub(crate) fn sin_cos_turns_f32(x: f32) -> (f32, f32) {
     let f = x - q as f32 * 0.25;
     let t = f * std::f32::consts::TAU;
     let t2 = t * t;
-    let s = t * (1.0
-        + t2 * (-1.0 / 6.0 + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0 + t2 * (1.0 / 362_880.0)))));
-    let c = 1.0
-        + t2 * (-0.5 + t2 * (1.0 / 24.0 + t2 * (-1.0 / 720.0 + t2 * (1.0 / 40_320.0))));
+    let s = t * t2
+        .mul_add(1.0 / 362_880.0, -1.0 / 5040.0)
+        .mul_add(t2, 1.0 / 120.0)
+        .mul_add(t2, -1.0 / 6.0)
+        .mul_add(t2, 1.0);
+    let c = t2
+        .mul_add(1.0 / 40_320.0, -1.0 / 720.0)
+        .mul_add(t2, 1.0 / 24.0)
+        .mul_add(t2, -0.5)
+        .mul_add(t2, 1.0);
     // Rotate by q quarter turns.
     let odd = q & 1 == 1;
     let (s1, c1) = if odd { (c, -s) } else { (s, c) };
@@ -164,7 +232,11 @@ mod tests {
             let x = i as f32 * TWO_POW_M24;
             let got = ln_f32(x) as f64;
             let want = (x as f64).ln();
-            let err = if want == 0.0 { got.abs() } else { ((got - want) / want).abs() };
+            let err = if want == 0.0 {
+                got.abs()
+            } else {
+                ((got - want) / want).abs()
+            };
             worst = worst.max(err);
         }
         assert!(worst < 2.5e-7, "worst relative error {worst}");
@@ -173,7 +245,10 @@ mod tests {
     #[test]
     fn sin_cos_match_std() {
         let mut worst = 0.0f64;
-        for i in (0..(1u32 << 24)).step_by(89).chain([0, (1 << 24) - 1, 1 << 22, 1 << 23]) {
+        for i in (0..(1u32 << 24))
+            .step_by(89)
+            .chain([0, (1 << 24) - 1, 1 << 22, 1 << 23])
+        {
             let x = i as f32 * TWO_POW_M24;
             let (s, c) = sin_cos_turns_f32(x);
             let (ws, wc) = (std::f64::consts::TAU * x as f64).sin_cos();
@@ -184,12 +259,25 @@ mod tests {
 
     #[test]
     fn units_span_their_intervals() {
-        assert_eq!(f32::unit(&[0]), 0.0);
-        assert_eq!(f32::unit_open(&[u32::MAX]), 1.0);
-        assert!(f32::unit(&[u32::MAX]) < 1.0);
-        assert_eq!(f64::unit(&[0, 0]), 0.0);
-        assert!(f64::unit(&[u32::MAX, u32::MAX]) < 1.0);
-        assert_eq!(f64::unit_open(&[u32::MAX, u32::MAX]), 1.0);
-        assert!(f64::unit_open(&[0, 0]) > 0.0);
+        assert_eq!(unit24(0), 0.0);
+        assert_eq!(unit24_open(u32::MAX), 1.0);
+        assert!(unit24(u32::MAX) < 1.0);
+        assert_eq!(unit53(0, 0), 0.0);
+        assert!(unit53(u32::MAX, u32::MAX) < 1.0);
+        assert_eq!(unit53_open(u32::MAX, u32::MAX), 1.0);
+        assert!(unit53_open(0, 0) > 0.0);
+        // A group's uniform read from its block alone equals the one read from the group.
+        let mut w = [0u32; 64];
+        for (i, x) in w.iter_mut().enumerate() {
+            *x = (i as u32).wrapping_mul(0x9E37_79B9);
+        }
+        for u in 0..64 {
+            let b = [w[u % 16], w[16 + u % 16], w[32 + u % 16], w[48 + u % 16]];
+            assert_eq!(f32::unit(&w, u), f32::unit_in_block(&b, u));
+            if u < 32 {
+                assert_eq!(f64::unit(&w, u), f64::unit_in_block(&b, u));
+                assert_eq!(f64::unit_open(&w, u), f64::unit_open_in_block(&b, u));
+            }
+        }
     }
 }

@@ -51,19 +51,39 @@ macro_rules! orthogonal_q {
         let (rows, cols) = ($rows, $cols);
         // PyTorch: a (rows, cols) standard normal matrix, transposed when wide.
         let mut flat = vec![0.0 as $T; rows * cols];
-        sample_into(&mut flat, &$key, &Normal { mean: 0.0, std: 1.0 });
+        sample_into(
+            &mut flat,
+            &$key,
+            &Normal {
+                mean: 0.0,
+                std: 1.0,
+            },
+        );
         let wide = rows < cols;
         let (m, k) = if wide { (cols, rows) } else { (rows, cols) };
-        let a = Mat::<$T>::from_fn(m, k, |i, j| if wide { flat[j * cols + i] } else { flat[i * cols + j] });
+        let a = Mat::<$T>::from_fn(m, k, |i, j| {
+            if wide {
+                flat[j * cols + i]
+            } else {
+                flat[i * cols + j]
+            }
+        });
         let qr = a.qr();
         let q = qr.compute_thin_Q();
         let r = qr.thin_R();
         // Make the decomposition unique: R's diagonal positive, so Q is uniform (Haar).
-        let sign: Vec<$T> = (0..k).map(|j| if r[(j, j)] < 0.0 { -1.0 } else { 1.0 }).collect();
+        let sign: Vec<$T> = (0..k)
+            .map(|j| if r[(j, j)] < 0.0 { -1.0 } else { 1.0 })
+            .collect();
         let gain = $gain as $T;
         for i in 0..rows {
             for j in 0..cols {
-                flat[i * cols + j] = gain * if wide { q[(j, i)] * sign[i] } else { q[(i, j)] * sign[j] };
+                flat[i * cols + j] = gain
+                    * if wide {
+                        q[(j, i)] * sign[i]
+                    } else {
+                        q[(i, j)] * sign[j]
+                    };
             }
         }
         flat

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""PyTorch's side of the CPU benchmark: the same cases, names and sizes as
+init-core/benches/throughput.rs, median of N runs after a warm-up, 2 threads.
+
+Writes JSON {"torch_version", "threads", "results": [{"name", "elements", "median_s"}]} to the
+path given as the first argument. Run by bench/cpu.sh, which then runs the Rust bench with
+TORCH_BENCH pointing at that file, so both are measured on the same machine in one run.
+"""
+import json
+import sys
+import time
+
+import torch
+
+REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+FILTER = sys.argv[3] if len(sys.argv) > 3 else ""
+torch.set_num_threads(2)
+init = torch.nn.init
+big = (8192, 8192)
+
+CASES = [
+    ("normal_ 8192x8192 f32", big, torch.float32, lambda t: init.normal_(t, 0.0, 1.0)),
+    ("uniform_ 8192x8192 f32", big, torch.float32, lambda t: init.uniform_(t, 0.0, 1.0)),
+    ("xavier_normal_ 8192x8192 f32", big, torch.float32, lambda t: init.xavier_normal_(t)),
+    ("xavier_uniform_ 8192x8192 f32", big, torch.float32, lambda t: init.xavier_uniform_(t)),
+    ("kaiming_uniform_ 8192x8192 f32", big, torch.float32, lambda t: init.kaiming_uniform_(t)),
+    ("kaiming_normal_ 8192x8192 f32", big, torch.float32, lambda t: init.kaiming_normal_(t)),
+    ("normal_ 8192x8192 bf16", big, torch.bfloat16, lambda t: init.normal_(t, 0.0, 1.0)),
+    ("xavier_normal_ 8192x8192 bf16", big, torch.bfloat16, lambda t: init.xavier_normal_(t)),
+    ("uniform_ 8192x8192 bf16", big, torch.bfloat16, lambda t: init.uniform_(t, 0.0, 1.0)),
+    ("trunc_normal_ 8192x8192 (0,1,-2,2)", big, torch.float32, lambda t: init.trunc_normal_(t)),
+    ("trunc_normal_ 8192x8192 std=0.02", big, torch.float32, lambda t: init.trunc_normal_(t, std=0.02)),
+    ("trunc_normal_ 8192x8192 a=2 b=3", big, torch.float32, lambda t: init.trunc_normal_(t, a=2.0, b=3.0)),
+    ("constant_ 8192x8192 f32", big, torch.float32, lambda t: init.constant_(t, 0.5)),
+    ("orthogonal_ 1024x1024", (1024, 1024), torch.float32, lambda t: init.orthogonal_(t)),
+    ("orthogonal_ 4096x4096", (4096, 4096), torch.float32, lambda t: init.orthogonal_(t)),
+    ("orthogonal_ 512x4096", (512, 4096), torch.float32, lambda t: init.orthogonal_(t)),
+]
+# Cases that take minutes in PyTorch are run fewer times.
+SLOW = {"trunc_normal_ 8192x8192 (0,1,-2,2)": 3, "trunc_normal_ 8192x8192 a=2 b=3": 1,
+        "orthogonal_ 4096x4096": 3}
+
+
+def main():
+    out = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "results": []}
+    for name, shape, dtype, f in CASES:
+        if FILTER not in name:
+            continue
+        t = torch.empty(shape, dtype=dtype)
+        reps = min(REPEATS, SLOW.get(name, REPEATS))
+        if name not in SLOW:
+            f(t)  # warm-up
+        times = []
+        for _ in range(reps):
+            s = time.perf_counter()
+            f(t)
+            times.append(time.perf_counter() - s)
+        times.sort()
+        med = times[len(times) // 2]
+        out["results"].append({"name": name, "elements": t.numel(), "median_s": med})
+        print(f"torch {name:<36} {med * 1e3:10.1f} ms", file=sys.stderr, flush=True)
+    with open(sys.argv[1], "w") as fh:
+        json.dump(out, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
