@@ -1,10 +1,9 @@
 //! The initializers with structure: eye, dirac, orthogonal and sparse.
 
-use candle_core::{DType, Tensor};
-use faer::Mat;
+use candle_core::{CpuStorage, DType, Layout, Tensor};
 
 use crate::dist::Normal;
-use crate::error::Result;
+use crate::error::{InitError, Result};
 use crate::fill::{sample_into, ConstOp, Dense, DenseOp, ScatterOp};
 use crate::generator::{mix64, Generator, SeqRng};
 use crate::init::sample;
@@ -46,47 +45,60 @@ pub(crate) fn dirac(t: &Tensor, groups: usize) -> Result<()> {
     zero_then_scatter(t, "dirac", &writes)
 }
 
+/// Copies the column-major `m x k` matrix `src` into `dst` in row-major order, by tiles.
+fn transpose_into<T: Copy>(src: &[T], m: usize, k: usize, dst: &mut [T]) {
+    const TILE: usize = 64;
+    for i0 in (0..m).step_by(TILE) {
+        for j0 in (0..k).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(m) {
+                for j in j0..(j0 + TILE).min(k) {
+                    dst[i * k + j] = src[j * m + i];
+                }
+            }
+        }
+    }
+}
+
 macro_rules! orthogonal_q {
     ($T:ty, $rows:expr, $cols:expr, $key:expr, $gain:expr) => {{
         let (rows, cols) = ($rows, $cols);
-        // PyTorch: a (rows, cols) standard normal matrix, transposed when wide.
-        let mut flat = vec![0.0 as $T; rows * cols];
+        // The normal matrix, (rows, cols) or its transpose when wide so that m >= k, drawn
+        // directly in the column-major order faer works in.
+        let wide = rows < cols;
+        let (m, k) = if wide { (cols, rows) } else { (rows, cols) };
+        let mut buf = vec![0.0 as $T; m * k];
         sample_into(
-            &mut flat,
+            &mut buf,
             &$key,
             &Normal {
                 mean: 0.0,
                 std: 1.0,
             },
         );
-        let wide = rows < cols;
-        let (m, k) = if wide { (cols, rows) } else { (rows, cols) };
-        let a = Mat::<$T>::from_fn(m, k, |i, j| {
-            if wide {
-                flat[j * cols + i]
-            } else {
-                flat[i * cols + j]
-            }
-        });
-        let qr = a.qr();
-        let q = qr.compute_thin_Q();
-        let r = qr.thin_R();
-        // Make the decomposition unique: R's diagonal positive, so Q is uniform (Haar).
-        let sign: Vec<$T> = (0..k)
-            .map(|j| if r[(j, j)] < 0.0 { -1.0 } else { 1.0 })
-            .collect();
+        let qr = faer::MatRef::from_column_major_slice(&buf, m, k).qr();
+        let mut q = qr.compute_thin_Q();
+        // Make the decomposition unique (R's diagonal positive), so that Q is Haar-distributed.
         let gain = $gain as $T;
-        for i in 0..rows {
-            for j in 0..cols {
-                flat[i * cols + j] = gain
-                    * if wide {
-                        q[(j, i)] * sign[i]
-                    } else {
-                        q[(i, j)] * sign[j]
-                    };
+        let r = qr.thin_R();
+        for j in 0..k {
+            let f = if r[(j, j)] < 0.0 { -gain } else { gain };
+            for x in q.col_mut(j).iter_mut() {
+                *x *= f;
             }
         }
-        flat
+        // Q is column-major m x k: read as row-major it is the wide (k x m) result already.
+        for j in 0..k {
+            for (dst, x) in buf[j * m..(j + 1) * m].iter_mut().zip(q.col(j).iter()) {
+                *dst = *x;
+            }
+        }
+        if wide {
+            buf
+        } else {
+            let mut out = vec![0.0 as $T; m * k];
+            transpose_into(&buf, m, k, &mut out);
+            out
+        }
     }};
 }
 
@@ -118,34 +130,72 @@ pub(crate) fn orthogonal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<(
 }
 
 /// N(0, std^2), then in each column `ceil(sparsity * rows)` distinct rows, chosen uniformly
-/// (a partial Fisher-Yates shuffle per column), set to zero. Checked by the caller.
+/// (a partial Fisher-Yates shuffle per column, on the column's own Philox stream), set to zero.
+/// Checked by the caller. Allocates one permutation of the rows, nothing of the tensor's size.
 pub(crate) fn sparse(t: &Tensor, sparsity: f64, std: f64, rng: &mut Generator) -> Result<()> {
-    let (rows, cols) = (t.dims()[0], t.dims()[1]);
+    let rows = t.dims()[0];
     let mut own = Generator::with_stream(rng.seed(), rng.next_key().stream);
-    let num_zeros = (sparsity * rows as f64).ceil() as usize;
     sample("sparse", t, &Normal { mean: 0.0, std }, &mut own)?;
-    let key = own.next_key();
-    let mut writes = Vec::with_capacity(num_zeros * cols);
-    let mut perm: Vec<u32> = Vec::with_capacity(rows);
-    for col in 0..cols {
-        let mut r = SeqRng::new(
-            Key {
-                key: key.key,
-                stream: mix64(key.stream ^ col as u64),
-            },
-            1,
-        );
-        perm.clear();
-        perm.extend(0..rows as u32);
-        for i in 0..num_zeros {
-            let j = i + r.below((rows - i) as u32) as usize;
-            perm.swap(i, j);
-            writes.push((perm[i] as usize * cols + col, 0.0));
-        }
-    }
-    t.inplace_op1(&ScatterOp {
-        name: "sparse",
-        writes: &writes,
+    t.inplace_op1(&SparseZeros {
+        key: own.next_key(),
+        num_zeros: (sparsity * rows as f64).ceil() as usize,
     })?;
     Ok(())
+}
+
+/// Zeros `num_zeros` uniformly chosen distinct rows of every column of a 2-D tensor.
+struct SparseZeros {
+    key: Key,
+    num_zeros: usize,
+}
+
+impl SparseZeros {
+    fn write<T: Copy + Default>(&self, data: &mut [T], layout: &Layout) -> Result<()> {
+        let (rows, cols) = (layout.dims()[0], layout.dims()[1]);
+        let (rs, cs) = (layout.stride()[0], layout.stride()[1]);
+        let start = layout.start_offset();
+        if rows > u32::MAX as usize {
+            return Err(InitError::Internal(format!(
+                "sparse: {rows} rows exceed u32"
+            )));
+        }
+        let mut perm: Vec<u32> = Vec::with_capacity(rows);
+        for col in 0..cols {
+            let mut r = SeqRng::new(
+                Key {
+                    key: self.key.key,
+                    stream: mix64(self.key.stream ^ col as u64),
+                },
+                1,
+            );
+            perm.clear();
+            perm.extend(0..rows as u32);
+            for i in 0..self.num_zeros {
+                let j = i + r.below((rows - i) as u32) as usize;
+                perm.swap(i, j);
+                let p = start + perm[i] as usize * rs + col * cs;
+                *data.get_mut(p).ok_or_else(|| {
+                    InitError::Internal(format!("sparse: position {p} past the storage"))
+                })? = T::default();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl candle_core::InplaceOp1 for SparseZeros {
+    fn name(&self) -> &'static str {
+        "sparse"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let r = match storage {
+            CpuStorage::F32(d) => self.write(d, layout),
+            CpuStorage::F64(d) => self.write(d, layout),
+            CpuStorage::F16(d) => self.write(d, layout),
+            CpuStorage::BF16(d) => self.write(d, layout),
+            _ => Err(InitError::Internal("sparse: checked float dtype".into())),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
 }
