@@ -8,9 +8,11 @@
 //! - uniform: a group makes `NU` elements; element `i` is uniform `i`;
 //! - normal: a group makes `NU` elements; uniforms `i` and `i + NU/2` make one Box-Muller pair,
 //!   elements `i` (cosine) and `i + NU/2` (sine);
-//! - truncated normal: a group makes `NU/2` candidates; candidate `i` takes uniforms `i` and
-//!   `i + NU/2`, and uniform `i + NU/2` of a group always lies in the same Philox block as
-//!   uniform `i`, so a rejected position is redrawn from one block tagged with the attempt.
+//! - truncated normal: with the normal-rejection method, candidates are made as for the normal
+//!   distribution; with the others, a group makes `NU/2` candidates, candidate `i` taking
+//!   uniforms `i` and `i + NU/2`. Uniform `i + NU/2` of a group always lies in the same Philox
+//!   block as uniform `i`, so a rejected position is redrawn from one block, the block of the
+//!   same index tagged with the attempt number.
 
 use crate::philox::{Key, LANES};
 use crate::real::Real;
@@ -24,15 +26,22 @@ const MAX_WORDS: usize = CHUNK * 4;
 
 pub(crate) trait Sampler<R: Real>: Sync {
     /// Values of storage positions `chunk * CHUNK .. (chunk + 1) * CHUNK`; NaN marks a rejected
-    /// candidate, to be redrawn with [`Sampler::retry`].
+    /// candidate, to be redrawn with [`Sampler::retry_lanes`].
     fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]);
     /// The open interval every written value must lie in, after rounding to the tensor's dtype.
     fn bounds(&self) -> Option<(f64, f64)> {
         None
     }
-    /// Attempt `attempt` (>= 1) for storage position `pos`; NaN if rejected again.
-    fn retry(&self, _key: &Key, _pos: u64, _attempt: u16) -> R {
-        R::NAN
+    /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= 1), 16 at a time so
+    /// that the redraws run as independent vector lanes; NaN where rejected again.
+    fn retry_lanes(
+        &self,
+        _key: &Key,
+        _pos: &[u64; LANES],
+        _attempt: &[u16; LANES],
+        out: &mut [R; LANES],
+    ) {
+        *out = [R::NAN; LANES];
     }
 }
 
@@ -132,6 +141,16 @@ pub(crate) struct TruncNormal {
     pub method: TruncMethod,
 }
 
+/// The parameters of a [`TruncNormal`] in the precision it is computed in.
+#[derive(Clone, Copy)]
+struct TruncParams<R> {
+    alpha: R,
+    beta: R,
+    mean: R,
+    scale: R,
+    minus_two: R,
+}
+
 impl TruncNormal {
     pub fn new(mean: f64, std: f64, a: f64, b: f64) -> Self {
         let (mut alpha, mut beta) = ((a - mean) / std, (b - mean) / std);
@@ -175,63 +194,53 @@ impl TruncNormal {
         }
     }
 
-    /// Candidates `i` of a group, for every i, given how to read the group's uniforms; NaN
-    /// where rejected. Shared by the vector path (`unit` reads a whole group) and the retry path
-    /// (`unit` reads one block).
     #[inline(always)]
-    fn candidates<R: Real>(
-        &self,
-        unit: impl Fn(usize) -> R,
-        unit_open: impl Fn(usize) -> R,
-        mut put: impl FnMut(usize, R),
-        only: Option<usize>,
-    ) {
-        let nu = per_group::<R>();
-        let half = nu / 2;
-        let alpha = R::from_f64(self.alpha);
-        let beta = R::from_f64(self.beta);
-        let mean = R::from_f64(self.mean);
-        let scale = R::from_f64(self.std * self.sign);
-        let minus_two = R::from_f64(-2.0);
-        let range = |n: usize| match only {
-            Some(i) => i..i + 1,
-            None => 0..n,
-        };
-        // One loop per method, so that each vectorizes.
+    fn params<R: Real>(&self) -> TruncParams<R> {
+        TruncParams {
+            alpha: R::from_f64(self.alpha),
+            beta: R::from_f64(self.beta),
+            mean: R::from_f64(self.mean),
+            scale: R::from_f64(self.std * self.sign),
+            minus_two: R::from_f64(-2.0),
+        }
+    }
+
+    /// Candidates per group.
+    #[inline(always)]
+    fn per_group<R: Real>(&self) -> usize {
         match self.method {
-            TruncMethod::Normal => {
-                let quarter = half / 2;
-                for i in range(quarter) {
-                    let r = (minus_two * unit_open(i + half).ln()).sqrt();
-                    let (s, c) = unit(i).sin_cos_turns();
-                    let (zc, zs) = (r * c, r * s);
-                    put(
-                        i,
-                        R::select(alpha < zc && zc < beta, zc.mul_add(scale, mean), R::NAN),
-                    );
-                    put(
-                        i + quarter,
-                        R::select(alpha < zs && zs < beta, zs.mul_add(scale, mean), R::NAN),
-                    );
-                }
-            }
+            TruncMethod::Normal => per_group::<R>(),
+            _ => per_group::<R>() / 2,
+        }
+    }
+
+    /// The normal-method value: `z` kept if inside the interval, else NaN.
+    #[inline(always)]
+    fn keep_normal<R: Real>(p: &TruncParams<R>, z: R) -> R {
+        R::select(
+            p.alpha < z && z < p.beta,
+            z.mul_add(p.scale, p.mean),
+            R::NAN,
+        )
+    }
+
+    /// A uniform- or exponential-method candidate from `uz` in [0, 1) and `ua` in (0, 1].
+    #[inline(always)]
+    fn proposal<R: Real>(&self, p: &TruncParams<R>, uz: R, ua: R) -> R {
+        match self.method {
             TruncMethod::Uniform { shift } => {
-                let shift = R::from_f64(shift);
-                for i in range(half) {
-                    let z = unit(i).mul_add(beta - alpha, alpha);
-                    let keep = minus_two * unit_open(i + half).ln() >= z * z - shift;
-                    put(i, R::select(keep, z.mul_add(scale, mean), R::NAN));
-                }
+                let z = uz.mul_add(p.beta - p.alpha, p.alpha);
+                let keep = p.minus_two * ua.ln() >= z * z - R::from_f64(shift);
+                R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
             }
             TruncMethod::Exponential { lambda, mass } => {
-                let (l, mass, one) = (R::from_f64(lambda), R::from_f64(mass), R::from_f64(1.0));
-                for i in range(half) {
-                    let z = alpha - (one - unit(i) * mass).ln() / l;
-                    let d = z - l;
-                    let keep = minus_two * unit_open(i + half).ln() >= d * d && z < beta;
-                    put(i, R::select(keep, z.mul_add(scale, mean), R::NAN));
-                }
+                let l = R::from_f64(lambda);
+                let z = p.alpha - (R::from_f64(1.0) - uz * R::from_f64(mass)).ln() / l;
+                let d = z - l;
+                let keep = p.minus_two * ua.ln() >= d * d && z < p.beta;
+                R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
             }
+            TruncMethod::Normal => R::NAN,
         }
     }
 }
@@ -239,19 +248,49 @@ impl TruncNormal {
 impl<R: Real> Sampler<R> for TruncNormal {
     #[inline(always)]
     fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
-        let per = per_group::<R>() / 2; // candidates per group
+        let nu = per_group::<R>();
+        let half = nu / 2;
+        let per = self.per_group::<R>();
         let groups = CHUNK / per;
         let mut words = [0u32; MAX_WORDS];
         chunk_words(key, chunk, groups, 0, &mut words);
+        let p = self.params::<R>();
         for g in 0..groups {
             let w = &words[g * GROUP_WORDS..(g + 1) * GROUP_WORDS];
             let o = &mut out[g * per..(g + 1) * per];
-            self.candidates(
-                |u| R::unit(w, u),
-                |u| R::unit_open(w, u),
-                |i, v| o[i] = v,
-                None,
-            );
+            // One plain loop per method, so that each vectorizes.
+            match self.method {
+                TruncMethod::Normal => {
+                    let mut z = [R::default(); GROUP_WORDS];
+                    for i in 0..half {
+                        let r = (p.minus_two * R::unit_open(w, i).ln()).sqrt();
+                        let (s, c) = R::unit(w, i + half).sin_cos_turns();
+                        z[i] = r * c;
+                        z[i + half] = r * s;
+                    }
+                    for (o, &z) in o.iter_mut().zip(&z[..nu]) {
+                        *o = Self::keep_normal(&p, z);
+                    }
+                }
+                TruncMethod::Uniform { shift } => {
+                    let shift = R::from_f64(shift);
+                    for (i, o) in o.iter_mut().enumerate() {
+                        let z = R::unit(w, i).mul_add(p.beta - p.alpha, p.alpha);
+                        let keep = p.minus_two * R::unit_open(w, i + half).ln() >= z * z - shift;
+                        *o = R::select(keep, z.mul_add(p.scale, p.mean), R::NAN);
+                    }
+                }
+                TruncMethod::Exponential { lambda, mass } => {
+                    let (l, mass, one) = (R::from_f64(lambda), R::from_f64(mass), R::from_f64(1.0));
+                    for (i, o) in o.iter_mut().enumerate() {
+                        let z = p.alpha - (one - R::unit(w, i) * mass).ln() / l;
+                        let d = z - l;
+                        let keep =
+                            p.minus_two * R::unit_open(w, i + half).ln() >= d * d && z < p.beta;
+                        *o = R::select(keep, z.mul_add(p.scale, p.mean), R::NAN);
+                    }
+                }
+            }
         }
     }
 
@@ -259,29 +298,38 @@ impl<R: Real> Sampler<R> for TruncNormal {
         Some((self.a, self.b))
     }
 
-    fn retry(&self, key: &Key, pos: u64, attempt: u16) -> R {
+    #[inline(always)]
+    fn retry_lanes(
+        &self,
+        key: &Key,
+        pos: &[u64; LANES],
+        attempt: &[u16; LANES],
+        out: &mut [R; LANES],
+    ) {
         let nu = per_group::<R>();
-        let per = (nu / 2) as u64;
-        let (group, i) = (pos / per, (pos % per) as usize);
-        // The candidate whose uniforms position `pos` uses: in the normal method, positions
-        // i and i + nu/4 share one Box-Muller pair.
-        let lead = match self.method {
-            TruncMethod::Normal => i % (nu / 4),
-            _ => i,
-        };
-        let block = key.block(group * LANES as u64 + (lead % LANES) as u64, attempt);
-        let mut v = R::NAN;
-        self.candidates(
-            |u| R::unit_in_block(&block, u),
-            |u| R::unit_open_in_block(&block, u),
-            |j, x| {
-                if j == i {
-                    v = x
-                }
-            },
-            Some(lead),
-        );
-        v
+        let half = nu / 2;
+        let per = self.per_group::<R>() as u64;
+        // The candidate index in its group; the normal method pairs i and i + half.
+        let lead: [usize; LANES] = std::array::from_fn(|l| (pos[l] % per) as usize % half);
+        let blocks: [u64; LANES] =
+            std::array::from_fn(|l| pos[l] / per * LANES as u64 + (lead[l] % LANES) as u64);
+        let w = key.blocks_at(&blocks, attempt);
+        let p = self.params::<R>();
+        for l in 0..LANES {
+            let b = [w[0][l], w[1][l], w[2][l], w[3][l]];
+            let (i, odd) = (lead[l], (pos[l] % per) as usize >= half);
+            out[l] = if self.method == TruncMethod::Normal {
+                let r = (p.minus_two * R::unit_open_in_block(&b, i).ln()).sqrt();
+                let (s, c) = R::unit_in_block(&b, i + half).sin_cos_turns();
+                Self::keep_normal(&p, r * R::select(odd, s, c))
+            } else {
+                self.proposal(
+                    &p,
+                    R::unit_in_block(&b, i),
+                    R::unit_open_in_block(&b, i + half),
+                )
+            };
+        }
     }
 }
 
@@ -301,15 +349,22 @@ mod tests {
             for chunk in [0u64, 5] {
                 let mut out = [R::default(); CHUNK];
                 Sampler::<R>::chunk(t, &key, chunk, &mut out);
-                for (j, v) in out.iter().enumerate() {
-                    let pos = chunk * CHUNK as u64 + j as u64;
-                    let r: f64 = Sampler::<R>::retry(t, &key, pos, 0).into();
-                    let v: f64 = (*v).into();
-                    assert!(
-                        v == r || (v.is_nan() && r.is_nan()),
-                        "{:?} pos {pos}: {v} vs {r}",
-                        t.method
-                    );
+                for (j0, vs) in out.chunks(LANES).enumerate() {
+                    // 16 positions of the chunk, in reverse order, redrawn at attempt 0.
+                    let first = chunk * CHUNK as u64 + (j0 * LANES) as u64;
+                    let at: [u64; LANES] = std::array::from_fn(|l| first + (LANES - 1 - l) as u64);
+                    let mut lanes = [R::default(); LANES];
+                    Sampler::<R>::retry_lanes(t, &key, &at, &[0; LANES], &mut lanes);
+                    for (l, v) in vs.iter().enumerate() {
+                        let pos = first + l as u64;
+                        let r: f64 = lanes[LANES - 1 - l].into();
+                        let v: f64 = (*v).into();
+                        assert!(
+                            v == r || (v.is_nan() && r.is_nan()),
+                            "{:?} pos {pos}: {v} vs {r}",
+                            t.method
+                        );
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::dist::{Sampler, CHUNK};
 use crate::error::{InitError, Result};
-use crate::philox::Key;
+use crate::philox::{Key, LANES};
 use crate::real::Real;
 
 /// Floating-point element types and the type their values are computed in.
@@ -157,10 +157,11 @@ impl<T> SharedMut<T> {
 }
 
 /// Calls `f(run, first_position)` on every run of the layout, on several threads when large.
+/// `f` returns false when it could not complete its run.
 fn for_each_run<T: Send>(
     data: &mut [T],
     layout: &Layout,
-    f: impl Fn(&mut [T], usize) + Sync,
+    f: impl Fn(&mut [T], usize) -> bool + Sync,
 ) -> Result<()> {
     let runs = Runs::of(layout);
     if runs.end() > data.len() {
@@ -169,19 +170,22 @@ fn for_each_run<T: Send>(
             data.len()
         )));
     }
-    match runs {
+    let ok = match runs {
         Runs::Single { start, len } => {
             let run = &mut data[start..start + len];
             if len < PAR_MIN {
-                f(run, start);
+                f(run, start)
             } else {
                 // Tasks start on PIECE boundaries of the storage, whatever `start` is.
                 let head = ((PIECE - start % PIECE) % PIECE).min(len);
                 let (h, rest) = run.split_at_mut(head);
-                f(h, start);
-                rest.par_chunks_mut(PIECE)
+                let ok = f(h, start);
+                let rest_ok = rest
+                    .par_chunks_mut(PIECE)
                     .enumerate()
-                    .for_each(|(i, piece)| f(piece, start + head + i * PIECE));
+                    .map(|(i, piece)| f(piece, start + head + i * PIECE))
+                    .reduce(|| true, |x, y| x && y);
+                ok && rest_ok
             }
         }
         Runs::Blocks { starts, len } => {
@@ -189,50 +193,104 @@ fn for_each_run<T: Send>(
             let per_task = (PIECE / len).max(1);
             let f = &f;
             let work = move |group: &[usize]| {
+                let mut ok = true;
                 for &s in group {
                     // SAFETY: `s + len <= data.len()` (checked above through `end`), and the
                     // runs of a layout without internal overlap are disjoint; candle's
                     // `inplace_op1` refuses layouts with internal overlap, and the runs were
                     // derived from the layout's strides, so no two runs alias.
                     let run = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(s), len) };
-                    f(run, s);
+                    ok &= f(run, s);
                 }
+                ok
             };
             if starts.len() * len < PAR_MIN {
-                work(&starts);
+                work(&starts)
             } else {
-                starts.par_chunks(per_task).for_each(work);
+                starts
+                    .par_chunks(per_task)
+                    .map(work)
+                    .reduce(|| true, |x, y| x && y)
             }
         }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(InitError::Internal(format!(
+            "a rejection sampler rejected some position {MAX_ATTEMPTS} times in a row"
+        )))
     }
-    Ok(())
 }
 
 /// Writes sampled values into `run`, whose first element is storage position `pos0`.
+/// Returns false if some position was still rejected after [`MAX_ATTEMPTS`].
 #[inline(always)]
-fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) -> bool {
     let mut vals = [<T::Acc as Default>::default(); CHUNK];
-    let bounds = s.bounds();
     let mut i = 0;
     while i < run.len() {
         let pos = pos0 + i;
         let off = pos % CHUNK;
         let n = (CHUNK - off).min(run.len() - i);
         s.chunk(key, (pos / CHUNK) as u64, &mut vals);
-        let dst = &mut run[i..i + n];
-        for (d, v) in dst.iter_mut().zip(&vals[off..off + n]) {
+        for (d, v) in run[i..i + n].iter_mut().zip(&vals[off..off + n]) {
             *d = T::from_acc(*v);
         }
-        if let Some((a, b)) = bounds {
-            for (j, d) in dst.iter_mut().enumerate() {
-                let mut attempt = 1;
-                while !(a < d.to_f64() && d.to_f64() < b) && attempt < MAX_ATTEMPTS {
-                    *d = T::from_acc(s.retry(key, (pos + j) as u64, attempt));
-                    attempt += 1;
-                }
+        i += n;
+    }
+    match s.bounds() {
+        Some((a, b)) => redraw_rejected(run, pos0, key, s, a, b),
+        None => true,
+    }
+}
+
+/// Redraws the positions of `run` outside (a, b) (rejected candidates are NaN; a value may also
+/// round onto a bound), 16 at a time, until every one is inside.
+#[inline(always)]
+fn redraw_rejected<T: Elem, S: Sampler<T::Acc>>(
+    run: &mut [T],
+    pos0: usize,
+    key: &Key,
+    s: &S,
+    a: f64,
+    b: f64,
+) -> bool {
+    let inside = |v: T| a < v.to_f64() && v.to_f64() < b;
+    let mut idx = [0usize; LANES];
+    let mut attempt = [1u16; LANES];
+    let mut queued = 0;
+    let mut vals = [<T::Acc as Default>::default(); LANES];
+    let mut next = 0;
+    loop {
+        // Fill the queue with rejected positions, then redraw it all at once.
+        while queued < LANES && next < run.len() {
+            if !inside(run[next]) {
+                idx[queued] = next;
+                attempt[queued] = 1;
+                queued += 1;
+            }
+            next += 1;
+        }
+        if queued == 0 {
+            return true;
+        }
+        let pos: [u64; LANES] = std::array::from_fn(|l| (pos0 + idx[l.min(queued - 1)]) as u64);
+        s.retry_lanes(key, &pos, &attempt, &mut vals);
+        let mut kept = 0;
+        for l in 0..queued {
+            let v = T::from_acc(vals[l]);
+            if inside(v) {
+                run[idx[l]] = v;
+            } else if attempt[l] >= MAX_ATTEMPTS {
+                return false;
+            } else {
+                idx[kept] = idx[l];
+                attempt[kept] = attempt[l] + 1;
+                kept += 1;
             }
         }
-        i += n;
+        queued = kept;
     }
 }
 
@@ -243,7 +301,7 @@ unsafe fn sample_run_avx512<T: Elem, S: Sampler<T::Acc>>(
     pos0: usize,
     key: &Key,
     s: &S,
-) {
+) -> bool {
     sample_run(run, pos0, key, s)
 }
 
@@ -254,13 +312,18 @@ unsafe fn sample_run_avx2<T: Elem, S: Sampler<T::Acc>>(
     pos0: usize,
     key: &Key,
     s: &S,
-) {
+) -> bool {
     sample_run(run, pos0, key, s)
 }
 
 /// [`sample_run`] compiled for the best instruction set this CPU has. The code uses no fused
 /// multiply-add, so every version writes the same bits.
-fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) {
+fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(
+    run: &mut [T],
+    pos0: usize,
+    key: &Key,
+    s: &S,
+) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f")
@@ -343,7 +406,10 @@ pub(crate) struct ConstOp {
 
 /// Writes `value` at every position of the layout (`memset` speed, both cores when large).
 fn fill_value<T: Copy + Send + Sync>(data: &mut [T], layout: &Layout, value: T) -> Result<()> {
-    for_each_run(data, layout, |run, _| run.fill(value))
+    for_each_run(data, layout, |run, _| {
+        run.fill(value);
+        true
+    })
 }
 
 impl candle_core::InplaceOp1 for ConstOp {
