@@ -91,6 +91,10 @@ impl Init {
             b: 2.0,
         }
     }
+    /// The identity matrix.
+    pub fn eye() -> Init {
+        Init::Eye
+    }
     /// Dirac with one group.
     pub fn dirac() -> Init {
         Init::Dirac { groups: 1 }
@@ -171,6 +175,20 @@ impl Init {
     /// ```
     pub fn validate(&self, dims: &[usize], dtype: DType) -> Result<()> {
         self.plan(dims, dtype).map(|_| ())
+    }
+
+    /// [`Init::validate`] for this very tensor: also checks that its device can be written.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use init_core::Init;
+    /// let w = Tensor::zeros((4, 4), DType::F32, &Device::Cpu)?;
+    /// assert!(Init::eye().check(&w).is_ok());
+    /// # Ok::<(), candle_core::Error>(())
+    /// ```
+    pub fn check(&self, tensor: &Tensor) -> Result<()> {
+        check_device(self.name(), tensor.device())?;
+        self.validate(tensor.dims(), tensor.dtype())
     }
 
     /// Initializes `tensor` in place (its own storage: a `Var`, a layer's weight, or a view of

@@ -1,0 +1,166 @@
+//! Parameterless layers, so that a `Sequential` prints and walks like PyTorch's: [`ReLU`],
+//! [`Tanh`], [`Sigmoid`], [`LeakyReLU`], [`Flatten`], [`Dropout`], and candle-nn's `Activation`.
+//!
+//! ```
+//! # use candle_core::{Device, Module, Tensor};
+//! use init_candle::{InitWeights, ReLU};
+//! let y = ReLU.forward(&Tensor::new(&[-1f32, 2.], &Device::Cpu)?)?;
+//! assert_eq!(y.to_vec1::<f32>()?, [0., 2.]);
+//! assert_eq!(ReLU.module_repr(), "ReLU()");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use candle_core::{Module, ModuleT, Tensor};
+use candle_nn::Activation;
+
+use crate::module::InitWeights;
+
+macro_rules! unit_activation {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, |$x:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $ty;
+
+        impl Module for $ty {
+            fn forward(&self, $x: &Tensor) -> candle_core::Result<Tensor> {
+                $body
+            }
+        }
+
+        impl InitWeights for $ty {
+            fn class_name(&self) -> &'static str {
+                $name
+            }
+        }
+    };
+}
+
+unit_activation!(
+    /// `max(x, 0)`.
+    ReLU, "ReLU", |xs| xs.relu()
+);
+unit_activation!(
+    /// `tanh(x)`.
+    Tanh, "Tanh", |xs| xs.tanh()
+);
+unit_activation!(
+    /// `1 / (1 + exp(-x))`.
+    Sigmoid, "Sigmoid", |xs| candle_nn::ops::sigmoid(xs)
+);
+
+/// `x` if positive, else `negative_slope * x`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyReLU {
+    /// Slope for negative inputs (PyTorch's default 0.01).
+    pub negative_slope: f64,
+}
+
+impl Default for LeakyReLU {
+    fn default() -> Self {
+        Self {
+            negative_slope: 0.01,
+        }
+    }
+}
+
+impl Module for LeakyReLU {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        candle_nn::ops::leaky_relu(xs, self.negative_slope)
+    }
+}
+
+impl InitWeights for LeakyReLU {
+    fn class_name(&self) -> &'static str {
+        "LeakyReLU"
+    }
+    fn extra_repr(&self) -> String {
+        format!("negative_slope={}", self.negative_slope)
+    }
+}
+
+/// Flattens every dimension from `start_dim` on (PyTorch's default `start_dim = 1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flatten {
+    /// The first dimension flattened.
+    pub start_dim: usize,
+}
+
+impl Default for Flatten {
+    fn default() -> Self {
+        Self { start_dim: 1 }
+    }
+}
+
+impl Module for Flatten {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        xs.flatten_from(self.start_dim)
+    }
+}
+
+impl InitWeights for Flatten {
+    fn class_name(&self) -> &'static str {
+        "Flatten"
+    }
+    fn extra_repr(&self) -> String {
+        format!("start_dim={}, end_dim=-1", self.start_dim)
+    }
+}
+
+/// Dropout: zeroes elements with probability `p` when training (scaling the rest by
+/// `1/(1-p)`), the identity otherwise.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dropout {
+    p: f32,
+}
+
+impl Dropout {
+    /// `p` must be in `[0, 1)`.
+    pub fn new(p: f32) -> candle_core::Result<Self> {
+        if !(0.0..1.0).contains(&p) {
+            candle_core::bail!("Dropout: p must be in [0, 1), got {p}");
+        }
+        Ok(Self { p })
+    }
+    /// The drop probability.
+    pub fn p(&self) -> f32 {
+        self.p
+    }
+}
+
+impl ModuleT for Dropout {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if train && self.p > 0.0 {
+            candle_nn::ops::dropout(xs, self.p)
+        } else {
+            Ok(xs.clone())
+        }
+    }
+}
+
+impl InitWeights for Dropout {
+    fn class_name(&self) -> &'static str {
+        "Dropout"
+    }
+    fn extra_repr(&self) -> String {
+        format!("p={}, inplace=False", self.p)
+    }
+}
+
+/// candle-nn's `Activation` enum; the class name is PyTorch's for the variant.
+impl InitWeights for Activation {
+    fn class_name(&self) -> &'static str {
+        match self {
+            Activation::Relu => "ReLU",
+            Activation::Silu | Activation::Swiglu => "SiLU",
+            Activation::Sigmoid | Activation::HardSigmoid => "Sigmoid",
+            Activation::Elu(_) => "ELU",
+            Activation::LeakyRelu(_) => "LeakyReLU",
+            Activation::Relu6 => "ReLU6",
+            Activation::Swish => "SiLU",
+            Activation::HardSwish => "Hardswish",
+            Activation::Gelu | Activation::GeluPytorchTanh | Activation::NewGelu => "GELU",
+            Activation::Mish => "Mish",
+            Activation::Relu2 => "ReLU2",
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Syntax of the `#[init(...)]` field attribute (meaning is checked in `valid.rs`).
+//!
+//! ```text
+//! #[init(skip)]
+//! #[init(INIT)]                          // the field's weights
+//! #[init(INIT, bias = INIT)]
+//! #[init(weight = INIT, bias = INIT)]
+//! #[init(rename = "features")]           // path segment when it differs from the field name
+//! INIT  := ident | ident(key = value, ...)
+//! value := number | -number | ident | anything else (rejected in valid.rs with a message)
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, Ident, Lit, LitStr, Token, UnOp};
+
+use crate::ctxt::Ctxt;
+use crate::suggest;
+
+/// Everything the `#[init]` attributes of one field say, syntax only.
+#[derive(Default)]
+pub struct FieldAttrs {
+    /// The `skip` keyword, when present.
+    pub skip: Option<Ident>,
+    /// The weight initializer (positional or `weight = ...`).
+    pub weight: Option<InitSpec>,
+    /// `bias = ...`.
+    pub bias: Option<InitSpec>,
+    /// `rename = "..."`.
+    pub rename: Option<LitStr>,
+    /// The first token of each item, to point at when `skip` is combined with something.
+    pub others: Vec<Span>,
+}
+
+/// `name` or `name(key = value, ...)`.
+pub struct InitSpec {
+    pub name: Ident,
+    pub args: Vec<Arg>,
+}
+
+/// `key = value` inside an initializer's parentheses.
+pub struct Arg {
+    pub key: Ident,
+    pub value: Value,
+}
+
+/// A parameter value, classified by what it looks like.
+pub enum Value {
+    /// A float or integer literal, possibly negated; `text` is how it was written.
+    Number {
+        value: f64,
+        is_int: bool,
+        tokens: TokenStream,
+    },
+    /// A bare identifier such as `fan_out` or `relu`.
+    Ident(Ident),
+    /// Anything else: a string, a bool, an expression. `what` describes it for the message.
+    Other { tokens: TokenStream, what: String },
+}
+
+impl Value {
+    /// The tokens to point at in an error.
+    pub fn tokens(&self) -> TokenStream {
+        match self {
+            Value::Number { tokens, .. } | Value::Other { tokens, .. } => tokens.clone(),
+            Value::Ident(ident) => ident.to_token_stream(),
+        }
+    }
+}
+
+/// Parses every `#[init(...)]` among `attrs`; errors go to `cx`, parsing goes on after them.
+pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut out = FieldAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("init")) {
+        let list = match attr.meta.require_list() {
+            Ok(list) => list,
+            Err(_) => {
+                cx.error_spanned_by(
+                    attr.path(),
+                    "expected `#[init(...)]`, e.g. `#[init(xavier_normal)]` or `#[init(skip)]`",
+                );
+                continue;
+            }
+        };
+        if list.tokens.is_empty() {
+            cx.error_spanned_by(
+                &list.path,
+                "empty `#[init()]`; write an initializer such as `#[init(xavier_normal)]`, or `#[init(skip)]`",
+            );
+            continue;
+        }
+        let parser = |input: ParseStream| parse_items(cx, input, &mut out);
+        if let Err(err) = parser.parse2(list.tokens.clone()) {
+            cx.syn_error(err);
+        }
+    }
+    out
+}
+
+fn parse_items(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Result<()> {
+    loop {
+        if input.is_empty() {
+            return Ok(());
+        }
+        parse_item(cx, input, out)?;
+        if input.is_empty() {
+            return Ok(());
+        }
+        input.parse::<Token![,]>()?;
+    }
+}
+
+fn parse_item(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Result<()> {
+    let ident: Ident = input.call(Ident::parse_any)?;
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        let key = ident.to_string();
+        match key.as_str() {
+            "weight" | "bias" => {
+                let spec = parse_spec(input)?;
+                let slot = if key == "weight" {
+                    &mut out.weight
+                } else {
+                    &mut out.bias
+                };
+                if slot.is_some() {
+                    cx.error_spanned_by(
+                        &ident,
+                        format!("duplicate `{key}` initializer for this field"),
+                    );
+                } else {
+                    out.others.push(ident.span());
+                    *slot = Some(spec);
+                }
+            }
+            "rename" => {
+                let lit: Lit = input.parse()?;
+                match lit {
+                    Lit::Str(s) => {
+                        if out.rename.is_some() {
+                            cx.error_spanned_by(&ident, "duplicate `rename` for this field");
+                        } else {
+                            out.others.push(ident.span());
+                            out.rename = Some(s);
+                        }
+                    }
+                    other => cx.error_spanned_by(
+                        other,
+                        "`rename` expects a string literal, e.g. `rename = \"features\"`",
+                    ),
+                }
+            }
+            _ => {
+                // Skip the value so that the rest of the attribute is still checked.
+                let _ = input.parse::<Expr>();
+                cx.error_spanned_by(
+                    &ident,
+                    format!(
+                        "unknown key `{key}`{}",
+                        suggest::hint(&key, &["weight", "bias", "rename"])
+                    ),
+                );
+            }
+        }
+        return Ok(());
+    }
+    if ident == "skip" {
+        if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            let rest: TokenStream = content.parse()?;
+            cx.error_spanned_by(rest, "`skip` takes no arguments");
+        }
+        if out.skip.is_some() {
+            cx.error_spanned_by(&ident, "duplicate `skip`");
+        }
+        out.skip = Some(ident);
+        return Ok(());
+    }
+    let spec = parse_spec_after_name(ident, input)?;
+    if let Some(previous) = &out.weight {
+        cx.error_spanned_by(
+            &spec.name,
+            format!(
+                "this field already has a weight initializer (`{}`); write `bias = {}` if this one is for the bias",
+                previous.name, spec.name
+            ),
+        );
+    } else {
+        out.others.push(spec.name.span());
+        out.weight = Some(spec);
+    }
+    Ok(())
+}
+
+fn parse_spec(input: ParseStream) -> syn::Result<InitSpec> {
+    let name: Ident = input.call(Ident::parse_any)?;
+    parse_spec_after_name(name, input)
+}
+
+fn parse_spec_after_name(name: Ident, input: ParseStream) -> syn::Result<InitSpec> {
+    let mut args = Vec::new();
+    if input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        let items = Punctuated::<RawArg, Token![,]>::parse_terminated(&content)?;
+        args = items.into_iter().map(|a| a.0).collect();
+    }
+    Ok(InitSpec { name, args })
+}
+
+struct RawArg(Arg);
+
+impl syn::parse::Parse for RawArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if !(input.peek(Ident::peek_any) && input.peek2(Token![=])) {
+            let span = input.span();
+            return Err(syn::Error::new(
+                span,
+                "expected `name = value`, e.g. `std = 0.01` (parameters are named, as in PyTorch's keyword arguments)",
+            ));
+        }
+        let key: Ident = input.call(Ident::parse_any)?;
+        input.parse::<Token![=]>()?;
+        let expr: Expr = input.parse()?;
+        Ok(RawArg(Arg {
+            key,
+            value: classify(&expr),
+        }))
+    }
+}
+
+fn classify(expr: &Expr) -> Value {
+    let tokens = expr.to_token_stream();
+    match expr {
+        Expr::Lit(lit) => classify_lit(&lit.lit, false, tokens),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match &*unary.expr {
+            Expr::Lit(lit) => classify_lit(&lit.lit, true, tokens),
+            _ => Value::Other {
+                tokens,
+                what: "an expression".into(),
+            },
+        },
+        Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+            match path.path.get_ident() {
+                Some(ident) => Value::Ident(ident.clone()),
+                None => Value::Other {
+                    tokens,
+                    what: "a path".into(),
+                },
+            }
+        }
+        Expr::Paren(inner) => classify(&inner.expr),
+        other => Value::Other {
+            tokens,
+            what: describe(other).into(),
+        },
+    }
+}
+
+fn classify_lit(lit: &Lit, negative: bool, tokens: TokenStream) -> Value {
+    let sign = if negative { -1.0 } else { 1.0 };
+    match lit {
+        Lit::Float(f) => match f.base10_parse::<f64>() {
+            Ok(v) => Value::Number {
+                value: sign * v,
+                is_int: false,
+                tokens,
+            },
+            Err(_) => Value::Other {
+                tokens,
+                what: "a float literal that does not fit an f64".into(),
+            },
+        },
+        Lit::Int(i) => match i.base10_parse::<u64>() {
+            // Integers above 2^53 lose precision as f64; the validation of each parameter
+            // decides whether that matters (it never does for init parameters).
+            Ok(v) => Value::Number {
+                value: sign * v as f64,
+                is_int: true,
+                tokens,
+            },
+            Err(_) => Value::Other {
+                tokens,
+                what: "an integer literal that does not fit a u64".into(),
+            },
+        },
+        Lit::Str(_) => Value::Other {
+            tokens,
+            what: "a string literal".into(),
+        },
+        Lit::Bool(_) => Value::Other {
+            tokens,
+            what: "a bool".into(),
+        },
+        Lit::Char(_) => Value::Other {
+            tokens,
+            what: "a char literal".into(),
+        },
+        _ => Value::Other {
+            tokens,
+            what: "a literal of another kind".into(),
+        },
+    }
+}
+
+fn describe(expr: &Expr) -> &'static str {
+    match expr {
+        Expr::Call(_) | Expr::MethodCall(_) => "a function call",
+        Expr::Binary(_) => "an arithmetic expression",
+        Expr::Path(_) => "a path",
+        Expr::Array(_) => "an array",
+        Expr::Tuple(_) => "a tuple",
+        Expr::Macro(_) => "a macro call",
+        _ => "an expression",
+    }
+}
+
+/// The span of an attribute's `init` path, for errors about misplaced attributes.
+pub fn init_attr_path_span(attr: &Attribute) -> Span {
+    attr.path().span()
+}

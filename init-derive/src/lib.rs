@@ -1,0 +1,36 @@
+//! `#[derive(InitWeights)]` for [`init-candle`](https://docs.rs/init-candle).
+//!
+//! Users depend on `init-candle`, which re-exports this derive next to the trait of the same
+//! name; the generated code names items through `::init_candle::...` only.
+//!
+//! The crate is split by phase, one file each: `ast` builds a typed view of the input,
+//! `attr` parses the `#[init(...)]` syntax, `valid` checks its meaning, `expand` generates
+//! the impl and `fallback` generates a placeholder impl when there were errors, so that one
+//! typo does not turn into "method not found" errors at every call site. Every error is
+//! collected (`ctxt`) and reported at the smallest offending token; the macro never panics.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod generics;
+mod suggest;
+mod valid;
+
+#[cfg(test)]
+mod snapshot_tests;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Derives `init_candle::InitWeights` (module traversal and declarative initialization).
+///
+/// See the documentation of `init_candle::InitWeights` for the attribute grammar:
+/// `#[init(xavier_normal)]`, `#[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = zeros)]`,
+/// `#[init(normal(std = 0.01))]`, `#[init(rename = "features")]`, `#[init(skip)]`.
+#[proc_macro_derive(InitWeights, attributes(init))]
+pub fn derive_init_weights(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive(&input).into()
+}

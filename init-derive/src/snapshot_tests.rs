@@ -1,0 +1,107 @@
+//! Expansion snapshots: the expander is run on `parse_quote!` input, pretty-printed and compared
+//! with a checked-in file under `tests/snapshots/` (macrotest would need nightly).
+//! Run with `UPDATE_SNAPSHOTS=1` to rewrite the files, then review the diff like code.
+
+use std::path::PathBuf;
+
+use syn::{parse_quote, DeriveInput};
+
+fn snapshot(name: &str, input: DeriveInput) {
+    let tokens = crate::expand::derive(&input);
+    let file: syn::File = match syn::parse2(tokens.clone()) {
+        Ok(file) => file,
+        Err(err) => panic!("expansion of `{name}` is not valid Rust: {err}\n{tokens}"),
+    };
+    let pretty = prettyplease::unparse(&file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.expanded.rs"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &pretty).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "missing snapshot {} ({e}); run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        pretty, expected,
+        "expansion of `{name}` changed; review and run with UPDATE_SNAPSHOTS=1"
+    );
+}
+
+#[test]
+fn named_struct_with_attributes() {
+    snapshot(
+        "named",
+        parse_quote! {
+            struct Net {
+                #[init(xavier_normal, bias = zeros)]
+                conv1: Conv2d,
+                #[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = constant(value = 0.1))]
+                conv2: Conv2d,
+                #[init(normal(std = 0.01))]
+                fc: Linear,
+                bn: BatchNorm,
+                #[init(rename = "features")]
+                layers: Vec<Linear>,
+                #[init(trunc_normal(std = 0.02, a = -0.04, b = 0.04))]
+                pos_embedding: Tensor,
+                #[init(skip)]
+                dropout: f32,
+            }
+        },
+    );
+}
+
+#[test]
+fn tuple_generic_struct() {
+    snapshot(
+        "tuple_generic",
+        parse_quote! {
+            struct Pair<A, B: Clone, C>(A, Option<Box<B>>, #[init(skip)] C)
+            where
+                C: Default;
+        },
+    );
+}
+
+#[test]
+fn unit_struct() {
+    snapshot("unit", parse_quote! { struct Identity; });
+}
+
+#[test]
+fn errors_expand_to_compile_errors_and_fallback() {
+    snapshot(
+        "errors",
+        parse_quote! {
+            struct Bad<'a, T> {
+                #[init(xavier_norml)]
+                a: Linear,
+                #[init(normal(stdev = 1.0), bais = zeros)]
+                b: Linear,
+                c: &'a T,
+            }
+        },
+    );
+}
+
+#[test]
+fn enum_is_rejected_with_fallback() {
+    snapshot("enum", parse_quote! { enum Layer { A(Linear), B(Conv2d) } });
+}
+
+#[test]
+fn generic_bounds_only_for_mentioned_params() {
+    let params = ["A", "B"]
+        .iter()
+        .map(|s| syn::Ident::new(s, proc_macro2::Span::call_site()))
+        .collect();
+    let ty: syn::Type = parse_quote!(Vec<Option<A>>);
+    let found = crate::generics::mentions_of(&ty, &params);
+    assert_eq!(found.len(), 1);
+    assert!(found.iter().any(|i| i == "A"));
+}

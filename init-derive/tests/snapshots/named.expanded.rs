@@ -1,0 +1,62 @@
+#[automatically_derived]
+impl ::init_candle::InitWeights for Net {
+    fn class_name(&self) -> &'static str {
+        "Net"
+    }
+    fn visit_children<'__m>(
+        &'__m self,
+        __visit: &mut dyn ::core::ops::FnMut(&str, &'__m dyn ::init_candle::InitWeights),
+    ) {
+        ::init_candle::__private::visit_field(&self.conv1, "conv1", __visit);
+        ::init_candle::__private::visit_field(&self.conv2, "conv2", __visit);
+        ::init_candle::__private::visit_field(&self.fc, "fc", __visit);
+        ::init_candle::__private::visit_field(&self.bn, "bn", __visit);
+        ::init_candle::__private::visit_field(&self.layers, "features", __visit);
+    }
+    fn visit_own_parameters<'__m>(
+        &'__m self,
+        __visit: &mut dyn ::core::ops::FnMut(
+            &str,
+            &'__m ::init_candle::__private::Tensor,
+        ),
+    ) {
+        __visit(
+            "pos_embedding",
+            ::init_candle::__private::as_parameter(&self.pos_embedding),
+        );
+    }
+    fn own_inits(
+        &self,
+    ) -> ::init_candle::__private::Result<
+        ::init_candle::__private::Vec<::init_candle::__private::ParamInit>,
+    > {
+        ::core::result::Result::Ok(
+            ::init_candle::__private::vec![
+                ::init_candle::__private::ParamInit::new("pos_embedding",
+                ::init_candle::__private::as_parameter(& self.pos_embedding),
+                ::init_candle::__private::Init::TruncNormal { mean : 0f64, std : 0.02f64,
+                a : - 0.04f64, b : 0.04f64 },)
+            ],
+        )
+    }
+    fn child_inits(
+        &self,
+    ) -> ::init_candle::__private::Vec<
+        (&'static str, ::init_candle::__private::FieldInit),
+    > {
+        ::init_candle::__private::vec![
+            ("conv1", ::init_candle::__private::FieldInit { weight :
+            ::core::option::Option::Some(::init_candle::__private::Init::XavierNormal {
+            gain : 1f64 }), bias :
+            ::core::option::Option::Some(::init_candle::__private::Init::Zeros) }),
+            ("conv2", ::init_candle::__private::FieldInit { weight :
+            ::core::option::Option::Some(::init_candle::__private::Init::KaimingNormal {
+            a : 0f64, mode : ::init_candle::__private::FanMode::FanOut, nonlinearity :
+            ::init_candle::__private::Nonlinearity::Relu }), bias :
+            ::core::option::Option::Some(::init_candle::__private::Init::Constant { value
+            : 0.1f64 }) }), ("fc", ::init_candle::__private::FieldInit { weight :
+            ::core::option::Option::Some(::init_candle::__private::Init::Normal { mean :
+            0f64, std : 0.01f64 }), bias : ::core::option::Option::None })
+        ]
+    }
+}

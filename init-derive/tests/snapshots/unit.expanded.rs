@@ -1,0 +1,6 @@
+#[automatically_derived]
+impl ::init_candle::InitWeights for Identity {
+    fn class_name(&self) -> &'static str {
+        "Identity"
+    }
+}
