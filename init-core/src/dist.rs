@@ -1,7 +1,7 @@
 //! Samplers: how the random words of a chunk of storage positions become values.
 //!
 //! Words come in *groups*: 16 Philox blocks, 64 words, in structure-of-arrays order (see
-//! `Key::blocks16`). A group holds `NU = 64 / WORDS` uniforms (64 for f32, 32 for f64), and
+//! `Key::groups`). A group holds `NU = 64 / WORDS` uniforms (64 for f32, 32 for f64), and
 //! storage position `p` always takes its uniforms from the same group, so its value depends only
 //! on (seed, stream, p): never on the thread count, the order of work, or the view written.
 //!
@@ -17,19 +17,28 @@
 use crate::philox::{Key, LANES};
 use crate::real::Real;
 
-/// Storage positions generated together.
-pub(crate) const CHUNK: usize = 64;
+/// Storage positions generated together: enough for several independent vector dependency
+/// chains (the samplers are latency-bound otherwise). A multiple of every sampler's elements
+/// per group times [`GROUPS_AT_ONCE`].
+pub(crate) const CHUNK: usize = 256;
+/// Groups whose Philox blocks are computed together.
+const GROUPS_AT_ONCE: usize = 4;
 /// Words of a group of 16 Philox blocks.
 const GROUP_WORDS: usize = 4 * LANES;
-/// The most words a chunk can take: 64 elements x 2 words (f64) x 2 uniforms (trunc normal).
+/// The most words a chunk can take: 2 words (f64) x 2 uniforms (trunc normal) per element.
 const MAX_WORDS: usize = CHUNK * 4;
 
 pub(crate) trait Sampler<R: Real>: Sync {
     /// Values of storage positions `chunk * CHUNK .. (chunk + 1) * CHUNK`; NaN marks a rejected
     /// candidate, to be redrawn with [`Sampler::retry_lanes`].
     fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]);
-    /// The open interval every written value must lie in, after rounding to the tensor's dtype.
-    fn bounds(&self) -> Option<(f64, f64)> {
+    /// The interval every written value must lie in, after rounding to the tensor's dtype.
+    fn bounds(&self) -> Option<Bounds> {
+        None
+    }
+    /// The largest value [`Sampler::chunk`] can produce, when known: if even that one rounds
+    /// inside the bounds, no value needs checking.
+    fn max_value(&self) -> Option<R> {
         None
     }
     /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= 1), 16 at a time so
@@ -45,6 +54,21 @@ pub(crate) trait Sampler<R: Real>: Sync {
     }
 }
 
+/// Where written values must lie: (lo, hi), or [lo, hi) when `lo_closed`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Bounds {
+    pub lo: f64,
+    pub hi: f64,
+    pub lo_closed: bool,
+}
+
+impl Bounds {
+    #[inline(always)]
+    pub fn contains(&self, v: f64) -> bool {
+        (v > self.lo || (self.lo_closed && v == self.lo)) && v < self.hi
+    }
+}
+
 /// Uniforms per group.
 #[inline(always)]
 const fn per_group<R: Real>() -> usize {
@@ -54,9 +78,13 @@ const fn per_group<R: Real>() -> usize {
 /// The words of the `groups` groups of chunk `chunk` (each group `GROUP_WORDS` words).
 #[inline(always)]
 fn chunk_words(key: &Key, chunk: u64, groups: usize, tag: u16, words: &mut [u32; MAX_WORDS]) {
-    for g in 0..groups {
+    for g in (0..groups).step_by(GROUPS_AT_ONCE) {
         let group = chunk * groups as u64 + g as u64;
-        key.blocks16(group * LANES as u64, tag, &mut words[g * GROUP_WORDS..]);
+        key.groups::<{ GROUPS_AT_ONCE * LANES }>(
+            group * LANES as u64,
+            tag,
+            &mut words[g * GROUP_WORDS..],
+        );
     }
 }
 
@@ -80,6 +108,40 @@ impl<R: Real> Sampler<R> for Uniform {
             for u in 0..nu {
                 out[g * nu + u] = R::unit(w, u).mul_add(range, low);
             }
+        }
+    }
+
+    /// [low, high): rounding to the dtype can reach `high` (bf16 U(0, 1) does, for about one
+    /// value in 512); such values are redrawn, as PyTorch never returns `high`.
+    fn bounds(&self) -> Option<Bounds> {
+        Some(Bounds {
+            lo: self.low,
+            hi: self.high,
+            lo_closed: true,
+        })
+    }
+
+    fn max_value(&self) -> Option<R> {
+        Some(R::UNIT_MAX.mul_add(R::from_f64(self.high - self.low), R::from_f64(self.low)))
+    }
+
+    #[inline(always)]
+    fn retry_lanes(
+        &self,
+        key: &Key,
+        pos: &[u64; LANES],
+        attempt: &[u16; LANES],
+        out: &mut [R; LANES],
+    ) {
+        let nu = per_group::<R>() as u64;
+        let blocks: [u64; LANES] =
+            std::array::from_fn(|l| pos[l] / nu * LANES as u64 + pos[l] % nu % LANES as u64);
+        let w = key.blocks_at(&blocks, attempt);
+        let low = R::from_f64(self.low);
+        let range = R::from_f64(self.high - self.low);
+        for l in 0..LANES {
+            let b = [w[0][l], w[1][l], w[2][l], w[3][l]];
+            out[l] = R::unit_in_block(&b, (pos[l] % nu) as usize).mul_add(range, low);
         }
     }
 }
@@ -294,8 +356,12 @@ impl<R: Real> Sampler<R> for TruncNormal {
         }
     }
 
-    fn bounds(&self) -> Option<(f64, f64)> {
-        Some((self.a, self.b))
+    fn bounds(&self) -> Option<Bounds> {
+        Some(Bounds {
+            lo: self.a,
+            hi: self.b,
+            lo_closed: false,
+        })
     }
 
     #[inline(always)]

@@ -6,7 +6,7 @@ use candle_core::{CpuStorage, DType, Layout};
 use half::{bf16, f16};
 use rayon::prelude::*;
 
-use crate::dist::{Sampler, CHUNK};
+use crate::dist::{Bounds, Sampler, CHUNK};
 use crate::error::{InitError, Result};
 use crate::philox::{Key, LANES};
 use crate::real::Real;
@@ -240,23 +240,29 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key
         i += n;
     }
     match s.bounds() {
-        Some((a, b)) => redraw_rejected(run, pos0, key, s, a, b),
+        // When even the largest candidate rounds inside, nothing needs checking.
+        Some(b)
+            if s.max_value()
+                .is_some_and(|m| b.contains(T::from_acc(m).to_f64())) =>
+        {
+            true
+        }
+        Some(b) => redraw_rejected(run, pos0, key, s, b),
         None => true,
     }
 }
 
-/// Redraws the positions of `run` outside (a, b) (rejected candidates are NaN; a value may also
-/// round onto a bound), 16 at a time, until every one is inside.
+/// Redraws the positions of `run` outside the bounds (rejected candidates are NaN; a value may
+/// also round onto a bound), 16 at a time, until every one is inside.
 #[inline(always)]
 fn redraw_rejected<T: Elem, S: Sampler<T::Acc>>(
     run: &mut [T],
     pos0: usize,
     key: &Key,
     s: &S,
-    a: f64,
-    b: f64,
+    bounds: Bounds,
 ) -> bool {
-    let inside = |v: T| a < v.to_f64() && v.to_f64() < b;
+    let inside = |v: T| bounds.contains(v.to_f64());
     let mut idx = [0usize; LANES];
     let mut attempt = [1u16; LANES];
     let mut queued = 0;
@@ -363,12 +369,29 @@ pub(crate) struct SampleOp<'a, S> {
     pub sampler: &'a S,
 }
 
-impl<S> candle_core::InplaceOp1 for SampleOp<'_, S>
-where
-    S: Sampler<f32> + Sampler<f64>,
-{
+/// The samplers a [`SampleOp`] runs: on the CPU, and with the `cuda` feature on the GPU too.
+#[cfg(not(feature = "cuda"))]
+pub(crate) trait AnySampler: Sampler<f32> + Sampler<f64> {}
+#[cfg(not(feature = "cuda"))]
+impl<S: Sampler<f32> + Sampler<f64>> AnySampler for S {}
+/// The samplers a [`SampleOp`] runs: on the CPU, and with the `cuda` feature on the GPU too.
+#[cfg(feature = "cuda")]
+pub(crate) trait AnySampler: Sampler<f32> + Sampler<f64> + crate::cuda::GpuSampler {}
+#[cfg(feature = "cuda")]
+impl<S: Sampler<f32> + Sampler<f64> + crate::cuda::GpuSampler> AnySampler for S {}
+
+impl<S: AnySampler> candle_core::InplaceOp1 for SampleOp<'_, S> {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &mut candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<()> {
+        crate::cuda::sample(self.name, &self.key, &self.sampler.gpu(), storage, layout)
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
@@ -415,6 +438,15 @@ fn fill_value<T: Copy + Send + Sync>(data: &mut [T], layout: &Layout, value: T) 
 impl candle_core::InplaceOp1 for ConstOp {
     fn name(&self) -> &'static str {
         "constant"
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &mut candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<()> {
+        crate::cuda::fill(self.value, storage, layout)
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
@@ -514,6 +546,15 @@ impl candle_core::InplaceOp1 for ScatterOp<'_> {
         self.name
     }
 
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &mut candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<()> {
+        crate::cuda::scatter(self.name, self.writes, storage, layout)
+    }
+
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
         let w = self.writes;
         let r = match storage {
@@ -578,6 +619,19 @@ fn write_dense<T: Copy, V: Copy>(
 impl candle_core::InplaceOp1 for DenseOp<'_> {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The values were computed on the host (orthogonal's QR): uploaded into the storage.
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &mut candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<()> {
+        match self.values {
+            Dense::F32(v) => crate::cuda::dense_f32(self.name, v, storage, layout),
+            Dense::F64(v) => crate::cuda::dense_f64(self.name, v, storage, layout),
+        }
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {

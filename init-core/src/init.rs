@@ -197,6 +197,10 @@ impl Init {
     pub fn apply(&self, tensor: &Tensor, rng: &mut Generator) -> Result<()> {
         check_device(self.name(), tensor.device())?;
         let plan = self.plan(tensor.dims(), tensor.dtype())?;
+        if tensor.elem_count() == 0 {
+            // Nothing to write (PyTorch is silent too); a random call still takes its draw.
+            return self.run(Plan::Nothing, tensor, rng);
+        }
         self.run(plan, tensor, rng)
     }
 
@@ -226,8 +230,14 @@ impl Init {
                         "std must be a finite number > 0",
                     ));
                 }
-                check_finite(op, "a", a)?;
-                check_finite(op, "b", b)?;
+                if a.is_nan() || b.is_nan() {
+                    return Err(InitError::param(
+                        op,
+                        "(a, b)",
+                        format!("({a}, {b})"),
+                        "the bounds must be numbers (infinite bounds are allowed)",
+                    ));
+                }
                 if a >= b {
                     return Err(InitError::param(
                         op,
@@ -365,6 +375,10 @@ impl Init {
                 Ok(())
             }
             Plan::Const(value) => Ok(t.inplace_op1(&ConstOp { value })?),
+            Plan::ConstDraw(value) => {
+                rng.next_key();
+                Ok(t.inplace_op1(&ConstOp { value })?)
+            }
             Plan::Uniform(s) => sample(name, t, &s, rng),
             Plan::Normal(s) => sample(name, t, &s, rng),
             Plan::Trunc(s) => sample(name, t, &s, rng),
@@ -385,6 +399,8 @@ impl Init {
 enum Plan {
     Nothing,
     Const(f64),
+    /// A constant written by a random initializer (uniform with low == high): takes a draw.
+    ConstDraw(f64),
     Uniform(Uniform),
     Normal(Normal),
     Trunc(TruncNormal),
@@ -393,7 +409,7 @@ enum Plan {
 
 pub(crate) fn sample<S>(name: &'static str, t: &Tensor, s: &S, rng: &mut Generator) -> Result<()>
 where
-    S: crate::dist::Sampler<f32> + crate::dist::Sampler<f64>,
+    S: crate::fill::AnySampler,
 {
     let op = SampleOp {
         name,
@@ -406,6 +422,8 @@ where
 pub(crate) fn check_device(op: &'static str, device: &Device) -> Result<()> {
     match device {
         Device::Cpu => Ok(()),
+        #[cfg(feature = "cuda")]
+        Device::Cuda(_) => Ok(()),
         other => Err(InitError::UnsupportedDevice {
             op,
             device: format!("{:?}", other.location()),
@@ -460,6 +478,18 @@ fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<
             "uniform draws from [low, high), so low <= high is required",
         ));
     }
+    if low == high {
+        // PyTorch fills `low`; a draw is still taken.
+        return Ok(Plan::ConstDraw(low));
+    }
+    if smallest_at_or_above(low, dtype) >= high {
+        return Err(InitError::param(
+            op,
+            "(low, high)",
+            format!("({low}, {high})"),
+            format!("no {dtype:?} value lies in [low, high)"),
+        ));
+    }
     let max = match dtype {
         DType::F64 => f64::MAX,
         DType::F16 => 65504.0,
@@ -476,8 +506,35 @@ fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<
     Ok(Plan::Uniform(Uniform { low, high }))
 }
 
-/// Whether some value of `dtype` lies strictly inside (a, b): the smallest one above `a`.
+/// Whether some value of `dtype` lies strictly inside (a, b).
 fn interior_exists(a: f64, b: f64, dtype: DType) -> bool {
+    let r = round_to(a, dtype);
+    let above = if r > a { r } else { next_up(r, dtype) };
+    above < b
+}
+
+/// The smallest value of `dtype` that is >= `x`.
+fn smallest_at_or_above(x: f64, dtype: DType) -> f64 {
+    let r = round_to(x, dtype);
+    if r >= x {
+        r
+    } else {
+        next_up(r, dtype)
+    }
+}
+
+/// `x` rounded to the nearest value of a float dtype.
+fn round_to(x: f64, dtype: DType) -> f64 {
+    match dtype {
+        DType::F32 => x as f32 as f64,
+        DType::F16 => half::f16::from_f64(x).to_f64(),
+        DType::BF16 => half::bf16::from_f64(x).to_f64(),
+        _ => x,
+    }
+}
+
+/// The next value of a float dtype above `x`, a value of that dtype.
+fn next_up(x: f64, dtype: DType) -> f64 {
     /// The next 16-bit float above a finite one, on its bits.
     fn up16(bits: u16) -> u16 {
         match bits {
@@ -486,30 +543,23 @@ fn interior_exists(a: f64, b: f64, dtype: DType) -> bool {
             b => b - 1,
         }
     }
-    let above = match dtype {
-        DType::F32 => {
-            let r = a as f32;
-            (if r as f64 > a { r } else { r.next_up() }) as f64
-        }
-        DType::F16 => {
-            let r = half::f16::from_f64(a);
-            if r.to_f64() > a || !r.is_finite() {
-                r.to_f64()
-            } else {
-                half::f16::from_bits(up16(r.to_bits())).to_f64()
-            }
-        }
-        DType::BF16 => {
-            let r = half::bf16::from_f64(a);
-            if r.to_f64() > a || !r.is_finite() {
-                r.to_f64()
-            } else {
-                half::bf16::from_bits(up16(r.to_bits())).to_f64()
-            }
-        }
-        _ => a.next_up(),
-    };
-    above < b
+    if x == f64::NEG_INFINITY {
+        return match dtype {
+            DType::F32 => f32::MIN as f64,
+            DType::F16 => half::f16::MIN.to_f64(),
+            DType::BF16 => half::bf16::MIN.to_f64(),
+            _ => f64::MIN,
+        };
+    }
+    if x == f64::INFINITY {
+        return x;
+    }
+    match dtype {
+        DType::F32 => (x as f32).next_up() as f64,
+        DType::F16 => half::f16::from_bits(up16(half::f16::from_f64(x).to_bits())).to_f64(),
+        DType::BF16 => half::bf16::from_bits(up16(half::bf16::from_f64(x).to_bits())).to_f64(),
+        _ => x.next_up(),
+    }
 }
 
 impl TryFrom<candle_nn::Init> for Init {

@@ -72,19 +72,21 @@ impl Key {
         philox4x32_10(self.counter(block, tag), self.key)
     }
 
-    /// Blocks `first .. first + 16` as structure of arrays: word `k` of block `first + l` goes
-    /// to `out[16 * k + l]` (64 words in all).
+    /// `N / 16` consecutive groups of 16 blocks from block `first`, one after the other
+    /// (`4 * N` words). A group is laid out as structure of arrays: word `k` of its block `l`
+    /// goes to `16 * k + l`.
     ///
-    /// Written lane-wise over plain arrays so that the compiler vectorizes the 16 independent
-    /// blocks (the multiplications become `vpmuludq`), and the samplers read whole vectors.
+    /// Written lane-wise over plain arrays so that the compiler vectorizes the independent
+    /// blocks (the multiplications become `vpmuludq`) and the samplers read whole vectors;
+    /// several groups at once give the processor independent dependency chains to overlap.
     #[inline(always)]
-    pub fn blocks16(&self, first: u64, tag: u16, out: &mut [u32]) {
-        let out = &mut out[..4 * LANES];
-        let mut c0 = [0u32; LANES];
-        let mut c1 = [0u32; LANES];
-        let mut c2 = [0u32; LANES];
-        let mut c3 = [0u32; LANES];
-        for l in 0..LANES {
+    pub fn groups<const N: usize>(&self, first: u64, tag: u16, out: &mut [u32]) {
+        let out = &mut out[..4 * N];
+        let mut c0 = [0u32; N];
+        let mut c1 = [0u32; N];
+        let mut c2 = [0u32; N];
+        let mut c3 = [0u32; N];
+        for l in 0..N {
             let ctr = self.counter(first + l as u64, tag);
             c0[l] = ctr[0];
             c1[l] = ctr[1];
@@ -97,7 +99,7 @@ impl Key {
                 k0 = k0.wrapping_add(W0);
                 k1 = k1.wrapping_add(W1);
             }
-            for l in 0..LANES {
+            for l in 0..N {
                 let (hi0, lo0) = mulhilo(M0, c0[l]);
                 let (hi1, lo1) = mulhilo(M1, c2[l]);
                 let n0 = hi1 ^ c1[l] ^ k0;
@@ -108,10 +110,13 @@ impl Key {
                 c3[l] = lo0;
             }
         }
-        out[..LANES].copy_from_slice(&c0);
-        out[LANES..2 * LANES].copy_from_slice(&c1);
-        out[2 * LANES..3 * LANES].copy_from_slice(&c2);
-        out[3 * LANES..].copy_from_slice(&c3);
+        for (g, o) in out.chunks_exact_mut(4 * LANES).enumerate() {
+            let lanes = g * LANES..(g + 1) * LANES;
+            o[..LANES].copy_from_slice(&c0[lanes.clone()]);
+            o[LANES..2 * LANES].copy_from_slice(&c1[lanes.clone()]);
+            o[2 * LANES..3 * LANES].copy_from_slice(&c2[lanes.clone()]);
+            o[3 * LANES..].copy_from_slice(&c3[lanes]);
+        }
     }
 }
 
@@ -198,7 +203,7 @@ mod tests {
         };
         let mut out = [0u32; 64];
         let first = (7u64 << 32) + 0xFFFF_FFF8; // crosses the 32-bit boundary of the block index
-        k.blocks16(first, 3, &mut out);
+        k.groups::<LANES>(first, 3, &mut out);
         for l in 0..LANES {
             let block = k.block(first + l as u64, 3);
             for (w, &word) in block.iter().enumerate() {

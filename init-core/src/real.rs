@@ -24,8 +24,10 @@ pub(crate) trait Real:
     /// 32-bit words of random bits that make one uniform number.
     const WORDS: usize;
     const NAN: Self;
+    /// The largest value [`Real::unit`] returns.
+    const UNIT_MAX: Self;
     /// Uniform `u` in [0, 1) of a group of 16 Philox blocks, from the group's 64 words in
-    /// structure-of-arrays order (see `Key::blocks16`). f32: word `u`; f64 (u < 32): words `u`
+    /// structure-of-arrays order (see `Key::groups`). f32: word `u`; f64 (u < 32): words `u`
     /// (low) and `u + 32` (high), so uniform `u` always lies in block `u % 16`.
     fn unit(w: &[u32], u: usize) -> Self;
     /// As [`Real::unit`], in (0, 1].
@@ -58,6 +60,7 @@ const TWO_POW_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
 impl Real for f32 {
     const WORDS: usize = 1;
     const NAN: Self = f32::NAN;
+    const UNIT_MAX: Self = (16_777_215.0 / 16_777_216.0) as f32;
     #[inline(always)]
     fn unit(w: &[u32], u: usize) -> f32 {
         unit24(w[u])
@@ -99,6 +102,7 @@ impl Real for f32 {
 impl Real for f64 {
     const WORDS: usize = 2;
     const NAN: Self = f64::NAN;
+    const UNIT_MAX: Self = 1.0 - TWO_POW_M53;
     #[inline(always)]
     fn unit(w: &[u32], u: usize) -> f64 {
         unit53(w[u], w[u + 32])
@@ -259,6 +263,8 @@ mod tests {
 
     #[test]
     fn units_span_their_intervals() {
+        assert_eq!(unit24(u32::MAX), f32::UNIT_MAX);
+        assert_eq!(unit53(u32::MAX, u32::MAX), f64::UNIT_MAX);
         assert_eq!(unit24(0), 0.0);
         assert_eq!(unit24_open(u32::MAX), 1.0);
         assert!(unit24(u32::MAX) < 1.0);

@@ -59,9 +59,24 @@ fn transpose_into<T: Copy>(src: &[T], m: usize, k: usize, dst: &mut [T]) {
     }
 }
 
+/// The parallelism of the QR decomposition: fixed, so that the result does not depend on the
+/// size of the thread pool it runs in (faer partitions its work by this count, not by threads).
+const QR_PAR: usize = 2;
+
 macro_rules! orthogonal_q {
     ($T:ty, $rows:expr, $cols:expr, $key:expr, $gain:expr) => {{
+        use faer::dyn_stack::{MemBuffer, MemStack};
+        use faer::linalg::householder::{
+            apply_block_householder_on_the_left_in_place_scratch,
+            apply_block_householder_on_the_left_in_place_with_conj,
+        };
+        use faer::linalg::qr::no_pivoting::factor::{
+            qr_in_place, qr_in_place_scratch, recommended_blocksize,
+        };
+        use faer::{Conj, Mat, MatMut, Par};
+
         let (rows, cols) = ($rows, $cols);
+        let par = Par::rayon(QR_PAR);
         // The normal matrix, (rows, cols) or its transpose when wide so that m >= k, drawn
         // directly in the column-major order faer works in.
         let wide = rows < cols;
@@ -75,21 +90,51 @@ macro_rules! orthogonal_q {
                 std: 1.0,
             },
         );
-        let qr = faer::MatRef::from_column_major_slice(&buf, m, k).qr();
-        let mut q = qr.compute_thin_Q();
-        // Make the decomposition unique (R's diagonal positive), so that Q is Haar-distributed.
-        let gain = $gain as $T;
-        let r = qr.thin_R();
+        let bs = recommended_blocksize::<$T>(m, k);
+        let mut coeff = Mat::<$T>::zeros(bs, k);
+        let mut a = MatMut::from_column_major_slice_mut(&mut buf, m, k);
+        let mut mem = MemBuffer::new(
+            qr_in_place_scratch::<$T>(m, k, bs, par, Default::default()).or(
+                apply_block_householder_on_the_left_in_place_scratch::<$T>(m, bs, k),
+            ),
+        );
+        qr_in_place(
+            a.as_mut(),
+            coeff.as_mut(),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        );
+        // Q = H_1 ... H_k applied to the first k columns of the identity, block by block from
+        // the last, each only to the trailing rows and columns it changes (as LAPACK's orgqr).
+        let mut q = Mat::<$T>::zeros(m, k);
         for j in 0..k {
-            let f = if r[(j, j)] < 0.0 { -gain } else { gain };
-            for x in q.col_mut(j).iter_mut() {
-                *x *= f;
-            }
+            q[(j, j)] = 1.0;
         }
-        // Q is column-major m x k: read as row-major it is the wide (k x m) result already.
-        for j in 0..k {
+        let mut end = k;
+        let mut size = if k.is_multiple_of(bs) { bs } else { k % bs };
+        while end > 0 {
+            let start = end - size;
+            apply_block_householder_on_the_left_in_place_with_conj(
+                a.as_ref().get(start.., start..end),
+                coeff.as_ref().get(..size, start..end),
+                Conj::No,
+                q.as_mut().get_mut(start.., start..),
+                par,
+                MemStack::new(&mut mem),
+            );
+            end = start;
+            size = bs;
+        }
+        // Make the decomposition unique (R's diagonal positive), so that Q is Haar-distributed,
+        // and write Q column-major into `buf`: read row-major, that is the wide (k x m) result.
+        let gain = $gain as $T;
+        let signs: Vec<$T> = (0..k)
+            .map(|j| if a[(j, j)] < 0.0 { -gain } else { gain })
+            .collect();
+        for (j, f) in signs.into_iter().enumerate() {
             for (dst, x) in buf[j * m..(j + 1) * m].iter_mut().zip(q.col(j).iter()) {
-                *dst = *x;
+                *dst = f * *x;
             }
         }
         if wide {
@@ -150,6 +195,38 @@ struct SparseZeros {
 }
 
 impl SparseZeros {
+    /// The storage positions [`SparseZeros::write`] zeroes, in the same order.
+    #[cfg(feature = "cuda")]
+    fn positions(&self, layout: &Layout) -> Result<Vec<usize>> {
+        let (rows, cols) = (layout.dims()[0], layout.dims()[1]);
+        let (rs, cs) = (layout.stride()[0], layout.stride()[1]);
+        let start = layout.start_offset();
+        if rows > u32::MAX as usize {
+            return Err(InitError::Internal(format!(
+                "sparse: {rows} rows exceed u32"
+            )));
+        }
+        let mut out = Vec::with_capacity(self.num_zeros * cols);
+        let mut perm: Vec<u32> = Vec::with_capacity(rows);
+        for col in 0..cols {
+            let mut r = SeqRng::new(
+                Key {
+                    key: self.key.key,
+                    stream: mix64(self.key.stream ^ col as u64),
+                },
+                1,
+            );
+            perm.clear();
+            perm.extend(0..rows as u32);
+            for i in 0..self.num_zeros {
+                let j = i + r.below((rows - i) as u32) as usize;
+                perm.swap(i, j);
+                out.push(start + perm[i] as usize * rs + col * cs);
+            }
+        }
+        Ok(out)
+    }
+
     fn write<T: Copy + Default>(&self, data: &mut [T], layout: &Layout) -> Result<()> {
         let (rows, cols) = (layout.dims()[0], layout.dims()[1]);
         let (rs, cs) = (layout.stride()[0], layout.stride()[1]);
@@ -186,6 +263,17 @@ impl SparseZeros {
 impl candle_core::InplaceOp1 for SparseZeros {
     fn name(&self) -> &'static str {
         "sparse"
+    }
+
+    /// The zeroed positions are chosen on the host (as on the CPU) and scattered by a kernel.
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &mut candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<()> {
+        let positions = self.positions(layout).map_err(candle_core::Error::wrap)?;
+        crate::cuda::zero_positions("sparse", &positions, storage)
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
