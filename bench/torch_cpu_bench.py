@@ -41,8 +41,44 @@ SLOW = {"trunc_normal_ 8192x8192 (0,1,-2,2)": 3, "trunc_normal_ 8192x8192 a=2 b=
         "orthogonal_ 4096x4096": 3}
 
 
+def c3d():
+    """C3D (Tran et al. 2015), as examples/c3d.rs builds it: 8 Conv3d k3 p1, fc6-fc8."""
+    nn = torch.nn
+    convs = [(3, 64), (64, 128), (128, 256), (256, 256), (256, 512), (512, 512), (512, 512), (512, 512)]
+    layers = [nn.Conv3d(i, o, 3, padding=1) for i, o in convs]
+    layers += [nn.Linear(8192, 4096), nn.Linear(4096, 4096), nn.Linear(4096, 487)]
+    return nn.Sequential(*layers)
+
+
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find("Conv") != -1 or classname.find("Linear") != -1:
+        init.xavier_normal_(m.weight)
+        init.zeros_(m.bias)
+
+
+def bench_c3d(out):
+    """C3D's model.apply(weights_init): what examples/c3d.rs prints as its init time."""
+    name = "C3D model.apply(weights_init)"
+    if FILTER not in name:
+        return
+    model = c3d()
+    n = sum(p.numel() for p in model.parameters())
+    model.apply(weights_init)
+    times = []
+    for _ in range(REPEATS):
+        s = time.perf_counter()
+        model.apply(weights_init)
+        times.append(time.perf_counter() - s)
+    times.sort()
+    med = times[len(times) // 2]
+    out["results"].append({"name": name, "elements": n, "median_s": med})
+    print(f"torch {name:<36} {med * 1e3:10.1f} ms ({n} parameters)", file=sys.stderr, flush=True)
+
+
 def main():
     out = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "results": []}
+    bench_c3d(out)
     for name, shape, dtype, f in CASES:
         if FILTER not in name:
             continue
