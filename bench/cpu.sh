@@ -12,5 +12,5 @@ python3 -c "import torch" 2>/dev/null || python3 -m pip install --quiet torch
 mkdir -p target
 python3 bench/torch_cpu_bench.py target/torch-cpu-bench.json "$repeats" "$filter"
 cargo build --release -p init-core --benches --quiet
-TORCH_BENCH=target/torch-cpu-bench.json BENCH_REPEATS=$repeats BENCH_FILTER=$filter \
+TORCH_BENCH="$PWD/target/torch-cpu-bench.json" BENCH_REPEATS=$repeats BENCH_FILTER=$filter \
   cargo bench -p init-core --bench throughput --quiet
