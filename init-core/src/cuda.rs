@@ -23,7 +23,8 @@
 //!   normal part of sparse): one kernel, no host round trip, no temporary. Contiguous views: one
 //!   thread per Philox block, values staged in shared memory and written with 16-byte stores;
 //!   strided views: one thread per element. Truncated normals redraw rejected positions inside
-//!   the kernel, with the CPU's candidate math and attempt tags, so the values are the CPU's.
+//!   the kernel, with the CPU's candidate math and attempt tags, so the values are the CPU's;
+//!   so does uniform where a value can round onto `high` in the dtype (f16/bf16), as on the CPU.
 //! - constant / zeros / ones: a fill kernel (16-byte stores), any dtype Candle's CPU path takes.
 //! - eye, dirac, the zeros of sparse: the few positions and values are computed on the host
 //!   (as on the CPU) and scattered by a kernel: uploads of O(written elements), not the tensor.
@@ -47,7 +48,8 @@ use candle_core::cuda_backend::{CudaDevice, CudaStorage, CudaStorageSlice, WrapE
 use candle_core::{Error, Layout, Result};
 use half::{bf16, f16};
 
-use crate::dist::{Normal, TruncMethod, TruncNormal, Uniform};
+use crate::dist::{Bounds, Normal, Sampler, TruncMethod, TruncNormal, Uniform};
+use crate::fill::AnySampler;
 use crate::philox::Key;
 
 /// The kernels, compiled by `build.rs`.
@@ -78,6 +80,8 @@ struct SampleParams {
     per: u32,
     bounded: u32,
     max_attempts: u32,
+    lo_closed: u32,
+    unused: u32,
 }
 // SAFETY: plain `repr(C)` data, laid out as the kernel's struct (no padding: 8-byte fields
 // first, then an even number of 4-byte ones).
@@ -102,7 +106,11 @@ pub(crate) struct GpuDist {
     q: [f64; 7],
     /// Positions per group in f32 and in f64 arithmetic (`P` in `kernels.cu`).
     per: [u32; 2],
-    bounds: Option<(f64, f64)>,
+    /// Where written values must lie (the sampler's [`Sampler::bounds`]), and whether values
+    /// need checking against them: not when even the largest value rounds inside
+    /// ([`Sampler::max_value`], per dtype; decided by [`sample`]).
+    bounds: Option<Bounds>,
+    check: bool,
 }
 
 /// The samplers of `dist.rs`, described for the kernels.
@@ -119,7 +127,8 @@ impl GpuSampler for Uniform {
             method: 0,
             q,
             per: [64, 32],
-            bounds: None,
+            bounds: Sampler::<f64>::bounds(self),
+            check: true,
         }
     }
 }
@@ -133,7 +142,8 @@ impl GpuSampler for Normal {
             method: 1,
             q,
             per: [64, 32],
-            bounds: None,
+            bounds: Sampler::<f64>::bounds(self),
+            check: true,
         }
     }
 }
@@ -170,7 +180,8 @@ impl GpuSampler for TruncNormal {
             method,
             q,
             per,
-            bounds: Some((self.a, self.b)),
+            bounds: Sampler::<f64>::bounds(self),
+            check: true,
         }
     }
 }
@@ -284,18 +295,24 @@ fn plan_sample(
     if n == 0 {
         return Ok(None);
     }
-    let (a, b) = dist.bounds.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+    let bounds = dist.bounds.unwrap_or(Bounds {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+        lo_closed: false,
+    });
     let params = SampleParams {
         stream: key.stream,
         q: dist.q,
-        a,
-        b,
+        a: bounds.lo,
+        b: bounds.hi,
         key0: key.key[0],
         key1: key.key[1],
         method: dist.method,
         per: dist.per[wide as usize],
-        bounded: dist.bounds.is_some() as u32,
+        bounded: (dist.bounds.is_some() && dist.check) as u32,
         max_attempts: MAX_ATTEMPTS,
+        lo_closed: bounds.lo_closed as u32,
+        unused: 0,
     };
     let launch = match layout.contiguous_offsets() {
         Some((start, end)) => {
@@ -321,20 +338,44 @@ fn plan_sample(
     Ok(Some((params, launch)))
 }
 
-/// Samples `dist` into every position of `layout` of the CUDA storage, in place.
-pub(crate) fn sample(
+/// The sampler as the kernels of one dtype run it: whether its values need checking against
+/// its bounds (as the CPU's `sample_run` decides: not when even the largest one rounds inside).
+fn for_dtype<S: AnySampler, R: Copy>(s: &S, max: Option<R>, round: impl Fn(R) -> f64) -> GpuDist {
+    let mut d = s.gpu();
+    if let (Some(b), Some(m)) = (d.bounds, max) {
+        d.check = !b.contains(round(m));
+    }
+    d
+}
+
+/// Samples `s` into every position of `layout` of the CUDA storage, in place.
+pub(crate) fn sample<S: AnySampler>(
     name: &'static str,
     key: &Key,
-    dist: &GpuDist,
+    s: &S,
     storage: &mut CudaStorage,
     layout: &Layout,
 ) -> Result<()> {
     let dev = storage.device().clone();
+    let m32 = Sampler::<f32>::max_value(s);
+    let m64 = Sampler::<f64>::max_value(s);
     match &mut storage.slice {
-        CudaStorageSlice::F32(s) => sample_slice(&dev, s, "f32", false, key, dist, layout),
-        CudaStorageSlice::F64(s) => sample_slice(&dev, s, "f64", true, key, dist, layout),
-        CudaStorageSlice::F16(s) => sample_slice(&dev, s, "f16", false, key, dist, layout),
-        CudaStorageSlice::BF16(s) => sample_slice(&dev, s, "bf16", false, key, dist, layout),
+        CudaStorageSlice::F32(x) => {
+            let d = for_dtype(s, m32, |m| m as f64);
+            sample_slice(&dev, x, "f32", false, key, &d, layout)
+        }
+        CudaStorageSlice::F64(x) => {
+            let d = for_dtype(s, m64, |m| m);
+            sample_slice(&dev, x, "f64", true, key, &d, layout)
+        }
+        CudaStorageSlice::F16(x) => {
+            let d = for_dtype(s, m32, |m| f16::from_f32(m).to_f64());
+            sample_slice(&dev, x, "f16", false, key, &d, layout)
+        }
+        CudaStorageSlice::BF16(x) => {
+            let d = for_dtype(s, m32, |m| bf16::from_f32(m).to_f64());
+            sample_slice(&dev, x, "bf16", false, key, &d, layout)
+        }
         _ => Err(err(format!(
             "{name}: unsupported dtype {:?} (allowed: f32, f64, f16, bf16)",
             storage.dtype()
@@ -355,10 +396,13 @@ fn sample_slice<T>(
     let Some((params, launch)) = plan_sample(key, dist, wide, layout)? else {
         return Ok(());
     };
-    // Truncated normals report a position rejected MAX_ATTEMPTS times through this flag.
-    let mut failed = match dist.bounds {
-        Some(_) => Some(dev.alloc_zeros::<u32>(1)?),
-        None => None,
+    // Bounded samplers (truncated normals; uniform where its top value rounds onto `high`)
+    // report a position rejected MAX_ATTEMPTS times through this flag, read back after the
+    // launch: one synchronization per such call, so that a hopeless interval (a dtype whose
+    // rounding leaves almost nothing inside) is an error, as on the CPU, not silent bad values.
+    let mut failed = match params.bounded {
+        0 => None,
+        _ => Some(dev.alloc_zeros::<u32>(1)?),
     };
     let null = 0u64;
     match launch {
@@ -491,7 +535,7 @@ pub(crate) fn fill(value: f64, storage: &mut CudaStorage, layout: &Layout) -> Re
 }
 
 /// Writes `values[i]` at storage position `positions[i]` (host data, uploaded).
-fn scatter_slice<T: DeviceRepr>(
+fn scatter_slice<T: DeviceRepr + 'static>(
     dev: &CudaDevice,
     slice: &mut CudaSlice<T>,
     positions: &[usize],
@@ -586,7 +630,7 @@ pub(crate) fn zero_positions(
 
 /// Writes host values, in the layout's logical order, into the device storage: one copy into a
 /// contiguous view, a scatter otherwise.
-fn dense_slice<T: DeviceRepr>(
+fn dense_slice<T: DeviceRepr + 'static>(
     dev: &CudaDevice,
     slice: &mut CudaSlice<T>,
     layout: &Layout,
@@ -704,8 +748,9 @@ mod tests {
 
     /// `emulate.cpp` (the kernels run on the host) compiled with the host C++ compiler, or
     /// `None` when there is none.
-    fn emulator() -> Option<PathBuf> {
-        let dir = std::env::temp_dir().join(format!("init-core-emulate-{}", std::process::id()));
+    fn emulator(test: &str) -> Option<PathBuf> {
+        let dir =
+            std::env::temp_dir().join(format!("init-core-emulate-{}-{test}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let exe = dir.join("emulate");
         let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src/cuda/emulate.cpp");
@@ -755,7 +800,7 @@ mod tests {
         };
         let hex = |x: f64| format!("{:x}", x.to_bits());
         let mut req = format!(
-            "{dtype} {len} {start} {end} {strided} {r} {} {} {} {} {} {} {} {} {} {} {}",
+            "{dtype} {len} {start} {end} {strided} {r} {} {} {} {} {} {} {} {} {} {} {} {}",
             join(&axes.dims[..r]),
             join(&axes.strides[..r]),
             p.key0,
@@ -765,6 +810,7 @@ mod tests {
             p.per,
             p.bounded,
             p.max_attempts,
+            p.lo_closed,
             hex(p.a),
             hex(p.b),
         );
@@ -823,7 +869,7 @@ mod tests {
     /// f64 `log`/`sincos` differ; `tests/cuda.rs` checks the real thing.)
     #[test]
     fn emulated_kernels_match_the_cpu() {
-        let Some(exe) = emulator() else {
+        let Some(exe) = emulator("samplers") else {
             eprintln!("no C++ compiler: emulated_kernels_match_the_cpu skipped");
             return;
         };
@@ -852,23 +898,46 @@ mod tests {
             for (dtype, size) in [("f32", 4), ("f64", 8), ("f16", 2), ("bf16", 2)] {
                 for (i, l) in layouts.iter().enumerate() {
                     let want = cpu(dtype, len, key, s, l);
-                    let got = emulate(exe, dtype, size, len, key, &s.gpu(), l);
+                    let d = match dtype {
+                        "f32" => for_dtype(s, Sampler::<f32>::max_value(s), |m| m as f64),
+                        "f64" => for_dtype(s, Sampler::<f64>::max_value(s), |m| m),
+                        "f16" => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
+                            f16::from_f32(m).to_f64()
+                        }),
+                        _ => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
+                            bf16::from_f32(m).to_f64()
+                        }),
+                    };
+                    let got = emulate(exe, dtype, size, len, key, &d, l);
                     if want != got {
                         let first = want
                             .chunks(size)
                             .zip(got.chunks(size))
                             .position(|(a, b)| a != b)
                             .unwrap();
-                        panic!("{what} {dtype} layout {i} ({l:?}): first difference at {first}");
+                        let (a, b) = (
+                            &want[first * size..(first + 1) * size],
+                            &got[first * size..(first + 1) * size],
+                        );
+                        panic!(
+                            "{what} {dtype} layout {i} ({l:?}): first difference at {first}: cpu {a:02x?} emulated {b:02x?}"
+                        );
                     }
                 }
             }
         }
-        let u = Uniform {
-            low: -1.0,
-            high: 3.0,
-        };
-        check(&exe, &key, &u, &layouts, len, "uniform");
+        // U(-1, 3): in f16 and bf16 some values round onto 3 and are redrawn; U(0, 0.75): none.
+        for (low, high) in [(-1.0, 3.0), (0.0, 0.75)] {
+            let u = Uniform { low, high };
+            check(
+                &exe,
+                &key,
+                &u,
+                &layouts,
+                len,
+                &format!("uniform ({low}, {high})"),
+            );
+        }
         let n = Normal {
             mean: 0.5,
             std: 2.0,
@@ -896,9 +965,28 @@ mod tests {
         let _ = std::fs::remove_dir_all(exe.parent().unwrap());
     }
 
+    /// The fill and scatter kernels, run on the host, write exactly their positions (every
+    /// alignment of the first element, partial vectors, grids smaller than the work).
+    #[test]
+    fn emulated_fill_kernels_write_exactly_their_positions() {
+        let Some(exe) = emulator("fill") else {
+            eprintln!(
+                "no C++ compiler: emulated_fill_kernels_write_exactly_their_positions skipped"
+            );
+            return;
+        };
+        let out = Command::new(&exe).arg("check-fill").output().unwrap();
+        let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     #[test]
     fn params_match_the_kernel_struct() {
-        assert_eq!(std::mem::size_of::<SampleParams>(), 104);
+        assert_eq!(std::mem::size_of::<SampleParams>(), 112);
         assert_eq!(std::mem::size_of::<Axes>(), 144);
     }
 }

@@ -391,7 +391,7 @@ impl<S: AnySampler> candle_core::InplaceOp1 for SampleOp<'_, S> {
         storage: &mut candle_core::CudaStorage,
         layout: &Layout,
     ) -> candle_core::Result<()> {
-        crate::cuda::sample(self.name, &self.key, &self.sampler.gpu(), storage, layout)
+        crate::cuda::sample(self.name, &self.key, self.sampler, storage, layout)
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {

@@ -89,31 +89,35 @@ fn values_f64(t: &Tensor) -> Vec<f64> {
 
 /// A CPU and a GPU tensor of the same shape and dtype, filled with the same marker value.
 fn pair(dims: &[usize], dtype: DType) -> (Tensor, Tensor) {
-    let cpu = (Tensor::ones(dims, dtype, &Device::Cpu).unwrap() * 7.0).unwrap();
+    let cpu = (Tensor::ones(dims, DType::F32, &Device::Cpu).unwrap() * 7.0)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap();
     let gpu = cpu.to_device(&gpu()).unwrap();
     (cpu, gpu)
 }
 
-/// Compares the CPU's and the GPU's values: bit-identical, or for f64 samplers through
-/// log/sincos, within `ulps` units in the last place (`mismatches_allowed` positions may differ
-/// more: a truncated candidate on the acceptance boundary redrawn on one side only).
-fn compare(what: &str, cpu: &Tensor, gpu: &Tensor, ulps: u64, mismatches_allowed: usize) {
+/// Compares the CPU's and the GPU's values: bit-identical, or, with `close` (f64 samplers
+/// through log/sincos), within 1e-14 * (1 + |x|) (a few ulps of the standard normal before the
+/// scale and shift). `mismatches_allowed` positions may differ more: a truncated candidate on the
+/// acceptance boundary redrawn on one side only.
+fn compare(what: &str, cpu: &Tensor, gpu: &Tensor, close: bool, mismatches_allowed: usize) {
     let (c, g) = (bits(cpu), bits(gpu));
     assert_eq!(c.len(), g.len());
     let mut bad = 0;
-    let mut worst = 0u64;
+    let (mut inexact, mut worst) = (0usize, 0f64);
     for (i, (&a, &b)) in c.iter().zip(&g).enumerate() {
         if a == b {
             continue;
         }
-        let d = if (a >> 63) == (b >> 63) {
-            a.abs_diff(b)
-        } else {
-            u64::MAX
-        };
-        if cpu.dtype() == DType::F64 && d <= ulps {
-            worst = worst.max(d);
-            continue;
+        if close && cpu.dtype() == DType::F64 {
+            let (x, y) = (f64::from_bits(a), f64::from_bits(b));
+            let d = (x - y).abs();
+            if d <= 1e-14 * (1.0 + x.abs()) {
+                inexact += 1;
+                worst = worst.max(d / (1.0 + x.abs()));
+                continue;
+            }
         }
         bad += 1;
         if bad <= 5 {
@@ -122,12 +126,29 @@ fn compare(what: &str, cpu: &Tensor, gpu: &Tensor, ulps: u64, mismatches_allowed
     }
     assert!(
         bad <= mismatches_allowed,
-        "{what}: {bad} of {} elements differ (worst f64 ulps among the close ones: {worst})",
+        "{what}: {bad} of {} elements differ",
         c.len()
     );
-    if worst > 0 {
-        eprintln!("{what}: f64 values within {worst} ulp(s) of the CPU's");
+    if inexact > 0 {
+        eprintln!(
+            "{what}: {inexact} of {} f64 values differ from the CPU's, by at most {worst:e} * (1 + |x|)",
+            c.len()
+        );
     }
+}
+
+/// Applies `init` to both tensors with the same seed; false (after checking that both devices
+/// refuse alike) when the shape does not allow it (fans of a 1-D tensor, dirac's groups).
+fn apply_both(init: &Init, cpu: &Tensor, gpu: &Tensor, seed: u64) -> bool {
+    let on_cpu = init.apply(cpu, &mut Generator::new(seed));
+    let on_gpu = init.apply(gpu, &mut Generator::new(seed));
+    assert_eq!(
+        on_cpu.is_ok(),
+        on_gpu.is_ok(),
+        "{init:?} {:?}: cpu {on_cpu:?}, gpu {on_gpu:?}",
+        cpu.dims()
+    );
+    on_cpu.is_ok()
 }
 
 fn random_inits() -> Vec<(&'static str, Init)> {
@@ -206,13 +227,14 @@ fn samplers_match_the_cpu_on_contiguous_tensors() -> TestResult {
         for dtype in FLOATS {
             for (name, init) in random_inits() {
                 let (c, g) = pair(&dims, dtype);
-                init.apply(&c, &mut Generator::new(17))?;
-                init.apply(&g, &mut Generator::new(17))?;
+                if !apply_both(&init, &c, &g, 17) {
+                    continue;
+                }
                 let what = format!("{name} {dtype:?} {dims:?}");
                 if is_f64_transcendental(name, dtype) {
-                    compare(&what, &c, &g, 16, c.elem_count() / 100_000);
+                    compare(&what, &c, &g, true, c.elem_count() / 100_000);
                 } else {
-                    compare(&what, &c, &g, 0, 0);
+                    compare(&what, &c, &g, false, 0);
                 }
             }
         }
@@ -234,13 +256,14 @@ fn views_get_the_values_of_the_full_tensor_and_nothing_else_is_written() -> Test
                         _ => t.narrow(1, 9, 1).unwrap().t().unwrap(), // one column
                     }
                 };
-                init.apply(&pick(&c), &mut Generator::new(5))?;
-                init.apply(&pick(&g), &mut Generator::new(5))?;
+                if !apply_both(&init, &pick(&c), &pick(&g), 5) {
+                    continue;
+                }
                 let what = format!("{name} {dtype:?} view {view}");
                 if is_f64_transcendental(name, dtype) {
-                    compare(&what, &c, &g, 16, 1);
+                    compare(&what, &c, &g, true, 1);
                 } else {
-                    compare(&what, &c, &g, 0, 0);
+                    compare(&what, &c, &g, false, 0);
                 }
             }
         }
@@ -286,7 +309,7 @@ fn constants_and_structured_inits_match_the_cpu() -> TestResult {
             init_core::constant(&g, value)?;
             init_core::constant(&c.narrow(1, i, 7)?, value + 1.0)?;
             init_core::constant(&g.narrow(1, i, 7)?, value + 1.0)?;
-            compare(&format!("constant {value} {dtype:?}"), &c, &g, 0, 0);
+            compare(&format!("constant {value} {dtype:?}"), &c, &g, false, 0);
         }
     }
     for dtype in FLOATS {
@@ -310,23 +333,17 @@ fn constants_and_structured_inits_match_the_cpu() -> TestResult {
         ];
         for (name, init, dims) in inits {
             let (c, g) = pair(&dims, dtype);
-            init.apply(&c, &mut Generator::new(11))?;
-            init.apply(&g, &mut Generator::new(11))?;
+            assert!(apply_both(&init, &c, &g, 11), "{name} {dtype:?}");
             let f64_normal = name == "sparse";
             let what = format!("{name} {dtype:?}");
-            compare(&what, &c, &g, if f64_normal { 16 } else { 0 }, 0);
-            // And through a transposed view.
+            compare(&what, &c, &g, f64_normal, 0);
+            // And through a transposed view (where the shape allows: dirac's groups must
+            // divide the first dimension; both devices must then refuse alike).
             let (c, g) = pair(&dims, dtype);
             let (cv, gv) = (c.transpose(0, 1)?, g.transpose(0, 1)?);
-            init.apply(&cv, &mut Generator::new(12))?;
-            init.apply(&gv, &mut Generator::new(12))?;
-            compare(
-                &format!("{what} transposed"),
-                &c,
-                &g,
-                if f64_normal { 16 } else { 0 },
-                0,
-            );
+            if apply_both(&init, &cv, &gv, 12) {
+                compare(&format!("{what} transposed"), &c, &g, f64_normal, 0);
+            }
         }
     }
     Ok(())
@@ -380,7 +397,7 @@ fn a_large_tensor_matches_the_cpu() -> TestResult {
         let g = Tensor::zeros(&dims[..], dtype, &gpu())?;
         init_core::normal(&c, 0.0, 0.02, &mut Generator::new(99))?;
         init_core::normal(&g, 0.0, 0.02, &mut Generator::new(99))?;
-        compare(&format!("normal 2^26+5 {dtype:?}"), &c, &g, 0, 0);
+        compare(&format!("normal 2^26+5 {dtype:?}"), &c, &g, false, 0);
     }
     Ok(())
 }

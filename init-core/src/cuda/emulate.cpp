@@ -6,9 +6,10 @@
 //
 //   g++ -std=c++17 -O2 -ffp-contract=off -o emulate emulate.cpp
 //   emulate < request > storage-bytes
+//   emulate check-fill          (checks the fill and scatter kernels itself; exit status)
 //
 // Request (whitespace-separated): dtype(f32|f64|f16|bf16) len start end strided rank
-// dims[rank] strides[rank] key0 key1 stream method per bounded max_attempts a b q0..q6.
+// dims[rank] strides[rank] key0 key1 stream method per bounded max_attempts lo_closed a b q0..q6.
 // Contiguous requests (strided = 0) run `init_sample_contiguous_*`'s two phases per tile;
 // strided ones `init_sample_strided_*` over the axes. The storage starts as 0xAB bytes.
 // Output: the storage's bytes, then one byte: the `failed` flag.
@@ -101,7 +102,61 @@ static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, bool stri
     }
 }
 
-int main() {
+// Runs a grid-stride kernel body over a grid of `blocks` x 256 emulated threads.
+template <class F>
+static void grid(unsigned blocks, F body) {
+    blockDim.x = 256;
+    gridDim.x = blocks;
+    for (blockIdx.x = 0; blockIdx.x < blocks; ++blockIdx.x)
+        for (threadIdx.x = 0; threadIdx.x < 256; ++threadIdx.x) body();
+}
+
+// The fill and scatter kernels write exactly their positions: every start (every alignment of
+// the first element), lengths around the 16-byte vectors, grids smaller than the work.
+template <class W>
+static int check_fill(const char* name) {
+    const W value = (W)0x5A5A5A5A5A5A5A5Aull, marker = (W)0xA5A5A5A5A5A5A5A5ull;
+    for (u64 start = 0; start < 40; ++start)
+        for (u64 n : {0ull, 1ull, 2ull, 7ull, 15ull, 16ull, 17ull, 33ull, 100ull, 1000ull}) {
+            for (unsigned blocks : {1u, 3u}) {
+                std::vector<W> data(start + n + 40, marker);
+                grid(blocks, [&] { fill_contiguous<W>(data.data(), start, n, value); });
+                for (u64 i = 0; i < data.size(); ++i) {
+                    W want = (i >= start && i < start + n) ? value : marker;
+                    if (data[i] != want) {
+                        std::fprintf(stderr, "fill %s start %llu n %llu: wrong at %llu\n", name, start, n, i);
+                        return 1;
+                    }
+                }
+            }
+        }
+    // Strided: the columns 3..8 of a 9 x 11 matrix.
+    std::vector<W> data(99, marker);
+    Axes ax;
+    std::memset(&ax, 0, sizeof ax);
+    ax.rank = 2;
+    ax.dims[0] = 9, ax.dims[1] = 5;
+    ax.strides[0] = 11, ax.strides[1] = 1;
+    ax.start = 3;
+    grid(1, [&] { fill_strided<W>(data.data(), 45, ax, value); });
+    for (u64 i = 0; i < 99; ++i) {
+        W want = (i % 11 >= 3 && i % 11 < 8) ? value : marker;
+        if (data[i] != want) { std::fprintf(stderr, "strided fill %s: wrong at %llu\n", name, i); return 1; }
+    }
+    std::vector<u64> pos = {5, 0, 98, 42};
+    std::vector<W> vals = {(W)1, (W)2, (W)3, (W)4};
+    grid(1, [&] { scatter<W>(data.data(), pos.data(), vals.data(), 4); });
+    for (int k = 0; k < 4; ++k)
+        if (data[pos[k]] != vals[k]) { std::fprintf(stderr, "scatter %s: wrong at %llu\n", name, pos[k]); return 1; }
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "check-fill") {
+        int bad = check_fill<u8>("w1") | check_fill<u16>("w2") | check_fill<u32>("w4") | check_fill<u64>("w8");
+        if (!bad) std::printf("fill and scatter kernels ok\n");
+        return bad;
+    }
     std::string dtype;
     u64 len, start, end, strided;
     Axes ax;
@@ -112,7 +167,7 @@ int main() {
     ax.start = start;
     for (u64 k = 0; k < ax.rank; ++k) std::cin >> ax.dims[k];
     for (u64 k = 0; k < ax.rank; ++k) std::cin >> ax.strides[k];
-    std::cin >> P.key0 >> P.key1 >> P.stream >> P.method >> P.per >> P.bounded >> P.max_attempts;
+    std::cin >> P.key0 >> P.key1 >> P.stream >> P.method >> P.per >> P.bounded >> P.max_attempts >> P.lo_closed;
     // f64 parameters as bit patterns (hex), so that they arrive exactly.
     auto f64 = [] { std::string s; std::cin >> s; return __longlong_as_double((long long)std::stoull(s, nullptr, 16)); };
     P.a = f64();

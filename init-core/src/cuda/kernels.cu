@@ -44,13 +44,17 @@ struct SampleParams {
     // the f32 kernels. uniform: low, range; normal: mean, std; truncated: alpha, beta, mean,
     // scale, shift (uniform method) or lambda, mass (exponential method).
     double q[7];
-    // Acceptance interval (a, b) of written values, after rounding to the dtype.
+    // Acceptance interval of written values, after rounding to the dtype: (a, b), or [a, b)
+    // with `lo_closed` (`Bounds` in dist.rs).
     double a, b;
     u32 key0, key1;
     u32 method;
     u32 per;          // P, positions per group
-    u32 bounded;      // 1 for truncated normals: redraw values outside (a, b)
+    u32 bounded;      // 1: redraw values outside the interval (truncated normals; uniform when
+                      // its largest value could round onto `high`)
     u32 max_attempts; // redraws per position before giving up
+    u32 lo_closed;
+    u32 unused;
 };
 
 #define MAX_RANK 8
@@ -263,7 +267,7 @@ template <> struct Elem<__nv_bfloat16> {
 
 template <class T> __device__ __forceinline__ bool inside(const SampleParams& P, T v) {
     double x = Elem<T>::to_f64(v);
-    return P.a < x && x < P.b;
+    return (x > P.a || (P.lo_closed && x == P.a)) && x < P.b;
 }
 
 // The value of storage position p: the first draw `first` (already computed), redrawn while
