@@ -9,7 +9,17 @@
 //!   written;
 //! - the storage (and its device allocation) is the same after initialization.
 //!
-//! Build here, run on the GPU machine: see `../shared/cuda/README.md`.
+//! Build here, run on the GPU machine (see `../shared/cuda/README.md`), from the repository root:
+//!
+//! ```text
+//! source ../shared/cuda/setup.sh
+//! CARGO_TARGET_DIR=target-cuda cargo test --release -p init-core --features cuda --no-run
+//! mkdir -p .gpu && cp ../shared/cuda/run-on-device.sh .gpu/
+//! xz -T0 -c target-cuda/release/deps/cuda-<hash> > .gpu/cuda_tests.xz
+//! # device tool, carry [".gpu"]:
+//! bash .gpu/run-on-device.sh .gpu/cuda_tests --test-threads 1 2>&1 | tee $OUT/log
+//! bash .gpu/run-on-device.sh .gpu/cuda_tests --ignored --nocapture throughput 2>&1 | tee -a $OUT/log
+//! ```
 #![cfg(feature = "cuda")]
 
 use candle_core::backend::BackendStorage;
