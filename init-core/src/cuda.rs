@@ -194,21 +194,7 @@ fn err(msg: String) -> Error {
 /// others ordered by decreasing stride and merged where contiguous (the set of positions, not
 /// their logical order, is what a sampler or a fill needs).
 fn merged_axes(layout: &Layout) -> Result<Axes> {
-    let mut axes: Vec<(usize, usize)> = layout
-        .dims()
-        .iter()
-        .zip(layout.stride())
-        .filter(|(&d, _)| d != 1)
-        .map(|(&d, &s)| (d, s))
-        .collect();
-    axes.sort_by_key(|a| std::cmp::Reverse(a.1));
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(axes.len());
-    for (d, s) in axes {
-        match merged.last_mut() {
-            Some(last) if last.1 == s * d => *last = (last.0 * d, s),
-            _ => merged.push((d, s)),
-        }
-    }
+    let merged = crate::fill::merged_axes(layout);
     if merged.len() > MAX_RANK {
         return Err(err(format!(
             "init-core (cuda): layouts of more than {MAX_RANK} non-mergeable dimensions are not supported ({layout:?})"

@@ -71,6 +71,28 @@ const PAR_MIN: usize = 1 << 15;
 /// probability above 1/4, so this is never reached in practice).
 const MAX_ATTEMPTS: u16 = 4096;
 
+/// The (size, stride) axes of a layout in decreasing stride order, size-1 axes dropped and
+/// axes merged where one steps exactly over the other: the set of storage positions a layout
+/// covers does not depend on the order of its dimensions, so a transposed matrix is one axis.
+pub(crate) fn merged_axes(layout: &Layout) -> Vec<(usize, usize)> {
+    let mut axes: Vec<(usize, usize)> = layout
+        .dims()
+        .iter()
+        .zip(layout.stride())
+        .filter(|(&d, _)| d != 1)
+        .map(|(&d, &s)| (d, s))
+        .collect();
+    axes.sort_by_key(|a| std::cmp::Reverse(a.1));
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(axes.len());
+    for (d, s) in axes {
+        match merged.last_mut() {
+            Some(last) if last.1 == s * d => *last = (last.0 * d, s),
+            _ => merged.push((d, s)),
+        }
+    }
+    merged
+}
+
 /// The storage positions a layout covers, as runs of consecutive positions.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Runs {
@@ -90,20 +112,7 @@ impl Runs {
         if dims.contains(&0) {
             return Runs::Single { start, len: 0 };
         }
-        let mut axes: Vec<(usize, usize)> = dims
-            .iter()
-            .zip(layout.stride())
-            .filter(|(&d, _)| d > 1)
-            .map(|(&d, &s)| (d, s))
-            .collect();
-        axes.sort_by_key(|a| std::cmp::Reverse(a.1));
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(axes.len());
-        for (d, s) in axes {
-            match merged.last_mut() {
-                Some(last) if last.1 == s * d => *last = (last.0 * d, s),
-                _ => merged.push((d, s)),
-            }
-        }
+        let merged = merged_axes(layout);
         let (len, outer) = match merged.last() {
             None => return Runs::Single { start, len: 1 },
             Some(&(d, 1)) => (d, &merged[..merged.len() - 1]),

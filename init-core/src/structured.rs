@@ -195,9 +195,13 @@ struct SparseZeros {
 }
 
 impl SparseZeros {
-    /// The storage positions [`SparseZeros::write`] zeroes, in the same order.
-    #[cfg(feature = "cuda")]
-    fn positions(&self, layout: &Layout) -> Result<Vec<usize>> {
+    /// Calls `f` with every storage position to zero, column by column; each column's rows
+    /// come from a partial Fisher-Yates shuffle on the column's own Philox stream.
+    fn for_each_position(
+        &self,
+        layout: &Layout,
+        mut f: impl FnMut(usize) -> Result<()>,
+    ) -> Result<()> {
         let (rows, cols) = (layout.dims()[0], layout.dims()[1]);
         let (rs, cs) = (layout.stride()[0], layout.stride()[1]);
         let start = layout.start_offset();
@@ -206,7 +210,6 @@ impl SparseZeros {
                 "sparse: {rows} rows exceed u32"
             )));
         }
-        let mut out = Vec::with_capacity(self.num_zeros * cols);
         let mut perm: Vec<u32> = Vec::with_capacity(rows);
         for col in 0..cols {
             let mut r = SeqRng::new(
@@ -221,42 +224,30 @@ impl SparseZeros {
             for i in 0..self.num_zeros {
                 let j = i + r.below((rows - i) as u32) as usize;
                 perm.swap(i, j);
-                out.push(start + perm[i] as usize * rs + col * cs);
+                f(start + perm[i] as usize * rs + col * cs)?;
             }
         }
+        Ok(())
+    }
+
+    /// The storage positions [`SparseZeros::write`] zeroes, in the same order.
+    #[cfg(feature = "cuda")]
+    fn positions(&self, layout: &Layout) -> Result<Vec<usize>> {
+        let mut out = Vec::with_capacity(self.num_zeros * layout.dims()[1]);
+        self.for_each_position(layout, |p| {
+            out.push(p);
+            Ok(())
+        })?;
         Ok(out)
     }
 
     fn write<T: Copy + Default>(&self, data: &mut [T], layout: &Layout) -> Result<()> {
-        let (rows, cols) = (layout.dims()[0], layout.dims()[1]);
-        let (rs, cs) = (layout.stride()[0], layout.stride()[1]);
-        let start = layout.start_offset();
-        if rows > u32::MAX as usize {
-            return Err(InitError::Internal(format!(
-                "sparse: {rows} rows exceed u32"
-            )));
-        }
-        let mut perm: Vec<u32> = Vec::with_capacity(rows);
-        for col in 0..cols {
-            let mut r = SeqRng::new(
-                Key {
-                    key: self.key.key,
-                    stream: mix64(self.key.stream ^ col as u64),
-                },
-                1,
-            );
-            perm.clear();
-            perm.extend(0..rows as u32);
-            for i in 0..self.num_zeros {
-                let j = i + r.below((rows - i) as u32) as usize;
-                perm.swap(i, j);
-                let p = start + perm[i] as usize * rs + col * cs;
-                *data.get_mut(p).ok_or_else(|| {
-                    InitError::Internal(format!("sparse: position {p} past the storage"))
-                })? = T::default();
-            }
-        }
-        Ok(())
+        self.for_each_position(layout, |p| {
+            *data.get_mut(p).ok_or_else(|| {
+                InitError::Internal(format!("sparse: position {p} past the storage"))
+            })? = T::default();
+            Ok(())
+        })
     }
 }
 
