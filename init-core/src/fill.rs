@@ -279,12 +279,11 @@ fn redraw_rejected<T: Elem, S: Sampler<T::Acc>>(
     let mut next = 0;
     loop {
         // Fill the queue with rejected positions, then redraw it all at once.
+        // Branch-free: store unconditionally, advance the queue only for a rejected position.
         while queued < LANES && next < run.len() {
-            if !inside(run[next]) {
-                idx[queued] = next;
-                attempt[queued] = 1;
-                queued += 1;
-            }
+            idx[queued] = next;
+            attempt[queued] = 1;
+            queued += usize::from(!inside(run[next]));
             next += 1;
         }
         if queued == 0 {
