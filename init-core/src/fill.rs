@@ -330,8 +330,9 @@ unsafe fn sample_run_avx2<T: Elem, S: Sampler<T::Acc>>(
     sample_run(run, pos0, key, s)
 }
 
-/// [`sample_run`] compiled for the best instruction set this CPU has. The code uses no fused
-/// multiply-add, so every version writes the same bits.
+/// [`sample_run`] compiled for the best instruction set this CPU has. Fused multiply-adds are
+/// only the explicit ones (`mul_add`, correctly rounded in hardware or in libm), so every
+/// version writes the same bits.
 fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(
     run: &mut [T],
     pos0: usize,
@@ -362,12 +363,15 @@ fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(
 }
 
 /// Fills a host buffer with the values the sampler gives positions `0..out.len()`.
-pub(crate) fn sample_into<T: Elem, S: Sampler<T::Acc>>(out: &mut [T], key: &Key, s: &S) {
+pub(crate) fn sample_into<T: Elem, S: Sampler<T::Acc>>(
+    out: &mut [T],
+    key: &Key,
+    s: &S,
+) -> Result<()> {
     let layout = Layout::contiguous(out.len());
-    // A contiguous layout of the buffer's own length cannot reach past it.
-    let _ = for_each_run(out, &layout, |run, pos| {
+    for_each_run(out, &layout, |run, pos| {
         sample_run_dispatch(run, pos, key, s)
-    });
+    })
 }
 
 /// Samples in place: the value at storage position p depends only on (key, p).

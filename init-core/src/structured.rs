@@ -45,14 +45,15 @@ pub(crate) fn dirac(t: &Tensor, groups: usize) -> Result<()> {
     zero_then_scatter(t, "dirac", &writes)
 }
 
-/// Copies the column-major `m x k` matrix `src` into `dst` in row-major order, by tiles.
-fn transpose_into<T: Copy>(src: &[T], m: usize, k: usize, dst: &mut [T]) {
+/// Writes `at(i, j)` for the `m x k` matrix into `dst` in row-major order, by tiles (so that a
+/// column-major source is read in cache-sized blocks).
+fn write_row_major<T>(m: usize, k: usize, dst: &mut [T], at: impl Fn(usize, usize) -> T) {
     const TILE: usize = 64;
     for i0 in (0..m).step_by(TILE) {
         for j0 in (0..k).step_by(TILE) {
             for i in i0..(i0 + TILE).min(m) {
                 for j in j0..(j0 + TILE).min(k) {
-                    dst[i * k + j] = src[j * m + i];
+                    dst[i * k + j] = at(i, j);
                 }
             }
         }
@@ -89,7 +90,7 @@ macro_rules! orthogonal_q {
                 mean: 0.0,
                 std: 1.0,
             },
-        );
+        )?;
         let bs = recommended_blocksize::<$T>(m, k);
         let mut coeff = Mat::<$T>::zeros(bs, k);
         let mut a = MatMut::from_column_major_slice_mut(&mut buf, m, k);
@@ -132,18 +133,18 @@ macro_rules! orthogonal_q {
         let signs: Vec<$T> = (0..k)
             .map(|j| if a[(j, j)] < 0.0 { -gain } else { gain })
             .collect();
-        for (j, f) in signs.into_iter().enumerate() {
-            for (dst, x) in buf[j * m..(j + 1) * m].iter_mut().zip(q.col(j).iter()) {
-                *dst = f * *x;
-            }
-        }
+        // The result in the tensor's row-major order, written over the normal matrix: Q
+        // column-major is already the wide (k x m) result; a tall one is Q transposed.
         if wide {
-            buf
+            for (j, f) in signs.iter().enumerate() {
+                for (dst, x) in buf[j * m..(j + 1) * m].iter_mut().zip(q.col(j).iter()) {
+                    *dst = f * *x;
+                }
+            }
         } else {
-            let mut out = vec![0.0 as $T; m * k];
-            transpose_into(&buf, m, k, &mut out);
-            out
+            write_row_major(m, k, &mut buf, |i, j| signs[j] * q[(i, j)]);
         }
+        buf
     }};
 }
 
