@@ -14,7 +14,7 @@
 //!   block as uniform `i`, so a rejected position is redrawn from one block, the block of the
 //!   same index tagged with the attempt number.
 
-use crate::philox::{Key, LANES};
+use crate::philox::{Isa, Key, LANES};
 use crate::real::Real;
 
 /// Storage positions generated together: enough for several independent vector dependency
@@ -31,7 +31,7 @@ const MAX_WORDS: usize = CHUNK * 4;
 pub(crate) trait Sampler<R: Real>: Sync {
     /// Values of storage positions `chunk * CHUNK .. (chunk + 1) * CHUNK`; NaN marks a rejected
     /// candidate, to be redrawn with [`Sampler::retry_lanes`].
-    fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]);
+    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]);
     /// The interval every written value must lie in, after rounding to the tensor's dtype.
     fn bounds(&self) -> Option<Bounds> {
         None
@@ -43,7 +43,7 @@ pub(crate) trait Sampler<R: Real>: Sync {
     }
     /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= 1), 16 at a time so
     /// that the redraws run as independent vector lanes; NaN where rejected again.
-    fn retry_lanes(
+    fn retry_lanes<I: Isa>(
         &self,
         _key: &Key,
         _pos: &[u64; LANES],
@@ -77,10 +77,16 @@ const fn per_group<R: Real>() -> usize {
 
 /// The words of the `groups` groups of chunk `chunk` (each group `GROUP_WORDS` words).
 #[inline(always)]
-fn chunk_words(key: &Key, chunk: u64, groups: usize, tag: u16, words: &mut [u32; MAX_WORDS]) {
+fn chunk_words<I: Isa>(
+    key: &Key,
+    chunk: u64,
+    groups: usize,
+    tag: u16,
+    words: &mut [u32; MAX_WORDS],
+) {
     for g in (0..groups).step_by(GROUPS_AT_ONCE) {
         let group = chunk * groups as u64 + g as u64;
-        key.groups::<{ GROUPS_AT_ONCE * LANES }>(
+        key.groups::<{ GROUPS_AT_ONCE * LANES }, I>(
             group * LANES as u64,
             tag,
             &mut words[g * GROUP_WORDS..],
@@ -96,11 +102,11 @@ pub(crate) struct Uniform {
 
 impl<R: Real> Sampler<R> for Uniform {
     #[inline(always)]
-    fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
+    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let groups = CHUNK / nu;
         let mut words = [0u32; MAX_WORDS];
-        chunk_words(key, chunk, groups, 0, &mut words);
+        chunk_words::<I>(key, chunk, groups, 0, &mut words);
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
         for g in 0..groups {
@@ -126,7 +132,7 @@ impl<R: Real> Sampler<R> for Uniform {
     }
 
     #[inline(always)]
-    fn retry_lanes(
+    fn retry_lanes<I: Isa>(
         &self,
         key: &Key,
         pos: &[u64; LANES],
@@ -136,7 +142,7 @@ impl<R: Real> Sampler<R> for Uniform {
         let nu = per_group::<R>() as u64;
         let blocks: [u64; LANES] =
             std::array::from_fn(|l| pos[l] / nu * LANES as u64 + pos[l] % nu % LANES as u64);
-        let w = key.blocks_at(&blocks, attempt);
+        let w = key.blocks_at::<I>(&blocks, attempt);
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
         for l in 0..LANES {
@@ -154,12 +160,12 @@ pub(crate) struct Normal {
 
 impl<R: Real> Sampler<R> for Normal {
     #[inline(always)]
-    fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
+    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let half = nu / 2;
         let groups = CHUNK / nu;
         let mut words = [0u32; MAX_WORDS];
-        chunk_words(key, chunk, groups, 0, &mut words);
+        chunk_words::<I>(key, chunk, groups, 0, &mut words);
         let mean = R::from_f64(self.mean);
         let std = R::from_f64(self.std);
         let minus_two = R::from_f64(-2.0);
@@ -309,13 +315,13 @@ impl TruncNormal {
 
 impl<R: Real> Sampler<R> for TruncNormal {
     #[inline(always)]
-    fn chunk(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
+    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let half = nu / 2;
         let per = self.per_group::<R>();
         let groups = CHUNK / per;
         let mut words = [0u32; MAX_WORDS];
-        chunk_words(key, chunk, groups, 0, &mut words);
+        chunk_words::<I>(key, chunk, groups, 0, &mut words);
         let p = self.params::<R>();
         for g in 0..groups {
             let w = &words[g * GROUP_WORDS..(g + 1) * GROUP_WORDS];
@@ -365,7 +371,7 @@ impl<R: Real> Sampler<R> for TruncNormal {
     }
 
     #[inline(always)]
-    fn retry_lanes(
+    fn retry_lanes<I: Isa>(
         &self,
         key: &Key,
         pos: &[u64; LANES],
@@ -379,7 +385,7 @@ impl<R: Real> Sampler<R> for TruncNormal {
         let lead: [usize; LANES] = std::array::from_fn(|l| (pos[l] % per) as usize % half);
         let blocks: [u64; LANES] =
             std::array::from_fn(|l| pos[l] / per * LANES as u64 + (lead[l] % LANES) as u64);
-        let w = key.blocks_at(&blocks, attempt);
+        let w = key.blocks_at::<I>(&blocks, attempt);
         let p = self.params::<R>();
         for l in 0..LANES {
             let b = [w[0][l], w[1][l], w[2][l], w[3][l]];
@@ -402,6 +408,7 @@ impl<R: Real> Sampler<R> for TruncNormal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::philox::Portable;
 
     /// The retry path reads one block; at attempt 0 it must give exactly what the vector path
     /// gives, for every method and precision, so both define the same stream.
@@ -414,13 +421,13 @@ mod tests {
             };
             for chunk in [0u64, 5] {
                 let mut out = [R::default(); CHUNK];
-                Sampler::<R>::chunk(t, &key, chunk, &mut out);
+                Sampler::<R>::chunk::<Portable>(t, &key, chunk, &mut out);
                 for (j0, vs) in out.chunks(LANES).enumerate() {
                     // 16 positions of the chunk, in reverse order, redrawn at attempt 0.
                     let first = chunk * CHUNK as u64 + (j0 * LANES) as u64;
                     let at: [u64; LANES] = std::array::from_fn(|l| first + (LANES - 1 - l) as u64);
                     let mut lanes = [R::default(); LANES];
-                    Sampler::<R>::retry_lanes(t, &key, &at, &[0; LANES], &mut lanes);
+                    Sampler::<R>::retry_lanes::<Portable>(t, &key, &at, &[0; LANES], &mut lanes);
                     for (l, v) in vs.iter().enumerate() {
                         let pos = first + l as u64;
                         let r: f64 = lanes[LANES - 1 - l].into();

@@ -8,7 +8,9 @@ use rayon::prelude::*;
 
 use crate::dist::{Bounds, Sampler, CHUNK};
 use crate::error::{InitError, Result};
-use crate::philox::{Key, LANES};
+#[cfg(target_arch = "x86_64")]
+use crate::philox::Avx2;
+use crate::philox::{Isa, Key, Portable, LANES};
 use crate::real::Real;
 
 /// Floating-point element types and the type their values are computed in.
@@ -235,14 +237,19 @@ fn for_each_run<T: Send>(
 /// Writes sampled values into `run`, whose first element is storage position `pos0`.
 /// Returns false if some position was still rejected after [`MAX_ATTEMPTS`].
 #[inline(always)]
-fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key, s: &S) -> bool {
+fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
+    run: &mut [T],
+    pos0: usize,
+    key: &Key,
+    s: &S,
+) -> bool {
     let mut vals = [<T::Acc as Default>::default(); CHUNK];
     let mut i = 0;
     while i < run.len() {
         let pos = pos0 + i;
         let off = pos % CHUNK;
         let n = (CHUNK - off).min(run.len() - i);
-        s.chunk(key, (pos / CHUNK) as u64, &mut vals);
+        s.chunk::<I>(key, (pos / CHUNK) as u64, &mut vals);
         for (d, v) in run[i..i + n].iter_mut().zip(&vals[off..off + n]) {
             *d = T::from_acc(*v);
         }
@@ -256,7 +263,7 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key
         {
             true
         }
-        Some(b) => redraw_rejected(run, pos0, key, s, b),
+        Some(b) => redraw_rejected::<T, S, I>(run, pos0, key, s, b),
         None => true,
     }
 }
@@ -264,7 +271,7 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>>(run: &mut [T], pos0: usize, key: &Key
 /// Redraws the positions of `run` outside the bounds (rejected candidates are NaN; a value may
 /// also round onto a bound), 16 at a time, until every one is inside.
 #[inline(always)]
-fn redraw_rejected<T: Elem, S: Sampler<T::Acc>>(
+fn redraw_rejected<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     run: &mut [T],
     pos0: usize,
     key: &Key,
@@ -290,7 +297,7 @@ fn redraw_rejected<T: Elem, S: Sampler<T::Acc>>(
             return true;
         }
         let pos: [u64; LANES] = std::array::from_fn(|l| (pos0 + idx[l.min(queued - 1)]) as u64);
-        s.retry_lanes(key, &pos, &attempt, &mut vals);
+        s.retry_lanes::<I>(key, &pos, &attempt, &mut vals);
         let mut kept = 0;
         for l in 0..queued {
             let v = T::from_acc(vals[l]);
@@ -316,7 +323,7 @@ unsafe fn sample_run_avx512<T: Elem, S: Sampler<T::Acc>>(
     key: &Key,
     s: &S,
 ) -> bool {
-    sample_run(run, pos0, key, s)
+    sample_run::<T, S, Avx2>(run, pos0, key, s)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -327,7 +334,7 @@ unsafe fn sample_run_avx2<T: Elem, S: Sampler<T::Acc>>(
     key: &Key,
     s: &S,
 ) -> bool {
-    sample_run(run, pos0, key, s)
+    sample_run::<T, S, Avx2>(run, pos0, key, s)
 }
 
 /// [`sample_run`] compiled for the best instruction set this CPU has. Fused multiply-adds are
@@ -342,6 +349,9 @@ fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("bmi2")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512dq")
             && std::is_x86_feature_detected!("avx512vl")
@@ -359,7 +369,7 @@ fn sample_run_dispatch<T: Elem, S: Sampler<T::Acc>>(
             return unsafe { sample_run_avx2(run, pos0, key, s) };
         }
     }
-    sample_run(run, pos0, key, s)
+    sample_run::<T, S, Portable>(run, pos0, key, s)
 }
 
 /// Fills a host buffer with the values the sampler gives positions `0..out.len()`.
@@ -678,7 +688,7 @@ mod tests {
             };
             let mut plain = vec![T::from_acc(Default::default()); 1000];
             let mut fast = plain.clone();
-            sample_run(&mut plain, 13, &key, s);
+            sample_run::<T, S, Portable>(&mut plain, 13, &key, s);
             sample_run_dispatch(&mut fast, 13, &key, s);
             for (i, (a, b)) in plain.iter().zip(&fast).enumerate() {
                 assert!(
