@@ -140,14 +140,17 @@ impl<R: Real> Sampler<R> for Uniform {
         out: &mut [R; LANES],
     ) {
         let nu = per_group::<R>() as u64;
-        let blocks: [u64; LANES] =
-            std::array::from_fn(|l| pos[l] / nu * LANES as u64 + pos[l] % nu % LANES as u64);
+        // Loops, not `array::from_fn`: its closures may stay out of line, outside the SIMD
+        // function this runs in.
+        let mut blocks = [0u64; LANES];
+        for (b, &p) in blocks.iter_mut().zip(pos) {
+            *b = p / nu * LANES as u64 + p % nu % LANES as u64;
+        }
         let w = key.blocks_at::<I>(&blocks, attempt);
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
-        for l in 0..LANES {
-            let b = [w[0][l], w[1][l], w[2][l], w[3][l]];
-            out[l] = R::unit_in_block(&b, (pos[l] % nu) as usize).mul_add(range, low);
+        for (l, o) in out.iter_mut().enumerate() {
+            *o = R::unit_at(&w, l, (pos[l] % nu) as usize).mul_add(range, low);
         }
     }
 }
@@ -382,25 +385,31 @@ impl<R: Real> Sampler<R> for TruncNormal {
         let half = nu / 2;
         let per = self.per_group::<R>() as u64;
         // The candidate index in its group; the normal method pairs i and i + half.
-        let lead: [usize; LANES] = std::array::from_fn(|l| (pos[l] % per) as usize % half);
-        let blocks: [u64; LANES] =
-            std::array::from_fn(|l| pos[l] / per * LANES as u64 + (lead[l] % LANES) as u64);
+        let mut lead = [0usize; LANES];
+        let mut blocks = [0u64; LANES];
+        for l in 0..LANES {
+            lead[l] = (pos[l] % per) as usize % half;
+            blocks[l] = pos[l] / per * LANES as u64 + (lead[l] % LANES) as u64;
+        }
         let w = key.blocks_at::<I>(&blocks, attempt);
         let p = self.params::<R>();
-        for l in 0..LANES {
-            let b = [w[0][l], w[1][l], w[2][l], w[3][l]];
-            let (i, odd) = (lead[l], (pos[l] % per) as usize >= half);
-            out[l] = if self.method == TruncMethod::Normal {
-                let r = (p.minus_two * R::unit_open_in_block(&b, i).ln()).sqrt();
-                let (s, c) = R::unit_in_block(&b, i + half).sin_cos_turns();
-                Self::keep_normal(&p, r * R::select(odd, s, c))
-            } else {
-                self.proposal(
-                    &p,
-                    R::unit_in_block(&b, i),
-                    R::unit_open_in_block(&b, i + half),
-                )
-            };
+        // One branch-free loop per method, so that each vectorizes over the lanes.
+        match self.method {
+            TruncMethod::Normal => {
+                for (l, o) in out.iter_mut().enumerate() {
+                    let i = lead[l];
+                    let odd = (pos[l] % per) as usize >= half;
+                    let r = (p.minus_two * R::unit_open_at(&w, l, i).ln()).sqrt();
+                    let (s, c) = R::unit_at(&w, l, i + half).sin_cos_turns();
+                    *o = Self::keep_normal(&p, r * R::select(odd, s, c));
+                }
+            }
+            _ => {
+                for (l, o) in out.iter_mut().enumerate() {
+                    let i = lead[l];
+                    *o = self.proposal(&p, R::unit_at(&w, l, i), R::unit_open_at(&w, l, i + half));
+                }
+            }
         }
     }
 }

@@ -16,12 +16,33 @@ use crate::real::Real;
 /// Floating-point element types and the type their values are computed in.
 pub(crate) trait Elem: Copy + Send + Sync + 'static {
     type Acc: Real;
+    /// A type that holds every value of `Self` exactly, to compare values with bounds in.
+    type Wide: Copy + PartialOrd;
     fn from_acc(x: Self::Acc) -> Self;
     fn to_f64(self) -> f64;
+    fn widen(self) -> Self::Wide;
+    /// `(lo, hi)` such that a value `v` lies in `b` exactly when `lo < v.widen() < hi`.
+    fn wide_bounds(b: &Bounds) -> (Self::Wide, Self::Wide);
+}
+
+/// [`Elem::wide_bounds`] in f32: the largest f32 below `b.lo` (or at it, for an open bound) and
+/// the smallest f32 at or above `b.hi`. Between two adjacent f32 values there is no f32, so
+/// `v > lo` and `v < hi` decide membership exactly for every f32 `v` (and f16, bf16).
+fn f32_bounds(b: &Bounds) -> (f32, f32) {
+    let mut lo = b.lo as f32;
+    if lo as f64 > b.lo || (b.lo_closed && lo as f64 == b.lo) {
+        lo = lo.next_down();
+    }
+    let mut hi = b.hi as f32;
+    if (hi as f64) < b.hi {
+        hi = hi.next_up();
+    }
+    (lo, hi)
 }
 
 impl Elem for f32 {
     type Acc = f32;
+    type Wide = f32;
     #[inline(always)]
     fn from_acc(x: f32) -> f32 {
         x
@@ -30,9 +51,17 @@ impl Elem for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
+    }
+    fn wide_bounds(b: &Bounds) -> (f32, f32) {
+        f32_bounds(b)
+    }
 }
 impl Elem for f64 {
     type Acc = f64;
+    type Wide = f64;
     #[inline(always)]
     fn from_acc(x: f64) -> f64 {
         x
@@ -41,9 +70,17 @@ impl Elem for f64 {
     fn to_f64(self) -> f64 {
         self
     }
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self
+    }
+    fn wide_bounds(b: &Bounds) -> (f64, f64) {
+        (if b.lo_closed { b.lo.next_down() } else { b.lo }, b.hi)
+    }
 }
 impl Elem for f16 {
     type Acc = f32;
+    type Wide = f32;
     #[inline(always)]
     fn from_acc(x: f32) -> f16 {
         f16::from_f32(x)
@@ -52,9 +89,17 @@ impl Elem for f16 {
     fn to_f64(self) -> f64 {
         self.to_f64()
     }
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+    fn wide_bounds(b: &Bounds) -> (f32, f32) {
+        f32_bounds(b)
+    }
 }
 impl Elem for bf16 {
     type Acc = f32;
+    type Wide = f32;
     #[inline(always)]
     fn from_acc(x: f32) -> bf16 {
         bf16::from_f32(x)
@@ -62,6 +107,14 @@ impl Elem for bf16 {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self.to_f64()
+    }
+    /// A bf16 is the top half of an f32.
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        f32::from_bits(u32::from(self.to_bits()) << 16)
+    }
+    fn wide_bounds(b: &Bounds) -> (f32, f32) {
+        f32_bounds(b)
     }
 }
 
@@ -236,6 +289,10 @@ fn for_each_run<T: Send>(
 
 /// Writes sampled values into `run`, whose first element is storage position `pos0`.
 /// Returns false if some position was still rejected after [`MAX_ATTEMPTS`].
+///
+/// With bounds, each chunk's values are checked while they are in cache (one vectorized
+/// comparison per value, then a bit scan over the rejected ones), and rejected positions are
+/// queued and redrawn 16 at a time.
 #[inline(always)]
 fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     run: &mut [T],
@@ -243,75 +300,124 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     key: &Key,
     s: &S,
 ) -> bool {
+    // When even the largest candidate rounds inside, nothing needs checking.
+    let check = s.bounds().filter(|b| {
+        !s.max_value()
+            .is_some_and(|m| b.contains(T::from_acc(m).to_f64()))
+    });
+    let mut redraws = check.map(|b| Redraws::<T, S, I> {
+        idx: [0; LANES],
+        attempt: [0; LANES],
+        len: 0,
+        pos0,
+        key,
+        sampler: s,
+        wide: T::wide_bounds(&b),
+        isa: std::marker::PhantomData,
+    });
     let mut vals = [<T::Acc as Default>::default(); CHUNK];
+    let mut flags = [0u8; CHUNK];
     let mut i = 0;
     while i < run.len() {
         let pos = pos0 + i;
         let off = pos % CHUNK;
         let n = (CHUNK - off).min(run.len() - i);
         s.chunk::<I>(key, (pos / CHUNK) as u64, &mut vals);
-        for (d, v) in run[i..i + n].iter_mut().zip(&vals[off..off + n]) {
+        let seg = &mut run[i..i + n];
+        for (d, v) in seg.iter_mut().zip(&vals[off..off + n]) {
             *d = T::from_acc(*v);
+        }
+        if let Some(redraws) = redraws.as_mut() {
+            let (lo, hi) = redraws.wide;
+            for (f, v) in flags.iter_mut().zip(seg.iter()) {
+                let w = v.widen();
+                *f = u8::from(!((w > lo) & (w < hi)));
+            }
+            let padded = n.next_multiple_of(8);
+            flags[n..padded].fill(0);
+            let (words, _) = flags[..padded].as_chunks::<8>();
+            for (k, bytes) in words.iter().enumerate() {
+                // One flag per byte: each set bit is a rejected position.
+                let mut m = u64::from_le_bytes(*bytes);
+                while m != 0 {
+                    let j = 8 * k + (m.trailing_zeros() / 8) as usize;
+                    m &= m - 1;
+                    if !redraws.push(run, i + j) {
+                        return false;
+                    }
+                }
+            }
         }
         i += n;
     }
-    match s.bounds() {
-        // When even the largest candidate rounds inside, nothing needs checking.
-        Some(b)
-            if s.max_value()
-                .is_some_and(|m| b.contains(T::from_acc(m).to_f64())) =>
-        {
-            true
-        }
-        Some(b) => redraw_rejected::<T, S, I>(run, pos0, key, s, b),
-        None => true,
-    }
+    redraws.is_none_or(|mut r| r.drain(run))
 }
 
-/// Redraws the positions of `run` outside the bounds (rejected candidates are NaN; a value may
-/// also round onto a bound), 16 at a time, until every one is inside.
-#[inline(always)]
-fn redraw_rejected<T: Elem, S: Sampler<T::Acc>, I: Isa>(
-    run: &mut [T],
+/// Rejected positions of a run (indices into it) waiting to be redrawn, with the attempt each
+/// is at; redrawn 16 at a time so that the redraws run as vector lanes.
+struct Redraws<'a, T: Elem, S, I> {
+    idx: [usize; LANES],
+    attempt: [u16; LANES],
+    len: usize,
     pos0: usize,
-    key: &Key,
-    s: &S,
-    bounds: Bounds,
-) -> bool {
-    let inside = |v: T| bounds.contains(v.to_f64());
-    let mut idx = [0usize; LANES];
-    let mut attempt = [1u16; LANES];
-    let mut queued = 0;
-    let mut vals = [<T::Acc as Default>::default(); LANES];
-    let mut next = 0;
-    loop {
-        // Fill the queue with rejected positions, then redraw it all at once.
-        // Branch-free: store unconditionally, advance the queue only for a rejected position.
-        while queued < LANES && next < run.len() {
-            idx[queued] = next;
-            attempt[queued] = 1;
-            queued += usize::from(!inside(run[next]));
-            next += 1;
+    key: &'a Key,
+    sampler: &'a S,
+    wide: (T::Wide, T::Wide),
+    isa: std::marker::PhantomData<I>,
+}
+
+impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
+    /// Queues run index `j` at attempt 1; redraws when the queue is full. False when some
+    /// position was rejected [`MAX_ATTEMPTS`] times.
+    #[inline(always)]
+    fn push(&mut self, run: &mut [T], j: usize) -> bool {
+        self.idx[self.len] = j;
+        self.attempt[self.len] = 1;
+        self.len += 1;
+        self.len < LANES || self.redraw(run)
+    }
+
+    /// Redraws until the queue is empty.
+    #[inline(always)]
+    fn drain(&mut self, run: &mut [T]) -> bool {
+        while self.len > 0 {
+            if !self.redraw(run) {
+                return false;
+            }
         }
-        if queued == 0 {
-            return true;
+        true
+    }
+
+    /// Redraws every queued position once; keeps the ones rejected again.
+    #[inline(always)]
+    fn redraw(&mut self, run: &mut [T]) -> bool {
+        let len = self.len;
+        // Unused lanes repeat the last position. A loop, not `array::from_fn`, whose closure
+        // may stay out of line, outside the SIMD function this runs in.
+        let mut pos = [0u64; LANES];
+        for (l, p) in pos.iter_mut().enumerate() {
+            *p = (self.pos0 + self.idx[l.min(len - 1)]) as u64;
         }
-        let pos: [u64; LANES] = std::array::from_fn(|l| (pos0 + idx[l.min(queued - 1)]) as u64);
-        s.retry_lanes::<I>(key, &pos, &attempt, &mut vals);
+        let mut vals = [<T::Acc as Default>::default(); LANES];
+        self.sampler
+            .retry_lanes::<I>(self.key, &pos, &self.attempt, &mut vals);
+        let (lo, hi) = self.wide;
         let mut kept = 0;
-        for l in 0..queued {
+        for l in 0..len {
             let v = T::from_acc(vals[l]);
-            if inside(v) {
-                run[idx[l]] = v;
-            } else if attempt[l] >= MAX_ATTEMPTS {
+            let w = v.widen();
+            if w > lo && w < hi {
+                run[self.idx[l]] = v;
+            } else if self.attempt[l] >= MAX_ATTEMPTS {
                 return false;
             } else {
-                idx[kept] = idx[l];
-                attempt[kept] = attempt[l] + 1;
+                self.idx[kept] = self.idx[l];
+                self.attempt[kept] = self.attempt[l] + 1;
                 kept += 1;
             }
         }
-        queued = kept;
+        self.len = kept;
+        true
     }
 }
 

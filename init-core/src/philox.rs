@@ -213,14 +213,18 @@ mod avx2 {
     unsafe fn round_keys(key: [u32; 2]) -> [[__m256i; 2]; 10] {
         // SAFETY: the caller guarantees AVX2 (see the function's contract).
         unsafe {
+            // Plain loops, not `array::from_fn`: a closure that is not inlined would run the
+            // intrinsics outside the AVX2 function, as calls.
+            let mut keys = [[_mm256_setzero_si256(); 2]; 10];
             let (mut k0, mut k1) = (key[0], key[1]);
-            std::array::from_fn(|round| {
+            for (round, k) in keys.iter_mut().enumerate() {
                 if round > 0 {
                     k0 = k0.wrapping_add(W0);
                     k1 = k1.wrapping_add(W1);
                 }
-                [_mm256_set1_epi64x(k0 as i64), _mm256_set1_epi64x(k1 as i64)]
-            })
+                *k = [_mm256_set1_epi64x(k0 as i64), _mm256_set1_epi64x(k1 as i64)];
+            }
+            keys
         }
     }
 
@@ -308,16 +312,22 @@ mod avx2 {
         unsafe {
             let keys = round_keys(key.key);
             let mut out = [[0u32; LANES]; 4];
+            // The counters, word by word; lane l of the 16 goes to set l / 8, half l % 2.
+            let mut words = [[[0i64; 4]; 2]; 4 * 2];
+            for l in 0..LANES {
+                let ctr = key.counter(blocks[l], tags[l]);
+                for (k, &w) in ctr.iter().enumerate() {
+                    words[4 * (l / 8) + k][l % 2][(l % 8) / 2] = w as i64;
+                }
+            }
             for set in 0..2 {
-                let lane = |h: usize, j: usize| 8 * set + 2 * j + h;
-                let word = |k: usize, h: usize| {
-                    let w: [i64; 4] = std::array::from_fn(|j| {
-                        let l = lane(h, j);
-                        key.counter(blocks[l], tags[l])[k] as i64
-                    });
-                    _mm256_setr_epi64x(w[0], w[1], w[2], w[3])
-                };
-                let mut c: [Pair; 4] = std::array::from_fn(|k| [word(k, 0), word(k, 1)]);
+                let mut c = [[_mm256_setzero_si256(); 2]; 4];
+                for (k, pair) in c.iter_mut().enumerate() {
+                    for (h, v) in pair.iter_mut().enumerate() {
+                        let w = words[4 * set + k][h];
+                        *v = _mm256_setr_epi64x(w[0], w[1], w[2], w[3]);
+                    }
+                }
                 rounds(&keys, &mut c);
                 for (k, p) in c.into_iter().enumerate() {
                     _mm256_storeu_si256(out[k].as_mut_ptr().add(8 * set) as *mut __m256i, pack(p));

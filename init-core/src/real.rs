@@ -8,6 +8,8 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
+use crate::philox::LANES;
+
 pub(crate) trait Real:
     Copy
     + Default
@@ -32,10 +34,12 @@ pub(crate) trait Real:
     fn unit(w: &[u32], u: usize) -> Self;
     /// As [`Real::unit`], in (0, 1].
     fn unit_open(w: &[u32], u: usize) -> Self;
-    /// Uniform `u` of a group from the 4 words of its block (`u % 16`) alone.
-    fn unit_in_block(b: &[u32; 4], u: usize) -> Self;
-    /// As [`Real::unit_in_block`], in (0, 1].
-    fn unit_open_in_block(b: &[u32; 4], u: usize) -> Self;
+    /// Uniform `u` of a group read from its block (`u % 16`) alone, the block's words being
+    /// lane `l` of `w` (as `Key::blocks_at` returns them). Written with selects, not indexing,
+    /// so that a loop over the lanes vectorizes.
+    fn unit_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> Self;
+    /// As [`Real::unit_at`], in (0, 1].
+    fn unit_open_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> Self;
     fn from_f64(x: f64) -> Self;
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
@@ -70,12 +74,12 @@ impl Real for f32 {
         unit24_open(w[u])
     }
     #[inline(always)]
-    fn unit_in_block(b: &[u32; 4], u: usize) -> f32 {
-        unit24(b[u / 16])
+    fn unit_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f32 {
+        unit24(word_at(w, l, u / 16))
     }
     #[inline(always)]
-    fn unit_open_in_block(b: &[u32; 4], u: usize) -> f32 {
-        unit24_open(b[u / 16])
+    fn unit_open_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f32 {
+        unit24_open(word_at(w, l, u / 16))
     }
     #[inline(always)]
     fn from_f64(x: f64) -> f32 {
@@ -112,14 +116,14 @@ impl Real for f64 {
         unit53_open(w[u], w[u + 32])
     }
     #[inline(always)]
-    fn unit_in_block(b: &[u32; 4], u: usize) -> f64 {
+    fn unit_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f64 {
         let k = u / 16;
-        unit53(b[k], b[k + 2])
+        unit53(word_at(w, l, k), word_at(w, l, k + 2))
     }
     #[inline(always)]
-    fn unit_open_in_block(b: &[u32; 4], u: usize) -> f64 {
+    fn unit_open_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f64 {
         let k = u / 16;
-        unit53_open(b[k], b[k + 2])
+        unit53_open(word_at(w, l, k), word_at(w, l, k + 2))
     }
     #[inline(always)]
     fn from_f64(x: f64) -> f64 {
@@ -140,6 +144,18 @@ impl Real for f64 {
     #[inline(always)]
     fn sin_cos_turns(self) -> (f64, f64) {
         (std::f64::consts::TAU * self).sin_cos()
+    }
+}
+
+/// Word `k` (0..4) of lane `l`, by selects.
+#[inline(always)]
+fn word_at(w: &[[u32; LANES]; 4], l: usize, k: usize) -> u32 {
+    let low = if k & 1 == 0 { w[0][l] } else { w[1][l] };
+    let high = if k & 1 == 0 { w[2][l] } else { w[3][l] };
+    if k & 2 == 0 {
+        low
+    } else {
+        high
     }
 }
 
@@ -280,12 +296,16 @@ mod tests {
         for (i, x) in w.iter_mut().enumerate() {
             *x = (i as u32).wrapping_mul(0x9E37_79B9);
         }
+        // Lane l of `lanes` holds block (l + 5) % 16 of the group.
+        let lanes: [[u32; LANES]; 4] =
+            std::array::from_fn(|k| std::array::from_fn(|l| w[16 * k + (l + 5) % 16]));
         for u in 0..64 {
-            let b = [w[u % 16], w[16 + u % 16], w[32 + u % 16], w[48 + u % 16]];
-            assert_eq!(f32::unit(&w, u), f32::unit_in_block(&b, u));
+            let l = (u % 16 + 11) % 16;
+            assert_eq!(f32::unit(&w, u), f32::unit_at(&lanes, l, u));
+            assert_eq!(f32::unit_open(&w, u), f32::unit_open_at(&lanes, l, u));
             if u < 32 {
-                assert_eq!(f64::unit(&w, u), f64::unit_in_block(&b, u));
-                assert_eq!(f64::unit_open(&w, u), f64::unit_open_in_block(&b, u));
+                assert_eq!(f64::unit(&w, u), f64::unit_at(&lanes, l, u));
+                assert_eq!(f64::unit_open(&w, u), f64::unit_open_at(&lanes, l, u));
             }
         }
     }
