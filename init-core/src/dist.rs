@@ -14,6 +14,8 @@
 //!   block as uniform `i`, so a rejected position is redrawn from one block, the block of the
 //!   same index tagged with the attempt number.
 
+use std::mem::MaybeUninit;
+
 use crate::philox::{Isa, Key, LANES};
 use crate::real::Real;
 
@@ -75,23 +77,32 @@ const fn per_group<R: Real>() -> usize {
     GROUP_WORDS / R::WORDS
 }
 
-/// The words of the `groups` groups of chunk `chunk` (each group `GROUP_WORDS` words).
+/// A chunk's word buffer, left uninitialized: [`chunk_words`] writes the part it returns.
+type WordBuf = [MaybeUninit<u32>; MAX_WORDS];
+
+/// The words of the `groups` groups of chunk `chunk` (each group `GROUP_WORDS` words), written
+/// into the start of `buf`.
 #[inline(always)]
-fn chunk_words<I: Isa>(
+fn chunk_words<'a, I: Isa>(
     key: &Key,
     chunk: u64,
     groups: usize,
     tag: u16,
-    words: &mut [u32; MAX_WORDS],
-) {
-    for g in (0..groups).step_by(GROUPS_AT_ONCE) {
+    buf: &'a mut WordBuf,
+) -> &'a [u32] {
+    let mut g = 0;
+    while g < groups {
         let group = chunk * groups as u64 + g as u64;
         key.groups::<{ GROUPS_AT_ONCE * LANES }, I>(
             group * LANES as u64,
             tag,
-            &mut words[g * GROUP_WORDS..],
+            &mut buf[g * GROUP_WORDS..],
         );
+        g += GROUPS_AT_ONCE;
     }
+    let len = groups.next_multiple_of(GROUPS_AT_ONCE) * GROUP_WORDS;
+    // SAFETY: the loop wrote words 0..len (GROUPS_AT_ONCE groups of GROUP_WORDS at a time).
+    unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u32>(), len) }
 }
 
 /// U[low, high).
@@ -105,8 +116,8 @@ impl<R: Real> Sampler<R> for Uniform {
     fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let groups = CHUNK / nu;
-        let mut words = [0u32; MAX_WORDS];
-        chunk_words::<I>(key, chunk, groups, 0, &mut words);
+        let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
+        let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
         for g in 0..groups {
@@ -167,8 +178,8 @@ impl<R: Real> Sampler<R> for Normal {
         let nu = per_group::<R>();
         let half = nu / 2;
         let groups = CHUNK / nu;
-        let mut words = [0u32; MAX_WORDS];
-        chunk_words::<I>(key, chunk, groups, 0, &mut words);
+        let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
+        let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
         let mean = R::from_f64(self.mean);
         let std = R::from_f64(self.std);
         let minus_two = R::from_f64(-2.0);
@@ -295,24 +306,22 @@ impl TruncNormal {
         )
     }
 
-    /// A uniform- or exponential-method candidate from `uz` in [0, 1) and `ua` in (0, 1].
+    /// A uniform-method candidate from `uz` in [0, 1) and `ua` in (0, 1], or NaN.
     #[inline(always)]
-    fn proposal<R: Real>(&self, p: &TruncParams<R>, uz: R, ua: R) -> R {
-        match self.method {
-            TruncMethod::Uniform { shift } => {
-                let z = uz.mul_add(p.beta - p.alpha, p.alpha);
-                let keep = p.minus_two * ua.ln() >= z * z - R::from_f64(shift);
-                R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
-            }
-            TruncMethod::Exponential { lambda, mass } => {
-                let l = R::from_f64(lambda);
-                let z = p.alpha - (R::from_f64(1.0) - uz * R::from_f64(mass)).ln() / l;
-                let d = z - l;
-                let keep = p.minus_two * ua.ln() >= d * d && z < p.beta;
-                R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
-            }
-            TruncMethod::Normal => R::NAN,
-        }
+    fn uniform_candidate<R: Real>(p: &TruncParams<R>, shift: R, uz: R, ua: R) -> R {
+        let z = uz.mul_add(p.beta - p.alpha, p.alpha);
+        let keep = p.minus_two * ua.ln() >= z * z - shift;
+        R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
+    }
+
+    /// An exponential-method candidate (rate `l`, truncated to mass `mass`) from `uz` in
+    /// [0, 1) and `ua` in (0, 1], or NaN.
+    #[inline(always)]
+    fn exponential_candidate<R: Real>(p: &TruncParams<R>, l: R, mass: R, uz: R, ua: R) -> R {
+        let z = p.alpha - (R::from_f64(1.0) - uz * mass).ln() / l;
+        let d = z - l;
+        let keep = (p.minus_two * ua.ln() >= d * d) & (z < p.beta);
+        R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
     }
 }
 
@@ -323,8 +332,8 @@ impl<R: Real> Sampler<R> for TruncNormal {
         let half = nu / 2;
         let per = self.per_group::<R>();
         let groups = CHUNK / per;
-        let mut words = [0u32; MAX_WORDS];
-        chunk_words::<I>(key, chunk, groups, 0, &mut words);
+        let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
+        let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
         let p = self.params::<R>();
         for g in 0..groups {
             let w = &words[g * GROUP_WORDS..(g + 1) * GROUP_WORDS];
@@ -346,19 +355,15 @@ impl<R: Real> Sampler<R> for TruncNormal {
                 TruncMethod::Uniform { shift } => {
                     let shift = R::from_f64(shift);
                     for (i, o) in o.iter_mut().enumerate() {
-                        let z = R::unit(w, i).mul_add(p.beta - p.alpha, p.alpha);
-                        let keep = p.minus_two * R::unit_open(w, i + half).ln() >= z * z - shift;
-                        *o = R::select(keep, z.mul_add(p.scale, p.mean), R::NAN);
+                        let (uz, ua) = (R::unit(w, i), R::unit_open(w, i + half));
+                        *o = Self::uniform_candidate(&p, shift, uz, ua);
                     }
                 }
                 TruncMethod::Exponential { lambda, mass } => {
-                    let (l, mass, one) = (R::from_f64(lambda), R::from_f64(mass), R::from_f64(1.0));
+                    let (l, mass) = (R::from_f64(lambda), R::from_f64(mass));
                     for (i, o) in o.iter_mut().enumerate() {
-                        let z = p.alpha - (one - R::unit(w, i) * mass).ln() / l;
-                        let d = z - l;
-                        let keep =
-                            p.minus_two * R::unit_open(w, i + half).ln() >= d * d && z < p.beta;
-                        *o = R::select(keep, z.mul_add(p.scale, p.mean), R::NAN);
+                        let (uz, ua) = (R::unit(w, i), R::unit_open(w, i + half));
+                        *o = Self::exponential_candidate(&p, l, mass, uz, ua);
                     }
                 }
             }
@@ -381,15 +386,20 @@ impl<R: Real> Sampler<R> for TruncNormal {
         attempt: &[u16; LANES],
         out: &mut [R; LANES],
     ) {
-        let nu = per_group::<R>();
-        let half = nu / 2;
-        let per = self.per_group::<R>() as u64;
+        let half = per_group::<R>() / 2;
+        // Candidates per group: a power of two, so shifts and masks (no divisions).
+        let per = self.per_group::<R>();
+        debug_assert!(per.is_power_of_two());
+        let shift = per.trailing_zeros();
         // The candidate index in its group; the normal method pairs i and i + half.
         let mut lead = [0usize; LANES];
+        let mut odd = [false; LANES];
         let mut blocks = [0u64; LANES];
         for l in 0..LANES {
-            lead[l] = (pos[l] % per) as usize % half;
-            blocks[l] = pos[l] / per * LANES as u64 + (lead[l] % LANES) as u64;
+            let j = (pos[l] & (per as u64 - 1)) as usize;
+            lead[l] = j % half;
+            odd[l] = j >= half;
+            blocks[l] = (pos[l] >> shift) * LANES as u64 + (lead[l] % LANES) as u64;
         }
         let w = key.blocks_at::<I>(&blocks, attempt);
         let p = self.params::<R>();
@@ -398,16 +408,25 @@ impl<R: Real> Sampler<R> for TruncNormal {
             TruncMethod::Normal => {
                 for (l, o) in out.iter_mut().enumerate() {
                     let i = lead[l];
-                    let odd = (pos[l] % per) as usize >= half;
                     let r = (p.minus_two * R::unit_open_at(&w, l, i).ln()).sqrt();
                     let (s, c) = R::unit_at(&w, l, i + half).sin_cos_turns();
-                    *o = Self::keep_normal(&p, r * R::select(odd, s, c));
+                    *o = Self::keep_normal(&p, r * R::select(odd[l], s, c));
                 }
             }
-            _ => {
+            TruncMethod::Uniform { shift } => {
+                let shift = R::from_f64(shift);
                 for (l, o) in out.iter_mut().enumerate() {
                     let i = lead[l];
-                    *o = self.proposal(&p, R::unit_at(&w, l, i), R::unit_open_at(&w, l, i + half));
+                    let (uz, ua) = (R::unit_at(&w, l, i), R::unit_open_at(&w, l, i + half));
+                    *o = Self::uniform_candidate(&p, shift, uz, ua);
+                }
+            }
+            TruncMethod::Exponential { lambda, mass } => {
+                let (rate, mass) = (R::from_f64(lambda), R::from_f64(mass));
+                for (l, o) in out.iter_mut().enumerate() {
+                    let i = lead[l];
+                    let (uz, ua) = (R::unit_at(&w, l, i), R::unit_open_at(&w, l, i + half));
+                    *o = Self::exponential_candidate(&p, rate, mass, uz, ua);
                 }
             }
         }

@@ -120,6 +120,8 @@ impl Elem for bf16 {
 
 /// Elements per rayon task; a multiple of [`CHUNK`] so that tasks start on chunk boundaries.
 const PIECE: usize = 1 << 16;
+/// Rejected positions collected before they are redrawn (at least one chunk's worth).
+const REJECTS: usize = 4 * CHUNK;
 /// Below this many elements one thread does the work.
 const PAR_MIN: usize = 1 << 15;
 /// Rejection attempts per position before giving up (the samplers accept a candidate with
@@ -301,22 +303,29 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     s: &S,
 ) -> bool {
     // When even the largest candidate rounds inside, nothing needs checking.
-    let check = s.bounds().filter(|b| {
-        !s.max_value()
-            .is_some_and(|m| b.contains(T::from_acc(m).to_f64()))
-    });
-    let mut redraws = check.map(|b| Redraws::<T, S, I> {
-        idx: [0; LANES],
-        attempt: [0; LANES],
-        len: 0,
-        pos0,
-        key,
-        sampler: s,
-        wide: T::wide_bounds(&b),
-        isa: std::marker::PhantomData,
-    });
+    let check = match (s.bounds(), s.max_value()) {
+        (Some(b), Some(m)) if b.contains(T::from_acc(m).to_f64()) => None,
+        (b, _) => b,
+    };
+    let mut redraws = match check {
+        Some(b) => Some(Redraws::<T, S, I> {
+            idx: [0; LANES],
+            attempt: [0; LANES],
+            len: 0,
+            pos0,
+            key,
+            sampler: s,
+            wide: T::wide_bounds(&b),
+            isa: std::marker::PhantomData,
+        }),
+        None => None,
+    };
     let mut vals = [<T::Acc as Default>::default(); CHUNK];
     let mut flags = [0u8; CHUNK];
+    // Rejected run indices, redrawn in a separate loop (when the list could not take a whole
+    // chunk more, and at the end), so that the sampling loop stays small.
+    let mut rejects = [0usize; REJECTS];
+    let mut nrej = 0;
     let mut i = 0;
     while i < run.len() {
         let pos = pos0 + i;
@@ -340,17 +349,25 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
                 // One flag per byte: each set bit is a rejected position.
                 let mut m = u64::from_le_bytes(*bytes);
                 while m != 0 {
-                    let j = 8 * k + (m.trailing_zeros() / 8) as usize;
+                    rejects[nrej] = i + 8 * k + (m.trailing_zeros() / 8) as usize;
+                    nrej += 1;
                     m &= m - 1;
-                    if !redraws.push(run, i + j) {
-                        return false;
-                    }
                 }
+            }
+            if nrej > REJECTS - CHUNK {
+                if !redraws.redraw_all(run, &rejects[..nrej]) {
+                    return false;
+                }
+                nrej = 0;
             }
         }
         i += n;
     }
-    redraws.is_none_or(|mut r| r.drain(run))
+    // No closures here: one that is not inlined would run outside this SIMD-compiled code.
+    match redraws.as_mut() {
+        Some(r) => r.redraw_all(run, &rejects[..nrej]),
+        None => true,
+    }
 }
 
 /// Rejected positions of a run (indices into it) waiting to be redrawn, with the attempt each
@@ -377,9 +394,14 @@ impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
         self.len < LANES || self.redraw(run)
     }
 
-    /// Redraws until the queue is empty.
+    /// Redraws the positions `list` (run indices) until every one is inside.
     #[inline(always)]
-    fn drain(&mut self, run: &mut [T]) -> bool {
+    fn redraw_all(&mut self, run: &mut [T], list: &[usize]) -> bool {
+        for &j in list {
+            if !self.push(run, j) {
+                return false;
+            }
+        }
         while self.len > 0 {
             if !self.redraw(run) {
                 return false;

@@ -5,6 +5,8 @@
 //! value of element `i` can be computed independently of every other element: on any thread, in
 //! any order, on the CPU or the GPU.
 
+use std::mem::MaybeUninit;
+
 const M0: u32 = 0xD251_1F53;
 const M1: u32 = 0xCD9E_8D57;
 const W0: u32 = 0x9E37_79B9;
@@ -68,6 +70,17 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     [c0, c1, c2, c3]
 }
 
+/// `out` as initialized words.
+///
+/// # Safety
+/// Every element of `out` must have been written.
+#[inline(always)]
+unsafe fn assume_written(out: &mut [MaybeUninit<u32>]) -> &mut [u32] {
+    // SAFETY: `MaybeUninit<u32>` has the layout of `u32`, and the caller guarantees that every
+    // element is initialized.
+    unsafe { &mut *(out as *mut [MaybeUninit<u32>] as *mut [u32]) }
+}
+
 /// Where a block of random bits comes from: the key (the seed), the stream (a parameter or a
 /// draw of a generator) and a tag that separates independent uses of the same positions
 /// (rejection-sampling attempts, permutations).
@@ -102,14 +115,24 @@ impl Key {
     /// blocks (the multiplications become `vpmuludq`) and the samplers read whole vectors;
     /// several groups at once give the processor independent dependency chains to overlap.
     #[inline(always)]
-    pub fn groups<const N: usize, I: Isa>(&self, first: u64, tag: u16, out: &mut [u32]) {
+    ///
+    /// `out` may be uninitialized (the samplers' word buffers are, so that no cycle goes into
+    /// zeroing them); the returned slice is its first `4 * N` words, all written.
+    pub fn groups<'a, const N: usize, I: Isa>(
+        &self,
+        first: u64,
+        tag: u16,
+        out: &'a mut [MaybeUninit<u32>],
+    ) -> &'a mut [u32] {
         let out = &mut out[..4 * N];
         #[cfg(target_arch = "x86_64")]
         if I::AVX2 {
             // SAFETY: `I::AVX2` is only set in code compiled for AVX2 and run on a CPU that has
-            // it (see `Avx2`); `out` holds `4 * N` words.
-            unsafe { avx2::groups::<N>(self, first, tag, out) };
-            return;
+            // it (see `Avx2`); `out` holds `4 * N` words, which the kernel writes, all of them.
+            unsafe {
+                avx2::groups::<N>(self, first, tag, out.as_mut_ptr().cast::<u32>());
+                return assume_written(out);
+            }
         }
         let mut c0 = [0u32; N];
         let mut c1 = [0u32; N];
@@ -141,11 +164,17 @@ impl Key {
         }
         for (g, o) in out.chunks_exact_mut(4 * LANES).enumerate() {
             let lanes = g * LANES..(g + 1) * LANES;
-            o[..LANES].copy_from_slice(&c0[lanes.clone()]);
-            o[LANES..2 * LANES].copy_from_slice(&c1[lanes.clone()]);
-            o[2 * LANES..3 * LANES].copy_from_slice(&c2[lanes.clone()]);
-            o[3 * LANES..].copy_from_slice(&c3[lanes]);
+            for (k, c) in [&c0, &c1, &c2, &c3].into_iter().enumerate() {
+                for (d, &v) in o[k * LANES..(k + 1) * LANES]
+                    .iter_mut()
+                    .zip(&c[lanes.clone()])
+                {
+                    d.write(v);
+                }
+            }
         }
+        // SAFETY: the loop above wrote every word of `out` (`N / 16` groups of 64 words).
+        unsafe { assume_written(out) }
     }
 }
 
@@ -263,16 +292,13 @@ mod avx2 {
     /// As `Key::groups`.
     ///
     /// # Safety
-    /// AVX2 must be available; `out.len() >= 4 * N`.
+    /// AVX2 must be available; `out` must be valid for writing `4 * N` words.
     #[inline(always)]
-    pub(super) unsafe fn groups<const N: usize>(key: &Key, first: u64, tag: u16, out: &mut [u32]) {
+    pub(super) unsafe fn groups<const N: usize>(key: &Key, first: u64, tag: u16, out: *mut u32) {
         // SAFETY: the caller guarantees AVX2 (see the function's contract).
         unsafe {
-            debug_assert!(
-                out.len() >= 4 * N && N.is_multiple_of(LANES) && first.is_multiple_of(LANES as u64)
-            );
+            debug_assert!(N.is_multiple_of(LANES) && first.is_multiple_of(LANES as u64));
             let keys = round_keys(key.key);
-            let out = out.as_mut_ptr();
             for set in 0..N / 8 {
                 let block = first + 8 * set as u64;
                 // `block` is a multiple of 8, so the eight blocks share every word but the first,
@@ -385,9 +411,9 @@ mod tests {
             key: [0xdead_beef, 0x1234_5678],
             stream: 0x0123_4567_89ab_cdef,
         };
-        let mut out = [0u32; 64];
+        let mut buf = [MaybeUninit::uninit(); 64];
         let first = (7u64 << 32) + 0xFFFF_FFF8; // crosses the 32-bit boundary of the block index
-        k.groups::<LANES, Portable>(first, 3, &mut out);
+        let out = k.groups::<LANES, Portable>(first, 3, &mut buf);
         for l in 0..LANES {
             let block = k.block(first + l as u64, 3);
             for (w, &word) in block.iter().enumerate() {
@@ -402,10 +428,12 @@ mod tests {
     fn avx2_kernels_equal_portable_kernels() {
         #[target_feature(enable = "avx2")]
         fn both(k: &Key, first: u64, blocks: &[u64; LANES], tags: &[u16; LANES]) {
-            let mut portable = [0u32; 4 * 64];
-            let mut avx = [1u32; 4 * 64];
-            k.groups::<64, Portable>(first, 5, &mut portable);
-            k.groups::<64, Avx2>(first, 5, &mut avx);
+            let (mut b1, mut b2) = (
+                [MaybeUninit::uninit(); 4 * 64],
+                [MaybeUninit::uninit(); 4 * 64],
+            );
+            let portable = k.groups::<64, Portable>(first, 5, &mut b1);
+            let avx = k.groups::<64, Avx2>(first, 5, &mut b2);
             assert_eq!(portable, avx, "groups from {first}");
             assert_eq!(
                 k.blocks_at::<Portable>(blocks, tags),
