@@ -16,7 +16,7 @@
 
 use std::mem::MaybeUninit;
 
-use crate::philox::{Isa, Key, LANES};
+use crate::philox::{Isa, Key, LANES, RETRY};
 use crate::real::Real;
 
 /// Storage positions generated together: enough for several independent vector dependency
@@ -43,16 +43,16 @@ pub(crate) trait Sampler<R: Real>: Sync {
     fn max_value(&self) -> Option<R> {
         None
     }
-    /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= 1), 16 at a time so
+    /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= 1), `RETRY` at a time so
     /// that the redraws run as independent vector lanes; NaN where rejected again.
     fn retry_lanes<I: Isa>(
         &self,
         _key: &Key,
-        _pos: &[u64; LANES],
-        _attempt: &[u16; LANES],
-        out: &mut [R; LANES],
+        _pos: &[u64; RETRY],
+        _attempt: &[u16; RETRY],
+        out: &mut [R; RETRY],
     ) {
-        *out = [R::NAN; LANES];
+        *out = [R::NAN; RETRY];
     }
 }
 
@@ -146,14 +146,14 @@ impl<R: Real> Sampler<R> for Uniform {
     fn retry_lanes<I: Isa>(
         &self,
         key: &Key,
-        pos: &[u64; LANES],
-        attempt: &[u16; LANES],
-        out: &mut [R; LANES],
+        pos: &[u64; RETRY],
+        attempt: &[u16; RETRY],
+        out: &mut [R; RETRY],
     ) {
         let nu = per_group::<R>() as u64;
         // Loops, not `array::from_fn`: its closures may stay out of line, outside the SIMD
         // function this runs in.
-        let mut blocks = [0u64; LANES];
+        let mut blocks = [0u64; RETRY];
         for (b, &p) in blocks.iter_mut().zip(pos) {
             *b = p / nu * LANES as u64 + p % nu % LANES as u64;
         }
@@ -382,9 +382,9 @@ impl<R: Real> Sampler<R> for TruncNormal {
     fn retry_lanes<I: Isa>(
         &self,
         key: &Key,
-        pos: &[u64; LANES],
-        attempt: &[u16; LANES],
-        out: &mut [R; LANES],
+        pos: &[u64; RETRY],
+        attempt: &[u16; RETRY],
+        out: &mut [R; RETRY],
     ) {
         let half = per_group::<R>() / 2;
         // Candidates per group: a power of two, so shifts and masks (no divisions).
@@ -392,10 +392,10 @@ impl<R: Real> Sampler<R> for TruncNormal {
         debug_assert!(per.is_power_of_two());
         let shift = per.trailing_zeros();
         // The candidate index in its group; the normal method pairs i and i + half.
-        let mut lead = [0usize; LANES];
-        let mut odd = [false; LANES];
-        let mut blocks = [0u64; LANES];
-        for l in 0..LANES {
+        let mut lead = [0usize; RETRY];
+        let mut odd = [false; RETRY];
+        let mut blocks = [0u64; RETRY];
+        for l in 0..RETRY {
             let j = (pos[l] & (per as u64 - 1)) as usize;
             lead[l] = j % half;
             odd[l] = j >= half;
@@ -450,15 +450,15 @@ mod tests {
             for chunk in [0u64, 5] {
                 let mut out = [R::default(); CHUNK];
                 Sampler::<R>::chunk::<Portable>(t, &key, chunk, &mut out);
-                for (j0, vs) in out.chunks(LANES).enumerate() {
-                    // 16 positions of the chunk, in reverse order, redrawn at attempt 0.
-                    let first = chunk * CHUNK as u64 + (j0 * LANES) as u64;
-                    let at: [u64; LANES] = std::array::from_fn(|l| first + (LANES - 1 - l) as u64);
-                    let mut lanes = [R::default(); LANES];
-                    Sampler::<R>::retry_lanes::<Portable>(t, &key, &at, &[0; LANES], &mut lanes);
+                for (j0, vs) in out.chunks(RETRY).enumerate() {
+                    // RETRY positions of the chunk, in reverse order, redrawn at attempt 0.
+                    let first = chunk * CHUNK as u64 + (j0 * RETRY) as u64;
+                    let at: [u64; RETRY] = std::array::from_fn(|l| first + (RETRY - 1 - l) as u64);
+                    let mut lanes = [R::default(); RETRY];
+                    Sampler::<R>::retry_lanes::<Portable>(t, &key, &at, &[0; RETRY], &mut lanes);
                     for (l, v) in vs.iter().enumerate() {
                         let pos = first + l as u64;
-                        let r: f64 = lanes[LANES - 1 - l].into();
+                        let r: f64 = lanes[RETRY - 1 - l].into();
                         let v: f64 = (*v).into();
                         assert!(
                             v == r || (v.is_nan() && r.is_nan()),

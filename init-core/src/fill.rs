@@ -10,7 +10,7 @@ use crate::dist::{Bounds, Sampler, CHUNK};
 use crate::error::{InitError, Result};
 #[cfg(target_arch = "x86_64")]
 use crate::philox::Avx2;
-use crate::philox::{Isa, Key, Portable, LANES};
+use crate::philox::{Isa, Key, Portable, RETRY};
 use crate::real::Real;
 
 /// Floating-point element types and the type their values are computed in.
@@ -294,7 +294,7 @@ fn for_each_run<T: Send>(
 ///
 /// With bounds, each chunk's values are checked while they are in cache (one vectorized
 /// comparison per value, then a bit scan over the rejected ones), and rejected positions are
-/// queued and redrawn 16 at a time.
+/// queued and redrawn `RETRY` at a time.
 #[inline(always)]
 fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     run: &mut [T],
@@ -309,8 +309,8 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     };
     let mut redraws = match check {
         Some(b) => Some(Redraws::<T, S, I> {
-            idx: [0; LANES],
-            attempt: [0; LANES],
+            idx: [0; RETRY],
+            attempt: [0; RETRY],
             len: 0,
             pos0,
             key,
@@ -371,10 +371,10 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
 }
 
 /// Rejected positions of a run (indices into it) waiting to be redrawn, with the attempt each
-/// is at; redrawn 16 at a time so that the redraws run as vector lanes.
+/// is at; redrawn `RETRY` at a time so that the redraws run as vector lanes.
 struct Redraws<'a, T: Elem, S, I> {
-    idx: [usize; LANES],
-    attempt: [u16; LANES],
+    idx: [usize; RETRY],
+    attempt: [u16; RETRY],
     len: usize,
     pos0: usize,
     key: &'a Key,
@@ -391,7 +391,7 @@ impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
         self.idx[self.len] = j;
         self.attempt[self.len] = 1;
         self.len += 1;
-        self.len < LANES || self.redraw(run)
+        self.len < RETRY || self.redraw(run)
     }
 
     /// Redraws the positions `list` (run indices) until every one is inside.
@@ -416,11 +416,11 @@ impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
         let len = self.len;
         // Unused lanes repeat the last position. A loop, not `array::from_fn`, whose closure
         // may stay out of line, outside the SIMD function this runs in.
-        let mut pos = [0u64; LANES];
+        let mut pos = [0u64; RETRY];
         for (l, p) in pos.iter_mut().enumerate() {
             *p = (self.pos0 + self.idx[l.min(len - 1)]) as u64;
         }
-        let mut vals = [<T::Acc as Default>::default(); LANES];
+        let mut vals = [<T::Acc as Default>::default(); RETRY];
         self.sampler
             .retry_lanes::<I>(self.key, &pos, &self.attempt, &mut vals);
         let (lo, hi) = self.wide;

@@ -16,6 +16,10 @@ const W1: u32 = 0xBB67_AE85;
 /// counters fill AVX-512 registers.
 pub(crate) const LANES: usize = 16;
 
+/// Positions redrawn together by `Key::blocks_at` and the samplers' `retry_lanes`: enough
+/// independent vector lanes to hide the latency of ten Philox rounds and a logarithm.
+pub(crate) const RETRY: usize = 32;
+
 /// The instruction set a sampling loop is compiled for, as a type: the Philox kernels take it as
 /// a parameter so that a loop compiled for AVX2 uses the hand-vectorized kernel and every other
 /// loop the portable one. Both compute the same words.
@@ -179,22 +183,22 @@ impl Key {
 }
 
 impl Key {
-    /// Blocks at 16 arbitrary indices and tags, as structure of arrays: `out[k][l]` is word `k`
+    /// Blocks at [`RETRY`] arbitrary indices and tags, as structure of arrays: `out[k][l]` is word `k`
     /// of block `blocks[l]` with tag `tags[l]`. For redrawing rejected positions in batches.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // lane-wise indexing is what vectorizes
     pub fn blocks_at<I: Isa>(
         &self,
-        blocks: &[u64; LANES],
-        tags: &[u16; LANES],
-    ) -> [[u32; LANES]; 4] {
+        blocks: &[u64; RETRY],
+        tags: &[u16; RETRY],
+    ) -> [[u32; RETRY]; 4] {
         #[cfg(target_arch = "x86_64")]
         if I::AVX2 {
             // SAFETY: as in `groups`.
             return unsafe { avx2::blocks_at(self, blocks, tags) };
         }
-        let mut c = [[0u32; LANES]; 4];
-        for l in 0..LANES {
+        let mut c = [[0u32; RETRY]; 4];
+        for l in 0..RETRY {
             let ctr = self.counter(blocks[l], tags[l]);
             for k in 0..4 {
                 c[k][l] = ctr[k];
@@ -206,7 +210,7 @@ impl Key {
                 k0 = k0.wrapping_add(W0);
                 k1 = k1.wrapping_add(W1);
             }
-            for l in 0..LANES {
+            for l in 0..RETRY {
                 let (hi0, lo0) = mulhilo(M0, c[0][l]);
                 let (hi1, lo1) = mulhilo(M1, c[2][l]);
                 let n0 = hi1 ^ c[1][l] ^ k0;
@@ -232,7 +236,7 @@ impl Key {
 /// multiplier busy without spilling AVX2's sixteen registers.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Key, LANES, M0, M1, W0, W1};
+    use super::{Key, LANES, M0, M1, RETRY, W0, W1};
     use std::arch::x86_64::*;
 
     /// A word index of eight blocks: even blocks, odd blocks.
@@ -257,26 +261,33 @@ mod avx2 {
         }
     }
 
-    /// Ten rounds on the counters `c` (word k of the eight blocks in `c[k]`).
+    /// Ten rounds on `S` sets of eight blocks (word k of set s in `c[s][k]`), the sets
+    /// interleaved round by round.
     #[inline(always)]
-    #[allow(clippy::needless_range_loop)] // c[0..4][h]: four words of one chain
-    unsafe fn rounds(keys: &[[__m256i; 2]; 10], c: &mut [Pair; 4]) {
+    #[allow(clippy::needless_range_loop)] // c[s][0..4][h]: four words of one chain
+    unsafe fn rounds<const S: usize>(keys: &[[__m256i; 2]; 10], c: &mut [[Pair; 4]; S]) {
         // SAFETY: the caller guarantees AVX2 (see the function's contract).
         unsafe {
             let m0 = _mm256_set1_epi64x(M0 as i64);
             let m1 = _mm256_set1_epi64x(M1 as i64);
             for [k0, k1] in keys {
-                for h in 0..2 {
-                    let p0 = _mm256_mul_epu32(c[0][h], m0);
-                    let p1 = _mm256_mul_epu32(c[2][h], m1);
-                    let n0 =
-                        _mm256_xor_si256(_mm256_srli_epi64(p1, 32), _mm256_xor_si256(c[1][h], *k0));
-                    let n2 =
-                        _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_xor_si256(c[3][h], *k1));
-                    c[0][h] = n0;
-                    c[1][h] = p1;
-                    c[2][h] = n2;
-                    c[3][h] = p0;
+                for c in c.iter_mut() {
+                    for h in 0..2 {
+                        let p0 = _mm256_mul_epu32(c[0][h], m0);
+                        let p1 = _mm256_mul_epu32(c[2][h], m1);
+                        let n0 = _mm256_xor_si256(
+                            _mm256_srli_epi64(p1, 32),
+                            _mm256_xor_si256(c[1][h], *k0),
+                        );
+                        let n2 = _mm256_xor_si256(
+                            _mm256_srli_epi64(p0, 32),
+                            _mm256_xor_si256(c[3][h], *k1),
+                        );
+                        c[0][h] = n0;
+                        c[1][h] = p1;
+                        c[2][h] = n2;
+                        c[3][h] = p0;
+                    }
                 }
             }
         }
@@ -305,7 +316,7 @@ mod avx2 {
                 // and the first's low 32 bits do not carry.
                 let ctr = key.counter(block, tag);
                 let base = _mm256_set1_epi64x(ctr[0] as i64);
-                let mut c: [Pair; 4] = [
+                let c: [Pair; 4] = [
                     [
                         _mm256_add_epi64(base, _mm256_setr_epi64x(0, 2, 4, 6)),
                         _mm256_add_epi64(base, _mm256_setr_epi64x(1, 3, 5, 7)),
@@ -314,7 +325,9 @@ mod avx2 {
                     [_mm256_set1_epi64x(ctr[2] as i64); 2],
                     [_mm256_set1_epi64x(ctr[3] as i64); 2],
                 ];
-                rounds(&keys, &mut c);
+                let mut sets = [c];
+                rounds(&keys, &mut sets);
+                let [c] = sets;
                 // Group `set / 2`, lanes 8 * (set % 2) ..: word k of lane l at 16 k + l.
                 let at = out.add(4 * LANES * (set / 2) + 8 * (set % 2));
                 for (k, p) in c.into_iter().enumerate() {
@@ -331,32 +344,39 @@ mod avx2 {
     #[inline(always)]
     pub(super) unsafe fn blocks_at(
         key: &Key,
-        blocks: &[u64; LANES],
-        tags: &[u16; LANES],
-    ) -> [[u32; LANES]; 4] {
+        blocks: &[u64; RETRY],
+        tags: &[u16; RETRY],
+    ) -> [[u32; RETRY]; 4] {
         // SAFETY: the caller guarantees AVX2 (see the function's contract).
         unsafe {
+            const SETS: usize = RETRY / 8;
             let keys = round_keys(key.key);
-            let mut out = [[0u32; LANES]; 4];
-            // The counters, word by word; lane l of the 16 goes to set l / 8, half l % 2.
-            let mut words = [[[0i64; 4]; 2]; 4 * 2];
-            for l in 0..LANES {
+            let mut out = [[0u32; RETRY]; 4];
+            // The counters, word by word; lane l goes to set l / 8, half l % 2.
+            let mut words = [[[[0i64; 4]; 2]; 4]; SETS];
+            for l in 0..RETRY {
                 let ctr = key.counter(blocks[l], tags[l]);
                 for (k, &w) in ctr.iter().enumerate() {
-                    words[4 * (l / 8) + k][l % 2][(l % 8) / 2] = w as i64;
+                    words[l / 8][k][l % 2][(l % 8) / 2] = w as i64;
                 }
             }
-            for set in 0..2 {
-                let mut c = [[_mm256_setzero_si256(); 2]; 4];
-                for (k, pair) in c.iter_mut().enumerate() {
-                    for (h, v) in pair.iter_mut().enumerate() {
-                        let w = words[4 * set + k][h];
-                        *v = _mm256_setr_epi64x(w[0], w[1], w[2], w[3]);
+            // Two sets at a time: four chains in flight, few enough not to spill much.
+            for two in 0..SETS / 2 {
+                let mut c = [[[_mm256_setzero_si256(); 2]; 4]; 2];
+                for (s, set) in c.iter_mut().enumerate() {
+                    for (k, pair) in set.iter_mut().enumerate() {
+                        for (h, v) in pair.iter_mut().enumerate() {
+                            let w = words[2 * two + s][k][h];
+                            *v = _mm256_setr_epi64x(w[0], w[1], w[2], w[3]);
+                        }
                     }
                 }
                 rounds(&keys, &mut c);
-                for (k, p) in c.into_iter().enumerate() {
-                    _mm256_storeu_si256(out[k].as_mut_ptr().add(8 * set) as *mut __m256i, pack(p));
+                for (s, set) in c.into_iter().enumerate() {
+                    let at = 8 * (2 * two + s);
+                    for (k, p) in set.into_iter().enumerate() {
+                        _mm256_storeu_si256(out[k].as_mut_ptr().add(at) as *mut __m256i, pack(p));
+                    }
                 }
             }
             out
@@ -394,10 +414,10 @@ mod tests {
             key: [5, 6],
             stream: 99,
         };
-        let blocks: [u64; LANES] = std::array::from_fn(|l| (l as u64 * 7919) << 20);
-        let tags: [u16; LANES] = std::array::from_fn(|l| l as u16 * 3);
+        let blocks: [u64; RETRY] = std::array::from_fn(|l| (l as u64 * 7919) << 20);
+        let tags: [u16; RETRY] = std::array::from_fn(|l| l as u16 * 3);
         let out = k.blocks_at::<Portable>(&blocks, &tags);
-        for l in 0..LANES {
+        for l in 0..RETRY {
             let b = k.block(blocks[l], tags[l]);
             for w in 0..4 {
                 assert_eq!(out[w][l], b[w]);
@@ -427,7 +447,7 @@ mod tests {
     #[test]
     fn avx2_kernels_equal_portable_kernels() {
         #[target_feature(enable = "avx2")]
-        fn both(k: &Key, first: u64, blocks: &[u64; LANES], tags: &[u16; LANES]) {
+        fn both(k: &Key, first: u64, blocks: &[u64; RETRY], tags: &[u16; RETRY]) {
             let (mut b1, mut b2) = (
                 [MaybeUninit::uninit(); 4 * 64],
                 [MaybeUninit::uninit(); 4 * 64],
@@ -454,9 +474,9 @@ mod tests {
             ([u32::MAX, u32::MAX], u64::MAX, (0xFFFF << 32) + 0xFFFF_FF00),
         ] {
             let k = Key { key, stream };
-            let blocks: [u64; LANES] =
+            let blocks: [u64; RETRY] =
                 std::array::from_fn(|l| first.wrapping_mul(l as u64 + 1) & 0xFFFF_FFFF_FFFF);
-            let tags: [u16; LANES] = std::array::from_fn(|l| (l as u16).wrapping_mul(4099));
+            let tags: [u16; RETRY] = std::array::from_fn(|l| (l as u16).wrapping_mul(4099));
             // SAFETY: AVX2 was detected above.
             unsafe { both(&k, first, &blocks, &tags) };
         }

@@ -8,7 +8,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::philox::LANES;
+use crate::philox::RETRY;
 
 pub(crate) trait Real:
     Copy
@@ -37,9 +37,9 @@ pub(crate) trait Real:
     /// Uniform `u` of a group read from its block (`u % 16`) alone, the block's words being
     /// lane `l` of `w` (as `Key::blocks_at` returns them). Written with selects, not indexing,
     /// so that a loop over the lanes vectorizes.
-    fn unit_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> Self;
+    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> Self;
     /// As [`Real::unit_at`], in (0, 1].
-    fn unit_open_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> Self;
+    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> Self;
     fn from_f64(x: f64) -> Self;
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
@@ -74,11 +74,11 @@ impl Real for f32 {
         unit24_open(w[u])
     }
     #[inline(always)]
-    fn unit_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f32 {
+    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f32 {
         unit24(word_at(w, l, u / 16))
     }
     #[inline(always)]
-    fn unit_open_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f32 {
+    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f32 {
         unit24_open(word_at(w, l, u / 16))
     }
     #[inline(always)]
@@ -116,12 +116,12 @@ impl Real for f64 {
         unit53_open(w[u], w[u + 32])
     }
     #[inline(always)]
-    fn unit_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f64 {
+    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f64 {
         let k = u / 16;
         unit53(word_at(w, l, k), word_at(w, l, k + 2))
     }
     #[inline(always)]
-    fn unit_open_at(w: &[[u32; LANES]; 4], l: usize, u: usize) -> f64 {
+    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f64 {
         let k = u / 16;
         unit53_open(word_at(w, l, k), word_at(w, l, k + 2))
     }
@@ -149,7 +149,7 @@ impl Real for f64 {
 
 /// Word `k` (0..4) of lane `l`, by selects.
 #[inline(always)]
-fn word_at(w: &[[u32; LANES]; 4], l: usize, k: usize) -> u32 {
+fn word_at(w: &[[u32; RETRY]; 4], l: usize, k: usize) -> u32 {
     let low = if k & 1 == 0 { w[0][l] } else { w[1][l] };
     let high = if k & 1 == 0 { w[2][l] } else { w[3][l] };
     if k & 2 == 0 {
@@ -297,7 +297,7 @@ mod tests {
             *x = (i as u32).wrapping_mul(0x9E37_79B9);
         }
         // Lane l of `lanes` holds block (l + 5) % 16 of the group.
-        let lanes: [[u32; LANES]; 4] =
+        let lanes: [[u32; RETRY]; 4] =
             std::array::from_fn(|k| std::array::from_fn(|l| w[16 * k + (l + 5) % 16]));
         for u in 0..64 {
             let l = (u % 16 + 11) % 16;
