@@ -17,7 +17,7 @@ use crate::real::Real;
 pub(crate) trait Elem: Copy + Send + Sync + 'static {
     type Acc: Real;
     /// A type that holds every value of `Self` exactly, to compare values with bounds in.
-    type Wide: Copy + PartialOrd;
+    type Wide: Copy + PartialOrd + std::fmt::Debug;
     fn from_acc(x: Self::Acc) -> Self;
     fn to_f64(self) -> f64;
     fn widen(self) -> Self::Wide;
@@ -843,6 +843,63 @@ mod tests {
             same::<f32, _>(&t);
             same::<f64, _>(&t);
             same::<bf16, _>(&t);
+        }
+    }
+
+    /// The precomputed comparison thresholds decide membership exactly as the f64 bounds do,
+    /// for values on, next to and between the bounds, in every dtype.
+    #[test]
+    fn wide_bounds_decide_like_the_f64_bounds() {
+        fn check<T: Elem + std::fmt::Debug>(b: &Bounds, values: &[T]) {
+            let (lo, hi) = T::wide_bounds(b);
+            for &v in values {
+                let w = v.widen();
+                assert_eq!(
+                    w > lo && w < hi,
+                    b.contains(v.to_f64()),
+                    "{v:?} in {b:?} (thresholds {lo:?}, {hi:?})"
+                );
+            }
+        }
+        let third = 1.0 / 3.0;
+        for (lo, hi, lo_closed) in [
+            (-2.0, 2.0, false),
+            (0.0, 1.0, true),
+            (-third, third, false),
+            (-third, 0.1, true),
+            (2.0, 3.0, false),
+            (1e-30, 1e-20, false),
+            (f64::NEG_INFINITY, 0.5, false),
+            (-1e300, 1e300, false),
+            (0.5, f64::INFINITY, false),
+        ] {
+            let b = Bounds { lo, hi, lo_closed };
+            let near: Vec<f64> = [lo, hi, 0.0, 1.0, -1.0, 2.5]
+                .into_iter()
+                .filter(|x| x.is_finite())
+                .collect();
+            let mut f32s = vec![f32::NAN, f32::MAX, -f32::MAX];
+            let mut f64s = vec![f64::NAN];
+            let mut bf16s = vec![bf16::NAN];
+            let mut f16s = vec![f16::NAN, f16::MAX, f16::MIN];
+            for &x in &near {
+                let (mut up, mut down) = (x as f32, x as f32);
+                let (mut up64, mut down64) = (x, x);
+                let (b16, h16) = (bf16::from_f64(x).to_bits(), f16::from_f64(x).to_bits());
+                for k in 0..4u16 {
+                    f32s.extend([up, down]);
+                    f64s.extend([up64, down64]);
+                    (up, down) = (up.next_up(), down.next_down());
+                    (up64, down64) = (up64.next_up(), down64.next_down());
+                    // Neighbours by bit pattern (same sign as x; enough near the bounds).
+                    bf16s.extend([b16.wrapping_add(k), b16.wrapping_sub(k)].map(bf16::from_bits));
+                    f16s.extend([h16.wrapping_add(k), h16.wrapping_sub(k)].map(f16::from_bits));
+                }
+            }
+            check::<f32>(&b, &f32s);
+            check::<f64>(&b, &f64s);
+            check::<bf16>(&b, &bf16s);
+            check::<f16>(&b, &f16s);
         }
     }
 
