@@ -155,8 +155,52 @@ pub(crate) fn merged_axes(layout: &Layout) -> Vec<(usize, usize)> {
 pub(crate) enum Runs {
     /// `len` positions from `start`.
     Single { start: usize, len: usize },
-    /// Runs of `len` positions starting at each of `starts`.
-    Blocks { starts: Vec<usize>, len: usize },
+    /// `count` runs of `len` positions each. Run `r` starts at `start + sum_k i_k * stride_k`,
+    /// where `(i_k)` is `r` written in mixed radix over the `(size, stride)` axes of `outer`
+    /// (last axis fastest): computed when needed, so a view with many runs costs no memory
+    /// proportional to its size.
+    Blocks {
+        start: usize,
+        outer: Vec<(usize, usize)>,
+        count: usize,
+        len: usize,
+    },
+}
+
+/// The start positions of consecutive runs of a [`Runs::Blocks`], from a given run on.
+struct RunStarts<'a> {
+    outer: &'a [(usize, usize)],
+    idx: Vec<usize>,
+    pos: usize,
+}
+
+impl<'a> RunStarts<'a> {
+    fn new(start: usize, outer: &'a [(usize, usize)], first: usize) -> Self {
+        let mut idx = vec![0; outer.len()];
+        let (mut pos, mut r) = (start, first);
+        for (k, &(size, stride)) in outer.iter().enumerate().rev() {
+            idx[k] = r % size;
+            pos += idx[k] * stride;
+            r /= size;
+        }
+        RunStarts { outer, idx, pos }
+    }
+
+    /// The current run's start; moves on to the next run.
+    fn next_start(&mut self) -> usize {
+        let current = self.pos;
+        for k in (0..self.outer.len()).rev() {
+            let (size, stride) = self.outer[k];
+            self.idx[k] += 1;
+            self.pos += stride;
+            if self.idx[k] < size {
+                break;
+            }
+            self.pos -= stride * size;
+            self.idx[k] = 0;
+        }
+        current
+    }
 }
 
 impl Runs {
@@ -178,30 +222,24 @@ impl Runs {
         if outer.is_empty() {
             return Runs::Single { start, len };
         }
-        let count: usize = outer.iter().map(|a| a.0).product();
-        let mut starts = Vec::with_capacity(count);
-        let mut idx = vec![0usize; outer.len()];
-        let mut pos = start;
-        for _ in 0..count {
-            starts.push(pos);
-            for k in (0..outer.len()).rev() {
-                idx[k] += 1;
-                pos += outer[k].1;
-                if idx[k] < outer[k].0 {
-                    break;
-                }
-                pos -= outer[k].1 * outer[k].0;
-                idx[k] = 0;
-            }
+        Runs::Blocks {
+            start,
+            outer: outer.to_vec(),
+            count: outer.iter().map(|a| a.0).product(),
+            len,
         }
-        Runs::Blocks { starts, len }
     }
 
     /// One past the largest position, to check against the storage's length.
     fn end(&self) -> usize {
         match self {
             Runs::Single { start, len } => start + len,
-            Runs::Blocks { starts, len } => starts.last().map_or(0, |s| s + len),
+            Runs::Blocks {
+                start,
+                outer,
+                count,
+                len,
+            } => RunStarts::new(*start, outer, count - 1).pos + len,
         }
     }
 }
@@ -254,28 +292,37 @@ fn for_each_run<T: Send>(
                 ok && rest_ok
             }
         }
-        Runs::Blocks { starts, len } => {
+        Runs::Blocks {
+            start,
+            outer,
+            count,
+            len,
+        } => {
             let ptr = SharedMut(data.as_mut_ptr());
             let per_task = (PIECE / len).max(1);
-            let f = &f;
-            let work = move |group: &[usize]| {
+            let (f, outer) = (&f, &outer);
+            // Runs `first .. first + n`.
+            let work = move |first: usize, n: usize| {
+                let mut starts = RunStarts::new(start, outer, first);
                 let mut ok = true;
-                for &s in group {
-                    // SAFETY: `s + len <= data.len()` (checked above through `end`), and the
-                    // runs of a layout without internal overlap are disjoint; candle's
-                    // `inplace_op1` refuses layouts with internal overlap, and the runs were
-                    // derived from the layout's strides, so no two runs alias.
+                for _ in 0..n {
+                    let s = starts.next_start();
+                    // SAFETY: `s + len <= data.len()` (checked above through `end`: runs
+                    // start in increasing order), and the runs of a layout without internal
+                    // overlap are disjoint; candle's `inplace_op1` refuses layouts with
+                    // internal overlap, and the runs were derived from the layout's strides,
+                    // so no two runs alias.
                     let run = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(s), len) };
                     ok &= f(run, s);
                 }
                 ok
             };
-            if starts.len() * len < PAR_MIN {
-                work(&starts)
+            if count * len < PAR_MIN {
+                work(0, count)
             } else {
-                starts
-                    .par_chunks(per_task)
-                    .map(work)
+                (0..count.div_ceil(per_task))
+                    .into_par_iter()
+                    .map(|t| work(t * per_task, per_task.min(count - t * per_task)))
                     .reduce(|| true, |x, y| x && y)
             }
         }
@@ -911,22 +958,35 @@ mod tests {
         assert_eq!(Runs::of(&t), Runs::Single { start: 0, len: 20 });
         let rows = l.narrow(0, 1, 2).unwrap();
         assert_eq!(Runs::of(&rows), Runs::Single { start: 5, len: 10 });
+        let starts = |runs: &Runs| match runs {
+            Runs::Blocks {
+                start,
+                outer,
+                count,
+                len,
+            } => {
+                let mut it = RunStarts::new(*start, outer, 0);
+                let all: Vec<usize> = (0..*count).map(|_| it.next_start()).collect();
+                // Starting anywhere gives the same runs.
+                for (first, &s) in all.iter().enumerate() {
+                    assert_eq!(RunStarts::new(*start, outer, first).pos, s);
+                }
+                assert_eq!(runs.end(), all[count - 1] + len);
+                (all, *len)
+            }
+            Runs::Single { .. } => panic!("expected blocks, got {runs:?}"),
+        };
         let cols = l.narrow(1, 1, 3).unwrap();
-        assert_eq!(
-            Runs::of(&cols),
-            Runs::Blocks {
-                starts: vec![1, 6, 11, 16],
-                len: 3
-            }
-        );
+        assert_eq!(starts(&Runs::of(&cols)), (vec![1, 6, 11, 16], 3));
         let col = l.narrow(1, 2, 1).unwrap();
-        assert_eq!(
-            Runs::of(&col),
-            Runs::Blocks {
-                starts: vec![2, 7, 12, 17],
-                len: 1
-            }
-        );
+        assert_eq!(starts(&Runs::of(&col)), (vec![2, 7, 12, 17], 1));
+        // Rows of a 3-D block, and a slice of its transposed view (contiguous again in storage
+        // order: runs are found whatever the order of the dimensions).
+        let cube = Layout::contiguous((3, 4, 5));
+        let inner = cube.narrow(1, 1, 2).unwrap().narrow(2, 0, 4).unwrap();
+        assert_eq!(starts(&Runs::of(&inner)), (vec![5, 10, 25, 30, 45, 50], 4));
+        let tcol = cube.transpose(0, 2).unwrap().narrow(1, 3, 1).unwrap();
+        assert_eq!(starts(&Runs::of(&tcol)), (vec![15, 35, 55], 5));
         let empty = Layout::contiguous((0, 3));
         assert_eq!(Runs::of(&empty), Runs::Single { start: 0, len: 0 });
     }
