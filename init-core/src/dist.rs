@@ -196,6 +196,9 @@ impl<R: Real> Sampler<R> for Normal {
     }
 }
 
+/// Candidates per group of the uniform and exponential methods in f32.
+const EXP_LANES: usize = GROUP_WORDS / 2;
+
 /// How [`TruncNormal`] draws its candidates, on the standardized interval (alpha, beta).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum TruncMethod {
@@ -318,9 +321,22 @@ impl TruncNormal {
     /// [0, 1) and `ua` in (0, 1], or NaN.
     #[inline(always)]
     fn exponential_candidate<R: Real>(p: &TruncParams<R>, l: R, mass: R, uz: R, ua: R) -> R {
-        let z = p.alpha - (R::from_f64(1.0) - uz * mass).ln() / l;
+        Self::exponential_from_logs(p, l, Self::exponential_log_arg(mass, uz).ln(), ua.ln())
+    }
+
+    /// What the exponential method takes the logarithm of, besides `ua`.
+    #[inline(always)]
+    fn exponential_log_arg<R: Real>(mass: R, uz: R) -> R {
+        R::from_f64(1.0) - uz * mass
+    }
+
+    /// [`TruncNormal::exponential_candidate`] from the logarithms of
+    /// [`TruncNormal::exponential_log_arg`] (`lx`) and of `ua` (`la`).
+    #[inline(always)]
+    fn exponential_from_logs<R: Real>(p: &TruncParams<R>, l: R, lx: R, la: R) -> R {
+        let z = p.alpha - lx / l;
         let d = z - l;
-        let keep = (p.minus_two * ua.ln() >= d * d) & (z < p.beta);
+        let keep = (p.minus_two * la >= d * d) & (z < p.beta);
         R::select(keep, z.mul_add(p.scale, p.mean), R::NAN)
     }
 }
@@ -361,9 +377,23 @@ impl<R: Real> Sampler<R> for TruncNormal {
                 }
                 TruncMethod::Exponential { lambda, mass } => {
                     let (l, mass) = (R::from_f64(lambda), R::from_f64(mass));
-                    for (i, o) in o.iter_mut().enumerate() {
-                        let (uz, ua) = (R::unit(w, i), R::unit_open(w, i + half));
-                        *o = Self::exponential_candidate(&p, l, mass, uz, ua);
+                    if per == EXP_LANES {
+                        // f32: the group's logarithms a step at a time across all of them.
+                        let mut x = [R::default(); EXP_LANES];
+                        let mut a = [R::default(); EXP_LANES];
+                        for i in 0..EXP_LANES {
+                            x[i] = Self::exponential_log_arg(mass, R::unit(w, i));
+                            a[i] = R::unit_open(w, i + half);
+                        }
+                        let (lx, la) = (R::ln_lanes(x), R::ln_lanes(a));
+                        for (i, o) in o.iter_mut().enumerate() {
+                            *o = Self::exponential_from_logs(&p, l, lx[i], la[i]);
+                        }
+                    } else {
+                        for (i, o) in o.iter_mut().enumerate() {
+                            let (uz, ua) = (R::unit(w, i), R::unit_open(w, i + half));
+                            *o = Self::exponential_candidate(&p, l, mass, uz, ua);
+                        }
                     }
                 }
             }

@@ -438,7 +438,13 @@ impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
         self.idx[self.len] = j;
         self.attempt[self.len] = 1;
         self.len += 1;
-        self.len < RETRY || self.redraw(run)
+        // A redraw keeps the positions rejected again: redraw until the queue has room.
+        while self.len == RETRY {
+            if !self.redraw(run) {
+                return false;
+            }
+        }
+        true
     }
 
     /// Redraws the positions `list` (run indices) until every one is inside.
@@ -890,6 +896,50 @@ mod tests {
             same::<f32, _>(&t);
             same::<f64, _>(&t);
             same::<bf16, _>(&t);
+        }
+    }
+
+    /// A sampler that rejects every candidate until attempt 3: whole batches of redraws are
+    /// rejected again, and the queue must still make room (it once overflowed when all of a
+    /// full batch came back rejected).
+    #[test]
+    fn redraws_survive_batches_rejected_whole() {
+        struct Stubborn;
+        impl Sampler<f32> for Stubborn {
+            fn chunk<I: Isa>(&self, _key: &Key, _chunk: u64, out: &mut [f32; CHUNK]) {
+                *out = [f32::NAN; CHUNK];
+            }
+            fn bounds(&self) -> Option<Bounds> {
+                Some(Bounds {
+                    lo: 0.0,
+                    hi: 1e9,
+                    lo_closed: false,
+                })
+            }
+            fn retry_lanes<I: Isa>(
+                &self,
+                _key: &Key,
+                pos: &[u64; RETRY],
+                attempt: &[u16; RETRY],
+                out: &mut [f32; RETRY],
+            ) {
+                for l in 0..RETRY {
+                    out[l] = if attempt[l] >= 3 {
+                        pos[l] as f32 + 1.0
+                    } else {
+                        f32::NAN
+                    };
+                }
+            }
+        }
+        let key = Key {
+            key: [1, 1],
+            stream: 1,
+        };
+        let mut run = vec![0f32; 3 * CHUNK + 5];
+        assert!(sample_run::<f32, _, Portable>(&mut run, 7, &key, &Stubborn));
+        for (i, &v) in run.iter().enumerate() {
+            assert_eq!(v, (7 + i) as f32 + 1.0, "position {i}");
         }
     }
 

@@ -42,6 +42,14 @@ pub(crate) trait Real:
     fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> Self;
     fn from_f64(x: f64) -> Self;
     fn ln(self) -> Self;
+    /// [`Real::ln`] of `N` values (the same bits), written so that their chains overlap.
+    #[inline(always)]
+    fn ln_lanes<const N: usize>(mut x: [Self; N]) -> [Self; N] {
+        for v in &mut x {
+            *v = v.ln();
+        }
+        x
+    }
     fn sqrt(self) -> Self;
     /// `self * a + b` with one rounding.
     fn mul_add(self, a: Self, b: Self) -> Self;
@@ -88,6 +96,10 @@ impl Real for f32 {
     #[inline(always)]
     fn ln(self) -> f32 {
         ln_f32(self)
+    }
+    #[inline(always)]
+    fn ln_lanes<const N: usize>(x: [f32; N]) -> [f32; N] {
+        ln_f32_lanes(x)
     }
     #[inline(always)]
     fn sqrt(self) -> f32 {
@@ -181,14 +193,27 @@ fn unit53_open(lo: u32, hi: u32) -> f64 {
 /// [sqrt(1/2), sqrt(2)); relative error below 2 ulp on (0, 1].
 #[inline(always)]
 pub(crate) fn ln_f32(x: f32) -> f32 {
-    let bits = x.to_bits();
-    let mut e = ((bits >> 23) & 0xFF) as i32 - 126;
-    let mut m = f32::from_bits((bits & 0x007F_FFFF) | 0x3F00_0000); // [0.5, 1)
-    let small = m < std::f32::consts::FRAC_1_SQRT_2;
-    e -= small as i32;
-    m = if small { m + m } else { m };
-    let z = m - 1.0;
-    let z2 = z * z;
+    ln_f32_lanes([x])[0]
+}
+
+/// [`ln_f32`] of `N` values, one step at a time across all of them: the polynomial's
+/// dependency chains of different lanes then sit side by side in the instruction stream, which
+/// lets the processor overlap them (the one-value form is the same code with `N = 1`, so both
+/// give the same bits).
+#[inline(always)]
+pub(crate) fn ln_f32_lanes<const N: usize>(x: [f32; N]) -> [f32; N] {
+    let mut e = [0f32; N];
+    let mut z = [0f32; N];
+    for j in 0..N {
+        let bits = x[j].to_bits();
+        let mut ej = ((bits >> 23) & 0xFF) as i32 - 126;
+        let mut m = f32::from_bits((bits & 0x007F_FFFF) | 0x3F00_0000); // [0.5, 1)
+        let small = m < std::f32::consts::FRAC_1_SQRT_2;
+        ej -= small as i32;
+        m = if small { m + m } else { m };
+        e[j] = ej as f32;
+        z[j] = m - 1.0;
+    }
     const C: [f32; 9] = [
         7.037_683_6e-2,
         -1.151_461e-1,
@@ -200,16 +225,22 @@ pub(crate) fn ln_f32(x: f32) -> f32 {
         -2.499_999_4e-1,
         0.333_333_3,
     ];
-    let mut p = C[0];
+    let mut p = [C[0]; N];
     for &c in &C[1..] {
-        p = p.mul_add(z, c);
+        for j in 0..N {
+            p[j] = p[j].mul_add(z[j], c);
+        }
     }
-    let ef = e as f32;
-    // ln 2 split so that ef * LN2_HI is exact.
+    // ln 2 split so that e * LN2_HI is exact.
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    let y = (z * z2).mul_add(p, ef.mul_add(LN2_LO, -0.5 * z2));
-    ef.mul_add(LN2_HI, z + y)
+    let mut out = [0f32; N];
+    for j in 0..N {
+        let z2 = z[j] * z[j];
+        let y = (z[j] * z2).mul_add(p[j], e[j].mul_add(LN2_LO, -0.5 * z2));
+        out[j] = e[j].mul_add(LN2_HI, z[j] + y);
+    }
+    out
 }
 
 /// `(sin 2πx, cos 2πx)` for x in [0, 1), absolute error below 1e-7.
