@@ -128,6 +128,8 @@ impl Key {
         tag: u16,
         out: &'a mut [MaybeUninit<u32>],
     ) -> &'a mut [u32] {
+        // Whole groups only: every word of `out` is written below (`assume_written` relies on it).
+        const { assert!(N.is_multiple_of(LANES)) };
         let out = &mut out[..4 * N];
         #[cfg(target_arch = "x86_64")]
         if I::AVX2 {
