@@ -445,6 +445,8 @@ fn hint(word: &str, candidates: &[&str]) -> String {
 }
 
 /// At most one edit away, an adjacent transposition counting as one edit (`wieght`/`weight`).
+/// The same distance as `init_derive`'s `suggest::edit_distance`, which a proc-macro crate
+/// cannot export to this one; keep the two in step.
 fn strsim_close(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     if a.len().abs_diff(b.len()) > 1 {
