@@ -12,12 +12,16 @@
 //!   distribution; with the others, a group makes `NU/2` candidates, candidate `i` taking
 //!   uniforms `i` and `i + NU/2`. Uniform `i + NU/2` of a group always lies in the same Philox
 //!   block as uniform `i`, so a rejected position is redrawn from one block, the block of the
-//!   same index tagged with the attempt number.
+//!   same index tagged with the attempt number. The ziggurat (f32 arithmetic, bounded tails; see
+//!   `ziggurat.rs`) takes word `i` for candidate `i`, as the uniform distribution does, and,
+//!   for the few candidates its first word does not decide, the same word of the block tagged
+//!   with the attempt number plus `WEDGE_TAG`.
 
 use std::mem::MaybeUninit;
 
 use crate::philox::{Isa, Key, LANES, RETRY};
-use crate::real::Real;
+use crate::real::{word_at, Real};
+use crate::ziggurat::{Ziggurat, LAYERS, POINT_BITS, WEDGE_TAG};
 
 /// Storage positions generated together: enough for several independent vector dependency
 /// chains (the samplers are latency-bound otherwise). A multiple of every sampler's elements
@@ -43,8 +47,15 @@ pub(crate) trait Sampler<R: Real>: Sync {
     fn max_value(&self) -> Option<R> {
         None
     }
-    /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= 1), `RETRY` at a time so
-    /// that the redraws run as independent vector lanes; NaN where rejected again.
+    /// The attempt a position that [`Sampler::chunk`] marked NaN is redrawn at first: 1 when
+    /// the chunk's NaN is a rejection; 0 when it can also mean "undecided" (the ziggurat decides
+    /// most candidates from one word in the chunk and leaves the rest to the full attempt 0).
+    fn first_redraw(&self) -> u16 {
+        1
+    }
+    /// Redraws storage positions `pos[l]` at attempts `attempt[l]` (>= [`Sampler::first_redraw`]),
+    /// `RETRY` at a time so that the redraws run as independent vector lanes; NaN where
+    /// rejected (again).
     fn retry_lanes<I: Isa>(
         &self,
         _key: &Key,
@@ -223,7 +234,10 @@ pub(crate) struct TruncNormal {
     beta: f64,
     /// -1 when the interval was mirrored.
     sign: f64,
+    /// The method in f64 arithmetic, and in f32 where there is no ziggurat.
     pub method: TruncMethod,
+    /// The ziggurat f32 arithmetic uses on bounded one-sided intervals (`Ziggurat::new`).
+    pub zig: Option<Box<Ziggurat>>,
 }
 
 /// The parameters of a [`TruncNormal`] in the precision it is computed in.
@@ -276,6 +290,18 @@ impl TruncNormal {
             beta,
             sign,
             method,
+            zig: Ziggurat::new(alpha, beta).map(Box::new),
+        }
+    }
+
+    /// The ziggurat, where arithmetic `R` uses it (f32 only: one word places a candidate
+    /// finely enough for an f32 value, not for an f64 one).
+    #[inline(always)]
+    fn zig_for<R: Real>(&self) -> Option<&Ziggurat> {
+        if R::WORDS == 1 {
+            self.zig.as_deref()
+        } else {
+            None
         }
     }
 
@@ -293,10 +319,44 @@ impl TruncNormal {
     /// Candidates per group.
     #[inline(always)]
     fn per_group<R: Real>(&self) -> usize {
+        if self.zig_for::<R>().is_some() {
+            return per_group::<R>();
+        }
         match self.method {
             TruncMethod::Normal => per_group::<R>(),
             _ => per_group::<R>() / 2,
         }
+    }
+
+    /// A ziggurat candidate from its first word `w`: its layer and offset `d = z - alpha`, and
+    /// whether that word alone accepts it.
+    #[inline(always)]
+    fn zig_point<R: Real>(zig: &Ziggurat, w: u32) -> (usize, R, bool) {
+        let layer = (w as usize) & (LAYERS - 1);
+        let u = w >> (32 - POINT_BITS);
+        let scale = R::from_f32(zig.scale[layer]);
+        let d = R::from_u24(u).mul_add(scale, scale * R::from_f64(0.5));
+        (layer, d, u < zig.fast[layer])
+    }
+
+    /// The value of offset `d` (z = alpha + d).
+    #[inline(always)]
+    fn zig_value<R: Real>(p: &TruncParams<R>, d: R) -> R {
+        (p.alpha + d).mul_add(p.scale, p.mean)
+    }
+
+    /// The full ziggurat attempt: first word `w`, wedge word `v` (read only when `w` alone does
+    /// not decide); NaN when rejected.
+    #[inline(always)]
+    fn zig_candidate<R: Real>(p: &TruncParams<R>, zig: &Ziggurat, w: u32, v: u32) -> R {
+        let (layer, d, fast) = Self::zig_point::<R>(zig, w);
+        let y = R::from_u24((v >> (32 - POINT_BITS)) + 1).mul_add(
+            R::from_f32(zig.height[layer]) * R::from_f64(1.0 / (1u64 << POINT_BITS) as f64),
+            R::from_f32(zig.bottom[layer]),
+        );
+        let two_alpha = p.alpha + p.alpha;
+        let keep = fast | (y.ln() <= d * (d + two_alpha) * R::from_f64(-0.5));
+        R::select(keep, Self::zig_value(p, d), R::NAN)
     }
 
     /// The normal-method value: `z` kept if inside the interval, else NaN.
@@ -351,6 +411,15 @@ impl<R: Real> Sampler<R> for TruncNormal {
         let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
         let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
         let p = self.params::<R>();
+        if let Some(zig) = self.zig_for::<R>() {
+            // One word per candidate; NaN (undecided) where it needs its wedge word, which the
+            // redraw at attempt 0 reads (`first_redraw`).
+            for (o, &w) in out.iter_mut().zip(words) {
+                let (_, d, fast) = Self::zig_point::<R>(zig, w);
+                *o = R::select(fast, Self::zig_value(&p, d), R::NAN);
+            }
+            return;
+        }
         for g in 0..groups {
             let w = &words[g * GROUP_WORDS..(g + 1) * GROUP_WORDS];
             let o = &mut out[g * per..(g + 1) * per];
@@ -408,6 +477,13 @@ impl<R: Real> Sampler<R> for TruncNormal {
         })
     }
 
+    fn first_redraw(&self) -> u16 {
+        match self.zig_for::<R>() {
+            Some(_) => 0,
+            None => 1,
+        }
+    }
+
     #[inline(always)]
     fn retry_lanes<I: Isa>(
         &self,
@@ -431,8 +507,27 @@ impl<R: Real> Sampler<R> for TruncNormal {
             odd[l] = j >= half;
             blocks[l] = (pos[l] >> shift) * LANES as u64 + (lead[l] % LANES) as u64;
         }
-        let w = key.blocks_at::<I>(&blocks, attempt);
         let p = self.params::<R>();
+        if let Some(zig) = self.zig_for::<R>() {
+            // Candidate j of its group: word j / 16 of block j % 16 (as `Uniform`), and the
+            // same word of that block tagged `WEDGE_TAG + attempt`.
+            let mut wedge = [0u16; RETRY];
+            let mut word = [0usize; RETRY];
+            for l in 0..RETRY {
+                let j = (pos[l] & (per as u64 - 1)) as usize;
+                blocks[l] = (pos[l] >> shift) * LANES as u64 + (j % LANES) as u64;
+                word[l] = j / LANES;
+                wedge[l] = attempt[l] | WEDGE_TAG;
+            }
+            let w = key.blocks_at::<I>(&blocks, attempt);
+            let v = key.blocks_at::<I>(&blocks, &wedge);
+            for (l, o) in out.iter_mut().enumerate() {
+                let (wl, vl) = (word_at(&w, l, word[l]), word_at(&v, l, word[l]));
+                *o = Self::zig_candidate(&p, zig, wl, vl);
+            }
+            return;
+        }
+        let w = key.blocks_at::<I>(&blocks, attempt);
         // One branch-free loop per method, so that each vectorizes over the lanes.
         match self.method {
             TruncMethod::Normal => {
@@ -468,11 +563,15 @@ mod tests {
     use super::*;
     use crate::philox::Portable;
 
-    /// The retry path reads one block; at attempt 0 it must give exactly what the vector path
-    /// gives, for every method and precision, so both define the same stream.
+    /// The retry path reads one block (two for the ziggurat); at attempt 0 it must give exactly
+    /// what the vector path gives, for every method and precision, so both define the same
+    /// stream. Where the ziggurat's vector path leaves a candidate undecided (NaN), attempt 0
+    /// decides it: returns the number of such candidates it accepted.
     #[test]
     fn retry_path_reproduces_the_vector_path() {
-        fn check<R: Real + Into<f64>>(t: &TruncNormal) {
+        fn check<R: Real + Into<f64>>(t: &TruncNormal) -> usize {
+            let undecided = Sampler::<R>::first_redraw(t) == 0;
+            let mut decided = 0;
             let key = Key {
                 key: [1, 2],
                 stream: 77,
@@ -491,13 +590,15 @@ mod tests {
                         let r: f64 = lanes[RETRY - 1 - l].into();
                         let v: f64 = (*v).into();
                         assert!(
-                            v == r || (v.is_nan() && r.is_nan()),
+                            v == r || (v.is_nan() && (r.is_nan() || undecided)),
                             "{:?} pos {pos}: {v} vs {r}",
                             t.method
                         );
+                        decided += usize::from(v.is_nan() && !r.is_nan());
                     }
                 }
             }
+            decided
         }
         for (a, b) in [
             (-2.0, 2.0),
@@ -507,8 +608,9 @@ mod tests {
             (-3.0, -2.0),
         ] {
             let t = TruncNormal::new(0.0, 1.0, a, b);
-            check::<f32>(&t);
-            check::<f64>(&t);
+            let decided = check::<f32>(&t);
+            assert_eq!(decided > 0, t.zig.is_some(), "({a}, {b})");
+            assert_eq!(check::<f64>(&t), 0);
         }
     }
 
@@ -534,5 +636,24 @@ mod tests {
             TruncNormal::new(0., 1., 2., 2.1).method,
             TruncMethod::Uniform { .. }
         ));
+        // f32 arithmetic: the ziggurat on bounded one-sided intervals at most half as wide as
+        // the power of two below their distance from 0, mirrored ones included.
+        for (a, b, zig) in [
+            (2., 3., true),
+            (-3., -2., true),
+            (2., 2.1, true),
+            (1., 1.5, true),
+            (1., 2., false),
+            (1., 2.5, false),
+            (2., f64::INFINITY, false),
+            (-2., 2., false),
+            (0., 1., false),
+        ] {
+            assert_eq!(
+                TruncNormal::new(0., 1., a, b).zig.is_some(),
+                zig,
+                "({a}, {b})"
+            );
+        }
     }
 }

@@ -431,12 +431,12 @@ struct Redraws<'a, T: Elem, S, I> {
 }
 
 impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
-    /// Queues run index `j` at attempt 1; redraws when the queue is full. False when some
-    /// position was rejected [`MAX_ATTEMPTS`] times.
+    /// Queues run index `j` at the sampler's first redraw attempt; redraws when the queue is
+    /// full. False when some position was rejected [`MAX_ATTEMPTS`] times.
     #[inline(always)]
     fn push(&mut self, run: &mut [T], j: usize) -> bool {
         self.idx[self.len] = j;
-        self.attempt[self.len] = 1;
+        self.attempt[self.len] = self.sampler.first_redraw();
         self.len += 1;
         // A redraw keeps the positions rejected again: redraw until the queue has room.
         while self.len == RETRY {

@@ -39,6 +39,7 @@ mod init;
 mod philox;
 mod real;
 mod structured;
+mod ziggurat;
 
 pub use error::{InitError, Result};
 pub use fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};

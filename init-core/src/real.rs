@@ -41,6 +41,10 @@ pub(crate) trait Real:
     /// As [`Real::unit_at`], in (0, 1].
     fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> Self;
     fn from_f64(x: f64) -> Self;
+    /// `x`, exactly.
+    fn from_f32(x: f32) -> Self;
+    /// `u <= 2^24`, exactly.
+    fn from_u24(u: u32) -> Self;
     fn ln(self) -> Self;
     /// [`Real::ln`] of `N` values (the same bits), written so that their chains overlap.
     #[inline(always)]
@@ -94,6 +98,14 @@ impl Real for f32 {
         x as f32
     }
     #[inline(always)]
+    fn from_f32(x: f32) -> f32 {
+        x
+    }
+    #[inline(always)]
+    fn from_u24(u: u32) -> f32 {
+        u as i32 as f32
+    }
+    #[inline(always)]
     fn ln(self) -> f32 {
         ln_f32(self)
     }
@@ -142,6 +154,14 @@ impl Real for f64 {
         x
     }
     #[inline(always)]
+    fn from_f32(x: f32) -> f64 {
+        x as f64
+    }
+    #[inline(always)]
+    fn from_u24(u: u32) -> f64 {
+        u as f64
+    }
+    #[inline(always)]
     fn ln(self) -> f64 {
         f64::ln(self)
     }
@@ -161,7 +181,7 @@ impl Real for f64 {
 
 /// Word `k` (0..4) of lane `l`, by selects.
 #[inline(always)]
-fn word_at(w: &[[u32; RETRY]; 4], l: usize, k: usize) -> u32 {
+pub(crate) fn word_at(w: &[[u32; RETRY]; 4], l: usize, k: usize) -> u32 {
     let low = if k & 1 == 0 { w[0][l] } else { w[1][l] };
     let high = if k & 1 == 0 { w[2][l] } else { w[3][l] };
     if k & 2 == 0 {
