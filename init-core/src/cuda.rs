@@ -51,6 +51,7 @@ use half::{bf16, f16};
 use crate::dist::{Bounds, Normal, Sampler, TruncMethod, TruncNormal, Uniform};
 use crate::fill::AnySampler;
 use crate::philox::Key;
+use crate::ziggurat::LAYERS;
 
 /// The kernels, compiled by `build.rs`.
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/init_kernels.ptx"));
@@ -63,6 +64,8 @@ const THREADS: u32 = 256;
 const MAX_BLOCKS: u64 = 1 << 16;
 /// Rejections per position before a truncated normal gives up (as the CPU's `MAX_ATTEMPTS`).
 const MAX_ATTEMPTS: u32 = 4096;
+/// `M_TRUNC_ZIG` in `kernels.cu`: the ziggurat, which reads its table through a pointer.
+const M_TRUNC_ZIG: u32 = 5;
 /// `MAX_RANK` in `kernels.cu`.
 const MAX_RANK: usize = 8;
 
@@ -100,10 +103,14 @@ struct Axes {
 unsafe impl DeviceRepr for Axes {}
 
 /// A sampler as the kernels see it (`M_*` in `kernels.cu`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct GpuDist {
-    method: u32,
+    /// The method in f32 and in f64 arithmetic.
+    method: [u32; 2],
     q: [f64; 7],
+    /// The ziggurat's table (`M_TRUNC_ZIG`, f32 arithmetic only): scale, fast, bottom and
+    /// height of each layer, as the words `kernels.cu` reads.
+    zig: Option<Vec<u32>>,
     /// Positions per group in f32 and in f64 arithmetic (`P` in `kernels.cu`).
     per: [u32; 2],
     /// Where written values must lie (the sampler's [`Sampler::bounds`]), and whether values
@@ -124,8 +131,9 @@ impl GpuSampler for Uniform {
         q[0] = self.low;
         q[1] = self.high - self.low;
         GpuDist {
-            method: 0,
+            method: [0; 2],
             q,
+            zig: None,
             per: [64, 32],
             bounds: Sampler::<f64>::bounds(self),
             check: true,
@@ -139,8 +147,9 @@ impl GpuSampler for Normal {
         q[0] = self.mean;
         q[1] = self.std;
         GpuDist {
-            method: 1,
+            method: [1; 2],
             q,
+            zig: None,
             per: [64, 32],
             bounds: Sampler::<f64>::bounds(self),
             check: true,
@@ -164,7 +173,7 @@ impl GpuSampler for TruncNormal {
         q[1] = beta;
         q[2] = self.mean;
         q[3] = self.std * sign;
-        let (method, per) = match self.method {
+        let (method, mut per) = match self.method {
             TruncMethod::Normal => (2, [64, 32]),
             TruncMethod::Uniform { shift } => {
                 q[4] = shift;
@@ -176,9 +185,22 @@ impl GpuSampler for TruncNormal {
                 (4, [32, 16])
             }
         };
+        let mut method = [method; 2];
+        let zig = self.zig.as_deref().map(|z| {
+            // f32 arithmetic draws with the ziggurat: one word per position, 64 per group.
+            method[0] = 5;
+            per[0] = 64;
+            let mut t = Vec::with_capacity(4 * LAYERS);
+            t.extend(z.scale.iter().map(|x| x.to_bits()));
+            t.extend(z.fast.iter().copied());
+            t.extend(z.bottom.iter().map(|x| x.to_bits()));
+            t.extend(z.height.iter().map(|x| x.to_bits()));
+            t
+        });
         GpuDist {
             method,
             q,
+            zig,
             per,
             bounds: Sampler::<f64>::bounds(self),
             check: true,
@@ -293,7 +315,7 @@ fn plan_sample(
         b: bounds.hi,
         key0: key.key[0],
         key1: key.key[1],
-        method: dist.method,
+        method: dist.method[wide as usize],
         per: dist.per[wide as usize],
         bounded: (dist.bounds.is_some() && dist.check) as u32,
         max_attempts: MAX_ATTEMPTS,
@@ -391,6 +413,11 @@ fn sample_slice<T>(
         _ => Some(dev.alloc_zeros::<u32>(1)?),
     };
     let null = 0u64;
+    // The ziggurat's table (8 KB), for the f32 kernels that use it; a null pointer otherwise.
+    let zig = match (&dist.zig, params.method) {
+        (Some(t), M_TRUNC_ZIG) => Some(dev.clone_htod(t)?),
+        _ => None,
+    };
     match launch {
         Launch::Contiguous {
             start,
@@ -415,6 +442,10 @@ fn sample_slice<T>(
             builder.arg(&first_tile);
             builder.arg(&aligned);
             builder.arg(&params);
+            match zig.as_ref() {
+                Some(t) => builder.arg(t),
+                None => builder.arg(&null),
+            };
             match failed.as_mut() {
                 Some(f) => builder.arg(f),
                 None => builder.arg(&null),
@@ -436,6 +467,10 @@ fn sample_slice<T>(
             builder.arg(&n);
             builder.arg(&axes);
             builder.arg(&params);
+            match zig.as_ref() {
+                Some(t) => builder.arg(t),
+                None => builder.arg(&null),
+            };
             match failed.as_mut() {
                 Some(f) => builder.arg(f),
                 None => builder.arg(&null),
@@ -802,6 +837,11 @@ mod tests {
         );
         for q in p.q {
             req += &format!(" {}", hex(q));
+        }
+        if p.method == M_TRUNC_ZIG {
+            for w in dist.zig.as_ref().expect("the ziggurat's table") {
+                req += &format!(" {w:x}");
+            }
         }
         let mut child = Command::new(exe)
             .stdin(Stdio::piped())

@@ -9,7 +9,8 @@
 //   emulate check-fill          (checks the fill and scatter kernels itself; exit status)
 //
 // Request (whitespace-separated): dtype(f32|f64|f16|bf16) len start end strided rank
-// dims[rank] strides[rank] key0 key1 stream method per bounded max_attempts lo_closed a b q0..q6.
+// dims[rank] strides[rank] key0 key1 stream method per bounded max_attempts lo_closed a b q0..q6,
+// then, for the ziggurat (method 5), its table: 4 * ZIG_LAYERS words in hex.
 // Contiguous requests (strided = 0) run `init_sample_contiguous_*`'s two phases per tile;
 // strided ones `init_sample_strided_*` over the axes. The storage starts as 0xAB bytes.
 // Output: the storage's bytes, then one byte: the `failed` flag.
@@ -82,14 +83,14 @@ static inline float __bfloat162float(__nv_bfloat16 x) { return __uint_as_float((
 
 template <class T>
 static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, bool strided, const Axes& ax,
-                const SampleParams& P, u32* failed) {
+                const SampleParams& P, const u32* zig, u32* failed) {
     T* data = reinterpret_cast<T*>(bytes.data());
     if (!strided) {
         const u64 tile_elems = 16 * (u64)P.per;
         const u64 first = start / tile_elems, last = (end - 1) / tile_elems;
         static uint4 smem[256];
         for (u64 tile = first; tile <= last; ++tile) {
-            for (u32 t = 0; t < SAMPLE_THREADS; ++t) sample_stage<T>(smem, tile, t, start, end, P, failed);
+            for (u32 t = 0; t < SAMPLE_THREADS; ++t) sample_stage<T>(smem, tile, t, start, end, P, zig, failed);
             for (u32 t = 0; t < SAMPLE_THREADS; ++t) sample_store<T>(data, smem, tile, t, start, end, 1, P);
         }
     } else {
@@ -98,7 +99,7 @@ static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, bool stri
         blockDim.x = 256;
         gridDim.x = (unsigned)((n + 255) / 256);
         for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
-            for (threadIdx.x = 0; threadIdx.x < 256; ++threadIdx.x) sample_strided<T>(data, n, ax, P, failed);
+            for (threadIdx.x = 0; threadIdx.x < 256; ++threadIdx.x) sample_strided<T>(data, n, ax, P, zig, failed);
     }
 }
 
@@ -173,14 +174,24 @@ int main(int argc, char** argv) {
     P.a = f64();
     P.b = f64();
     for (int k = 0; k < 7; ++k) P.q[k] = f64();
+    std::vector<u32> zig;
+    if (P.method == M_TRUNC_ZIG) {
+        zig.resize(4 * ZIG_LAYERS);
+        for (u32& t : zig) {
+            std::string h;
+            std::cin >> h;
+            t = (u32)std::stoul(h, nullptr, 16);
+        }
+    }
+    const u32* table = zig.empty() ? nullptr : zig.data();
     if (!std::cin) { std::fprintf(stderr, "bad request\n"); return 2; }
     size_t size = dtype == "f64" ? 8 : dtype == "f32" ? 4 : 2;
     std::vector<unsigned char> bytes(len * size, 0xAB);
     u32 failed = 0;
-    if (dtype == "f32") run<float>(bytes, start, end, strided, ax, P, &failed);
-    else if (dtype == "f64") run<double>(bytes, start, end, strided, ax, P, &failed);
-    else if (dtype == "f16") run<__half>(bytes, start, end, strided, ax, P, &failed);
-    else if (dtype == "bf16") run<__nv_bfloat16>(bytes, start, end, strided, ax, P, &failed);
+    if (dtype == "f32") run<float>(bytes, start, end, strided, ax, P, table, &failed);
+    else if (dtype == "f64") run<double>(bytes, start, end, strided, ax, P, table, &failed);
+    else if (dtype == "f16") run<__half>(bytes, start, end, strided, ax, P, table, &failed);
+    else if (dtype == "bf16") run<__nv_bfloat16>(bytes, start, end, strided, ax, P, table, &failed);
     else { std::fprintf(stderr, "bad dtype\n"); return 2; }
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     unsigned char f = failed ? 1 : 0;

@@ -17,7 +17,10 @@
 //   block = (p / P) * 16 + (p % P) % 16,  slot = (p % P) / 16,
 // the slot-th value made from the 4 words of Philox block `block` with tag = attempt (0 for the
 // first draw, 1, 2, ... for the redraws of a rejected position). This is the CPU's `retry_lanes`
-// formula, which `dist.rs` tests equal to its vector path at attempt 0.
+// formula, which `dist.rs` tests equal to its vector path at attempt 0. The ziggurat (f32 only,
+// `ziggurat.rs`) takes word `slot` of that block, and, when that word alone does not decide,
+// word `slot` of the same block tagged attempt | ZIG_WEDGE_TAG; its table comes through a
+// pointer (`zig`: scale, fast, bottom, height, ZIG_LAYERS words each).
 
 #ifdef INIT_EMULATE
 // Compiled as host C++ by `emulate.cpp`, which defines the CUDA names used here.
@@ -36,6 +39,12 @@ typedef unsigned char u8;
 #define M_TRUNC_NORMAL 2u
 #define M_TRUNC_UNIFORM 3u
 #define M_TRUNC_EXP 4u
+#define M_TRUNC_ZIG 5u
+
+// `ziggurat.rs`: LAYERS, POINT_BITS, WEDGE_TAG.
+#define ZIG_LAYERS 512u
+#define ZIG_POINT_BITS 23u
+#define ZIG_WEDGE_TAG 0x8000u
 
 // Must match `SampleParams` in `cuda.rs` (repr(C), no padding: 8-byte fields first).
 struct SampleParams {
@@ -174,7 +183,30 @@ __device__ __forceinline__ double unit53_open(u32 lo, u32 hi) {
 // ---------------------------------------------------------------------------------------------
 // Slot values: value `slot` of the block with words w (NaN: a rejected candidate).
 
-__device__ __forceinline__ float slot_f32(const SampleParams& P, const u32 w[4], u32 j) {
+// The ziggurat's value of the block with words w at attempt `attempt` (NaN: rejected).
+__device__ __forceinline__ float zig_f32(const SampleParams& P, const u32 w[4], u32 j, u64 block,
+                                         u32 attempt, const u32* zig) {
+    const u32 word = w[j];
+    const u32 layer = word & (ZIG_LAYERS - 1u);
+    const u32 u = word >> (32u - ZIG_POINT_BITS);
+    const float scale = __uint_as_float(zig[layer]);
+    const float d = fmaf((float)u, scale, __fmul_rn(scale, 0.5f));
+    bool keep = u < zig[ZIG_LAYERS + layer];
+    const float alpha = (float)P.q[0];
+    if (!keep) {
+        u32 v[4];
+        philox(block, attempt | ZIG_WEDGE_TAG, P, v);
+        const float bottom = __uint_as_float(zig[2u * ZIG_LAYERS + layer]);
+        const float height = __uint_as_float(zig[3u * ZIG_LAYERS + layer]);
+        const float y = fmaf((float)((v[j] >> (32u - ZIG_POINT_BITS)) + 1u),
+                             __fmul_rn(height, F(0x34000000)), bottom); // 2^-23
+        keep = ln_f32(y) <= __fmul_rn(__fmul_rn(d, __fadd_rn(d, __fadd_rn(alpha, alpha))), -0.5f);
+    }
+    return keep ? fmaf(__fadd_rn(alpha, d), (float)P.q[3], (float)P.q[2]) : __int_as_float(0x7fc00000);
+}
+
+__device__ __forceinline__ float slot_f32(const SampleParams& P, const u32 w[4], u32 j, u64 block,
+                                          u32 attempt, const u32* zig) {
     switch (P.method) {
     case M_UNIFORM:
         return fmaf(unit24(w[j]), (float)P.q[1], (float)P.q[0]);
@@ -195,6 +227,8 @@ __device__ __forceinline__ float slot_f32(const SampleParams& P, const u32 w[4],
         bool keep = __fmul_rn(-2.0f, ln_f32(unit24_open(w[j + 2]))) >= __fsub_rn(__fmul_rn(z, z), (float)P.q[4]);
         return keep ? fmaf(z, (float)P.q[3], (float)P.q[2]) : __int_as_float(0x7fc00000);
     }
+    case M_TRUNC_ZIG:
+        return zig_f32(P, w, j, block, attempt, zig);
     default: { // M_TRUNC_EXP
         float alpha = (float)P.q[0], beta = (float)P.q[1];
         float l = (float)P.q[4], mass = (float)P.q[5];
@@ -206,7 +240,8 @@ __device__ __forceinline__ float slot_f32(const SampleParams& P, const u32 w[4],
     }
 }
 
-__device__ __forceinline__ double slot_f64(const SampleParams& P, const u32 w[4], u32 j) {
+__device__ __forceinline__ double slot_f64(const SampleParams& P, const u32 w[4], u32 j, u64, u32,
+                                           const u32*) {
     const double nan = __longlong_as_double(0x7ff8000000000000ll);
     switch (P.method) {
     case M_UNIFORM:
@@ -242,25 +277,25 @@ __device__ __forceinline__ double slot_f64(const SampleParams& P, const u32 w[4]
 template <class T> struct Elem;
 template <> struct Elem<float> {
     typedef float R;
-    static __device__ __forceinline__ float slot(const SampleParams& P, const u32 w[4], u32 j) { return slot_f32(P, w, j); }
+    static __device__ __forceinline__ float slot(const SampleParams& P, const u32 w[4], u32 j, u64 b, u32 t, const u32* z) { return slot_f32(P, w, j, b, t, z); }
     static __device__ __forceinline__ float from_acc(float x) { return x; }
     static __device__ __forceinline__ double to_f64(float x) { return (double)x; }
 };
 template <> struct Elem<double> {
     typedef double R;
-    static __device__ __forceinline__ double slot(const SampleParams& P, const u32 w[4], u32 j) { return slot_f64(P, w, j); }
+    static __device__ __forceinline__ double slot(const SampleParams& P, const u32 w[4], u32 j, u64 b, u32 t, const u32* z) { return slot_f64(P, w, j, b, t, z); }
     static __device__ __forceinline__ double from_acc(double x) { return x; }
     static __device__ __forceinline__ double to_f64(double x) { return x; }
 };
 template <> struct Elem<__half> {
     typedef float R;
-    static __device__ __forceinline__ float slot(const SampleParams& P, const u32 w[4], u32 j) { return slot_f32(P, w, j); }
+    static __device__ __forceinline__ float slot(const SampleParams& P, const u32 w[4], u32 j, u64 b, u32 t, const u32* z) { return slot_f32(P, w, j, b, t, z); }
     static __device__ __forceinline__ __half from_acc(float x) { return __float2half_rn(x); }
     static __device__ __forceinline__ double to_f64(__half x) { return (double)__half2float(x); }
 };
 template <> struct Elem<__nv_bfloat16> {
     typedef float R;
-    static __device__ __forceinline__ float slot(const SampleParams& P, const u32 w[4], u32 j) { return slot_f32(P, w, j); }
+    static __device__ __forceinline__ float slot(const SampleParams& P, const u32 w[4], u32 j, u64 b, u32 t, const u32* z) { return slot_f32(P, w, j, b, t, z); }
     static __device__ __forceinline__ __nv_bfloat16 from_acc(float x) { return __float2bfloat16_rn(x); }
     static __device__ __forceinline__ double to_f64(__nv_bfloat16 x) { return (double)__bfloat162float(x); }
 };
@@ -273,7 +308,7 @@ template <class T> __device__ __forceinline__ bool inside(const SampleParams& P,
 // The value of storage position p: the first draw `first` (already computed), redrawn while
 // outside (a, b) for bounded samplers. Sets *failed after max_attempts rejections.
 template <class T>
-__device__ __forceinline__ T finish(const SampleParams& P, u64 p, T v, u32* failed) {
+__device__ __forceinline__ T finish(const SampleParams& P, const u32* zig, u64 p, T v, u32* failed) {
     if (!P.bounded || inside(P, v)) return v;
     const u64 per = P.per;
     const u64 block = (p / per) * 16 + (p % per) % 16;
@@ -281,7 +316,7 @@ __device__ __forceinline__ T finish(const SampleParams& P, u64 p, T v, u32* fail
     for (u32 attempt = 1; attempt <= P.max_attempts; ++attempt) {
         u32 w[4];
         philox(block, attempt, P, w);
-        v = Elem<T>::from_acc(Elem<T>::slot(P, w, slot));
+        v = Elem<T>::from_acc(Elem<T>::slot(P, w, slot, block, attempt, zig));
         if (inside(P, v)) return v;
     }
     if (failed) atomicExch(failed, 1u);
@@ -297,7 +332,7 @@ __device__ __forceinline__ T finish(const SampleParams& P, u64 p, T v, u32* fail
 // otherwise (`sample_store`).
 template <class T>
 __device__ __forceinline__ void sample_stage(uint4* smem, u64 tile, u32 tid, u64 start, u64 end,
-                                             const SampleParams& P, u32* failed) {
+                                             const SampleParams& P, const u32* zig, u32* failed) {
     T* stage = reinterpret_cast<T*>(smem);
     const u64 per = P.per;
     const u64 t0 = tile * 16 * per;
@@ -309,8 +344,8 @@ __device__ __forceinline__ void sample_stage(uint4* smem, u64 tile, u32 tid, u64
     const u32 slots = P.per / 16;
     for (u32 j = 0; j < slots; ++j) {
         u64 p = group * per + 16 * j + lane;
-        T v = Elem<T>::from_acc(Elem<T>::slot(P, w, j));
-        if (p >= start && p < end) v = finish(P, p, v, failed);
+        T v = Elem<T>::from_acc(Elem<T>::slot(P, w, j, block, 0, zig));
+        if (p >= start && p < end) v = finish(P, zig, p, v, failed);
         stage[p - t0] = v;
     }
 }
@@ -335,10 +370,10 @@ __device__ __forceinline__ void sample_store(T* data, const uint4* smem, u64 til
 
 template <class T>
 __device__ void sample_contiguous(T* data, u64 start, u64 end, u64 first_tile, u32 aligned,
-                                  const SampleParams& P, u32* failed) {
+                                  const SampleParams& P, const u32* zig, u32* failed) {
     __shared__ uint4 smem[256]; // 4096 bytes: 16 groups x 64 f32 or x 32 f64
     const u64 tile = first_tile + blockIdx.x;
-    sample_stage<T>(smem, tile, threadIdx.x, start, end, P, failed);
+    sample_stage<T>(smem, tile, threadIdx.x, start, end, P, zig, failed);
     __syncthreads();
     sample_store<T>(data, smem, tile, threadIdx.x, start, end, aligned, P);
 }
@@ -346,7 +381,8 @@ __device__ void sample_contiguous(T* data, u64 start, u64 end, u64 first_tile, u
 // Any layout: one thread per element of the box `ax` (grid-stride), each computing its own
 // Philox block.
 template <class T>
-__device__ void sample_strided(T* data, u64 n, Axes ax, const SampleParams& P, u32* failed) {
+__device__ void sample_strided(T* data, u64 n, Axes ax, const SampleParams& P, const u32* zig,
+                               u32* failed) {
     for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
         const u64 p = axes_position(ax, i);
         const u64 per = P.per;
@@ -354,20 +390,20 @@ __device__ void sample_strided(T* data, u64 n, Axes ax, const SampleParams& P, u
         const u32 slot = (u32)((p % per) / 16);
         u32 w[4];
         philox(block, 0, P, w);
-        T v = Elem<T>::from_acc(Elem<T>::slot(P, w, slot));
-        data[p] = finish(P, p, v, failed);
+        T v = Elem<T>::from_acc(Elem<T>::slot(P, w, slot, block, 0, zig));
+        data[p] = finish(P, zig, p, v, failed);
     }
 }
 
 #define SAMPLE_KERNELS(T, NAME)                                                                  \
     extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS)                                \
         init_sample_contiguous_##NAME(T* data, u64 start, u64 end, u64 first_tile, u32 aligned, \
-                                      SampleParams P, u32* failed) {                            \
-        sample_contiguous<T>(data, start, end, first_tile, aligned, P, failed);                 \
+                                      SampleParams P, const u32* zig, u32* failed) {            \
+        sample_contiguous<T>(data, start, end, first_tile, aligned, P, zig, failed);            \
     }                                                                                            \
     extern "C" __global__ void init_sample_strided_##NAME(T* data, u64 n, Axes ax, SampleParams P, \
-                                                          u32* failed) {                        \
-        sample_strided<T>(data, n, ax, P, failed);                                               \
+                                                          const u32* zig, u32* failed) {        \
+        sample_strided<T>(data, n, ax, P, zig, failed);                                          \
     }
 
 SAMPLE_KERNELS(float, f32)
