@@ -55,6 +55,11 @@ fn layers(alpha: f64, width: f64, area: f64) -> ([f64; LAYERS + 1], [f64; LAYERS
     let mut y = [0.0; LAYERS + 1];
     w[0] = width;
     for i in 0..LAYERS {
+        if w[i] == 0.0 {
+            // Above the top of the curve: the remaining levels are unbounded.
+            y[i + 1..].fill(f64::INFINITY);
+            break;
+        }
         y[i + 1] = round_up(y[i] + area / w[i]) as f64;
         w[i + 1] = if y[i + 1] >= 1.0 {
             0.0
@@ -82,15 +87,21 @@ impl Ziggurat {
         if width > half_power {
             return None;
         }
-        // The smallest area whose top layer reaches 1: `lo` never does, `hi` always does
-        // (every layer is at most `width` wide, so each rises by at least `hi / width`).
+        // The smallest area whose top layer reaches 1, by bisection. The area under the curve
+        // is at most min(width, 1 / alpha) (g(d) <= exp(-alpha d)) and the layers add little
+        // to it (their wedges), so twice that, spread over the layers, usually reaches 1 and
+        // is at most a few times the answer; `2 width / N` always does (every layer is at most
+        // `width` wide, so each rises by at least `area / width`). 20 steps then leave the
+        // area within ~1e-5 of the smallest: as many more rejected candidates, no inexactness
+        // (any area that reaches 1 gives exact layers).
         let covers = |area: f64| layers(alpha, width, area).1[LAYERS] >= 1.0;
-        let (mut lo, mut hi) = (0.0, 2.0 * width / LAYERS as f64);
-        for _ in 0..60 {
+        let mut hi = 2.0 * width.min(1.0 / alpha) / LAYERS as f64;
+        if !covers(hi) {
+            hi = 2.0 * width / LAYERS as f64;
+        }
+        let mut lo = 0.0;
+        for _ in 0..20 {
             let mid = 0.5 * (lo + hi);
-            if mid <= lo || mid >= hi {
-                break;
-            }
             if covers(mid) {
                 hi = mid;
             } else {
