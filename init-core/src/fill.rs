@@ -387,22 +387,22 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
             let (lo, hi) = redraws.wide;
             for (f, v) in flags.iter_mut().zip(seg.iter()) {
                 let w = v.widen();
-                *f = u8::from(!((w > lo) & (w < hi)));
+                *f = 0u8.wrapping_sub(u8::from(!((w > lo) & (w < hi))));
             }
-            let padded = n.next_multiple_of(8);
+            let padded = n.next_multiple_of(32);
             flags[n..padded].fill(0);
-            let (words, _) = flags[..padded].as_chunks::<8>();
+            let (words, _) = flags[..padded].as_chunks::<32>();
             for (k, bytes) in words.iter().enumerate() {
-                // One flag per byte: each set bit is a rejected position.
-                let mut m = u64::from_le_bytes(*bytes);
+                // One flag per byte (0xFF: rejected), one bit per flag in `m`.
+                let mut m = byte_mask::<I>(bytes);
                 while m != 0 {
-                    rejects[nrej] = i + 8 * k + (m.trailing_zeros() / 8) as usize;
+                    rejects[nrej] = i + 32 * k + m.trailing_zeros() as usize;
                     nrej += 1;
                     m &= m - 1;
                 }
             }
             if nrej > REJECTS - CHUNK {
-                if !redraws.redraw_all(run, &rejects[..nrej]) {
+                if !redraws.push_all(run, &rejects[..nrej]) {
                     return false;
                 }
                 nrej = 0;
@@ -415,6 +415,23 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
         Some(r) => r.redraw_all(run, &rejects[..nrej]),
         None => true,
     }
+}
+
+/// Bit `i` set where byte `i` has its top bit set (one `vpmovmskb` under AVX2).
+#[inline(always)]
+fn byte_mask<I: Isa>(bytes: &[u8; 32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if I::AVX2 {
+        use std::arch::x86_64::{_mm256_loadu_si256, _mm256_movemask_epi8};
+        // SAFETY: `Avx2` is only used in code compiled with AVX2 enabled (its contract); an
+        // unaligned load of the 32 bytes of `bytes`.
+        return unsafe { _mm256_movemask_epi8(_mm256_loadu_si256(bytes.as_ptr().cast())) } as u32;
+    }
+    let mut m = 0u32;
+    for (i, &b) in bytes.iter().enumerate() {
+        m |= u32::from(b >> 7) << i;
+    }
+    m
 }
 
 /// Rejected positions of a run (indices into it) waiting to be redrawn, with the attempt each
@@ -447,13 +464,23 @@ impl<T: Elem, S: Sampler<T::Acc>, I: Isa> Redraws<'_, T, S, I> {
         true
     }
 
-    /// Redraws the positions `list` (run indices) until every one is inside.
+    /// Queues the positions `list` (run indices), redrawing whole batches as the queue fills;
+    /// up to `RETRY - 1` positions stay queued for the next call (no partly empty batches).
     #[inline(always)]
-    fn redraw_all(&mut self, run: &mut [T], list: &[usize]) -> bool {
+    fn push_all(&mut self, run: &mut [T], list: &[usize]) -> bool {
         for &j in list {
             if !self.push(run, j) {
                 return false;
             }
+        }
+        true
+    }
+
+    /// Redraws the positions `list` (run indices) and every queued one until all are inside.
+    #[inline(always)]
+    fn redraw_all(&mut self, run: &mut [T], list: &[usize]) -> bool {
+        if !self.push_all(run, list) {
+            return false;
         }
         while self.len > 0 {
             if !self.redraw(run) {

@@ -39,6 +39,12 @@ pub fn normal(t: &Tensor, mean: f64, std: f64, rng: &mut Generator) -> Result<()
 /// (`nn.init.trunc_normal_`, PyTorch >= 2.12 semantics): no value equals a bound, also after
 /// rounding to f16/bf16, and far tails (a = 2, b = 3) are as fast as the centre.
 ///
+/// Values are drawn by exact rejection from a proposal chosen by the interval: standard
+/// normals, a uniform, Robert's exponential for one-sided tails, and, in f32 arithmetic (f32,
+/// f16, bf16 tensors) on bounded one-sided intervals at most half as wide as the power of two
+/// below their distance from the mean (in standard deviations, e.g. (2, 3)), a ziggurat that
+/// decides ~99% of values from one random word.
+///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros(10_000, DType::BF16, &Device::Cpu)?;

@@ -188,7 +188,7 @@ fn random_inits() -> Vec<(&'static str, Init)> {
             },
         ),
         (
-            "trunc_normal tail (exponential method)",
+            "trunc_normal tail (ziggurat in f32, exponential method in f64)",
             Init::TruncNormal {
                 mean: 0.0,
                 std: 1.0,
@@ -197,7 +197,7 @@ fn random_inits() -> Vec<(&'static str, Init)> {
             },
         ),
         (
-            "trunc_normal left tail, mirrored",
+            "trunc_normal left tail, mirrored (exponential method)",
             Init::TruncNormal {
                 mean: 1.0,
                 std: 2.0,
@@ -206,7 +206,7 @@ fn random_inits() -> Vec<(&'static str, Init)> {
             },
         ),
         (
-            "trunc_normal short tail (shifted uniform method)",
+            "trunc_normal short tail (ziggurat in f32, shifted uniform method in f64)",
             Init::TruncNormal {
                 mean: 0.0,
                 std: 1.0,
