@@ -497,17 +497,8 @@ impl<R: Real> Sampler<R> for TruncNormal {
         let per = self.per_group::<R>();
         debug_assert!(per.is_power_of_two());
         let shift = per.trailing_zeros();
-        // The candidate index in its group; the normal method pairs i and i + half.
-        let mut lead = [0usize; RETRY];
-        let mut odd = [false; RETRY];
-        let mut blocks = [0u64; RETRY];
-        for l in 0..RETRY {
-            let j = (pos[l] & (per as u64 - 1)) as usize;
-            lead[l] = j % half;
-            odd[l] = j >= half;
-            blocks[l] = (pos[l] >> shift) * LANES as u64 + (lead[l] % LANES) as u64;
-        }
         let p = self.params::<R>();
+        let mut blocks = [0u64; RETRY];
         if let Some(zig) = self.zig_for::<R>() {
             // Candidate j of its group: word j / 16 of block j % 16 (as `Uniform`), and the
             // same word of that block tagged `WEDGE_TAG + attempt`.
@@ -526,6 +517,15 @@ impl<R: Real> Sampler<R> for TruncNormal {
                 *o = Self::zig_candidate(&p, zig, wl, vl);
             }
             return;
+        }
+        // The candidate index in its group; the normal method pairs i and i + half.
+        let mut lead = [0usize; RETRY];
+        let mut odd = [false; RETRY];
+        for l in 0..RETRY {
+            let j = (pos[l] & (per as u64 - 1)) as usize;
+            lead[l] = j % half;
+            odd[l] = j >= half;
+            blocks[l] = (pos[l] >> shift) * LANES as u64 + (lead[l] % LANES) as u64;
         }
         let w = key.blocks_at::<I>(&blocks, attempt);
         // One branch-free loop per method, so that each vectorizes over the lanes.
