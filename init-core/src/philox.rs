@@ -12,7 +12,7 @@ const M1: u32 = 0xCD9E_8D57;
 const W0: u32 = 0x9E37_79B9;
 const W1: u32 = 0xBB67_AE85;
 
-/// Number of Philox blocks computed together by [`blocks16`], sized so that the four lanes of
+/// Philox blocks in a group (see `Key::groups`), sized so that the four lanes of
 /// counters fill AVX-512 registers.
 pub(crate) const LANES: usize = 16;
 
