@@ -172,7 +172,7 @@ impl<R: Real> Sampler<R> for Uniform {
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
         for (l, o) in out.iter_mut().enumerate() {
-            *o = R::unit_at(&w, l, (pos[l] % nu) as usize).mul_add(range, low);
+            *o = R::unit_at(&w, l, (pos[l] % nu) as u32).mul_add(range, low);
         }
     }
 }
@@ -503,11 +503,11 @@ impl<R: Real> Sampler<R> for TruncNormal {
             // Candidate j of its group: word j / 16 of block j % 16 (as `Uniform`), and the
             // same word of that block tagged `WEDGE_TAG + attempt`.
             let mut wedge = [0u16; RETRY];
-            let mut word = [0usize; RETRY];
+            let mut word = [0u32; RETRY];
             for l in 0..RETRY {
-                let j = (pos[l] & (per as u64 - 1)) as usize;
-                blocks[l] = (pos[l] >> shift) * LANES as u64 + (j % LANES) as u64;
-                word[l] = j / LANES;
+                let j = (pos[l] & (per as u64 - 1)) as u32;
+                blocks[l] = (pos[l] >> shift) * LANES as u64 + u64::from(j % LANES as u32);
+                word[l] = j / LANES as u32;
                 wedge[l] = attempt[l] | WEDGE_TAG;
             }
             let w = key.blocks_at::<I>(&blocks, attempt);
@@ -519,22 +519,30 @@ impl<R: Real> Sampler<R> for TruncNormal {
             return;
         }
         // The candidate index in its group; the normal method pairs i and i + half.
-        let mut lead = [0usize; RETRY];
+        let mut lead = [0u32; RETRY];
         let mut odd = [false; RETRY];
+        let half = half as u32;
         for l in 0..RETRY {
-            let j = (pos[l] & (per as u64 - 1)) as usize;
+            let j = (pos[l] & (per as u64 - 1)) as u32;
             lead[l] = j % half;
             odd[l] = j >= half;
-            blocks[l] = (pos[l] >> shift) * LANES as u64 + (lead[l] % LANES) as u64;
+            blocks[l] = (pos[l] >> shift) * LANES as u64 + u64::from(lead[l] % LANES as u32);
         }
         let w = key.blocks_at::<I>(&blocks, attempt);
         // One branch-free loop per method, so that each vectorizes over the lanes.
         match self.method {
             TruncMethod::Normal => {
+                // The uniforms first, then the arithmetic in a loop of its own, so that the
+                // latter runs on full-width vectors.
+                let mut ua = [R::default(); RETRY];
+                let mut ub = [R::default(); RETRY];
+                for l in 0..RETRY {
+                    ua[l] = R::unit_open_at(&w, l, lead[l]);
+                    ub[l] = R::unit_at(&w, l, lead[l] + half);
+                }
                 for (l, o) in out.iter_mut().enumerate() {
-                    let i = lead[l];
-                    let r = (p.minus_two * R::unit_open_at(&w, l, i).ln()).sqrt();
-                    let (s, c) = R::unit_at(&w, l, i + half).sin_cos_turns();
+                    let r = (p.minus_two * ua[l].ln()).sqrt();
+                    let (s, c) = ub[l].sin_cos_turns();
                     *o = Self::keep_normal(&p, r * R::select(odd[l], s, c));
                 }
             }

@@ -295,6 +295,51 @@ mod avx2 {
         }
     }
 
+    /// The counters (`Key::counter`) of lanes `8 * set ..` of `blocks` and `tags`, as
+    /// `rounds` takes them: word k of the even lanes in `[k][0]`, of the odd lanes in `[k][1]`.
+    ///
+    /// # Safety
+    /// AVX2 must be available; `set < RETRY / 8`.
+    #[inline(always)]
+    unsafe fn counters(
+        key: &Key,
+        blocks: &[u64; RETRY],
+        tags: &[u16; RETRY],
+        set: usize,
+    ) -> [Pair; 4] {
+        // SAFETY: the caller guarantees AVX2; the loads read lanes 8 * set .. 8 * set + 8.
+        unsafe {
+            let at = 8 * set;
+            let v0 = _mm256_loadu_si256(blocks.as_ptr().add(at).cast());
+            let v1 = _mm256_loadu_si256(blocks.as_ptr().add(at + 4).cast());
+            // [b0, b4, b2, b6] and [b1, b5, b3, b7], their middle lanes then swapped.
+            let even = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_unpacklo_epi64(v0, v1));
+            let odd = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_unpackhi_epi64(v0, v1));
+            // Tags t0..t7 as 32-bit lanes: the low halves of the 64-bit lanes hold the even ones.
+            let t = _mm256_cvtepu16_epi32(_mm_loadu_si128(tags.as_ptr().add(at).cast()));
+            let low32 = _mm256_set1_epi64x(0xFFFF_FFFF);
+            let tag_even = _mm256_and_si256(t, low32);
+            let tag_odd = _mm256_srli_epi64::<32>(t);
+            let high16 = _mm256_set1_epi64x(0xFFFF);
+            let w1_even = _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi64::<32>(even), high16),
+                _mm256_slli_epi64::<16>(tag_even),
+            );
+            let w1_odd = _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi64::<32>(odd), high16),
+                _mm256_slli_epi64::<16>(tag_odd),
+            );
+            let s2 = _mm256_set1_epi64x(i64::from(key.stream as u32));
+            let s3 = _mm256_set1_epi64x(i64::from((key.stream >> 32) as u32));
+            [
+                [_mm256_and_si256(even, low32), _mm256_and_si256(odd, low32)],
+                [w1_even, w1_odd],
+                [s2, s2],
+                [s3, s3],
+            ]
+        }
+    }
+
     /// The eight words of one word index, in block order.
     #[inline(always)]
     unsafe fn pack(p: Pair) -> __m256i {
@@ -354,25 +399,12 @@ mod avx2 {
             const SETS: usize = RETRY / 8;
             let keys = round_keys(key.key);
             let mut out = [[0u32; RETRY]; 4];
-            // The counters, word by word; lane l goes to set l / 8, half l % 2.
-            let mut words = [[[[0i64; 4]; 2]; 4]; SETS];
-            for l in 0..RETRY {
-                let ctr = key.counter(blocks[l], tags[l]);
-                for (k, &w) in ctr.iter().enumerate() {
-                    words[l / 8][k][l % 2][(l % 8) / 2] = w as i64;
-                }
-            }
             // Two sets at a time: four chains in flight, few enough not to spill much.
             for two in 0..SETS / 2 {
-                let mut c = [[[_mm256_setzero_si256(); 2]; 4]; 2];
-                for (s, set) in c.iter_mut().enumerate() {
-                    for (k, pair) in set.iter_mut().enumerate() {
-                        for (h, v) in pair.iter_mut().enumerate() {
-                            let w = words[2 * two + s][k][h];
-                            *v = _mm256_setr_epi64x(w[0], w[1], w[2], w[3]);
-                        }
-                    }
-                }
+                let mut c = [
+                    counters(key, blocks, tags, 2 * two),
+                    counters(key, blocks, tags, 2 * two + 1),
+                ];
                 rounds(&keys, &mut c);
                 for (s, set) in c.into_iter().enumerate() {
                     let at = 8 * (2 * two + s);

@@ -37,9 +37,9 @@ pub(crate) trait Real:
     /// Uniform `u` of a group read from its block (`u % 16`) alone, the block's words being
     /// lane `l` of `w` (as `Key::blocks_at` returns them). Written with selects, not indexing,
     /// so that a loop over the lanes vectorizes.
-    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> Self;
+    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: u32) -> Self;
     /// As [`Real::unit_at`], in (0, 1].
-    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> Self;
+    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: u32) -> Self;
     fn from_f64(x: f64) -> Self;
     /// `x`, exactly.
     fn from_f32(x: f32) -> Self;
@@ -86,11 +86,11 @@ impl Real for f32 {
         unit24_open(w[u])
     }
     #[inline(always)]
-    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f32 {
+    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: u32) -> f32 {
         unit24(word_at(w, l, u / 16))
     }
     #[inline(always)]
-    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f32 {
+    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: u32) -> f32 {
         unit24_open(word_at(w, l, u / 16))
     }
     #[inline(always)]
@@ -140,12 +140,12 @@ impl Real for f64 {
         unit53_open(w[u], w[u + 32])
     }
     #[inline(always)]
-    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f64 {
+    fn unit_at(w: &[[u32; RETRY]; 4], l: usize, u: u32) -> f64 {
         let k = u / 16;
         unit53(word_at(w, l, k), word_at(w, l, k + 2))
     }
     #[inline(always)]
-    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: usize) -> f64 {
+    fn unit_open_at(w: &[[u32; RETRY]; 4], l: usize, u: u32) -> f64 {
         let k = u / 16;
         unit53_open(word_at(w, l, k), word_at(w, l, k + 2))
     }
@@ -179,16 +179,17 @@ impl Real for f64 {
     }
 }
 
-/// Word `k` (0..4) of lane `l`, by selects.
+/// Word `k` (0..4) of lane `l`, by bit masks: all four words are read and combined, so that a
+/// loop over the lanes becomes vector blends (selects written as `if` were compiled into
+/// branches choosing which row to read, one per lane and bit).
 #[inline(always)]
-pub(crate) fn word_at(w: &[[u32; RETRY]; 4], l: usize, k: usize) -> u32 {
-    let low = if k & 1 == 0 { w[0][l] } else { w[1][l] };
-    let high = if k & 1 == 0 { w[2][l] } else { w[3][l] };
-    if k & 2 == 0 {
-        low
-    } else {
-        high
-    }
+pub(crate) fn word_at(w: &[[u32; RETRY]; 4], l: usize, k: u32) -> u32 {
+    let (w0, w1, w2, w3) = (w[0][l], w[1][l], w[2][l], w[3][l]);
+    let odd = 0u32.wrapping_sub(k & 1);
+    let top = 0u32.wrapping_sub((k >> 1) & 1);
+    let low = w0 ^ ((w0 ^ w1) & odd);
+    let high = w2 ^ ((w2 ^ w3) & odd);
+    low ^ ((low ^ high) & top)
 }
 
 #[inline(always)]
@@ -352,11 +353,17 @@ mod tests {
             std::array::from_fn(|k| std::array::from_fn(|l| w[16 * k + (l + 5) % 16]));
         for u in 0..64 {
             let l = (u % 16 + 11) % 16;
-            assert_eq!(f32::unit(&w, u), f32::unit_at(&lanes, l, u));
-            assert_eq!(f32::unit_open(&w, u), f32::unit_open_at(&lanes, l, u));
+            assert_eq!(f32::unit(&w, u), f32::unit_at(&lanes, l, u as u32));
+            assert_eq!(
+                f32::unit_open(&w, u),
+                f32::unit_open_at(&lanes, l, u as u32)
+            );
             if u < 32 {
-                assert_eq!(f64::unit(&w, u), f64::unit_at(&lanes, l, u));
-                assert_eq!(f64::unit_open(&w, u), f64::unit_open_at(&lanes, l, u));
+                assert_eq!(f64::unit(&w, u), f64::unit_at(&lanes, l, u as u32));
+                assert_eq!(
+                    f64::unit_open(&w, u),
+                    f64::unit_open_at(&lanes, l, u as u32)
+                );
             }
         }
     }
