@@ -3,7 +3,7 @@
 init-core/benches/throughput.rs, median of N runs after a warm-up, 2 threads.
 
 Writes JSON {"torch_version", "threads", "results": [{"name", "elements", "median_s"}]} to the
-path given as the first argument. Run by bench/cpu.sh, which then runs the Rust bench with
+path given as the first argument (`--list` instead prints the case names). Run by bench/cpu.sh, which then runs the Rust bench with
 TORCH_BENCH pointing at that file, so both are measured on the same machine in one run.
 """
 import json
@@ -13,6 +13,7 @@ import time
 import torch
 
 REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+# A substring of the case names to run, or "=name" for exactly one case.
 FILTER = sys.argv[3] if len(sys.argv) > 3 else ""
 torch.set_num_threads(2)
 init = torch.nn.init
@@ -41,6 +42,11 @@ SLOW = {"trunc_normal_ 8192x8192 (0,1,-2,2)": 3, "trunc_normal_ 8192x8192 a=2 b=
         "orthogonal_ 4096x4096": 3}
 
 
+def wanted(name):
+    """Whether FILTER selects case `name`."""
+    return name == FILTER[1:] if FILTER.startswith("=") else FILTER in name
+
+
 def c3d():
     """C3D (Tran et al. 2015), as examples/c3d.rs builds it: 8 Conv3d k3 p1, fc6-fc8."""
     nn = torch.nn
@@ -60,7 +66,7 @@ def weights_init(m):
 def bench_c3d(out):
     """C3D's model.apply(weights_init): what examples/c3d.rs prints as its init time."""
     name = "C3D model.apply(weights_init)"
-    if FILTER not in name:
+    if not wanted(name):
         return
     model = c3d()
     n = sum(p.numel() for p in model.parameters())
@@ -77,10 +83,14 @@ def bench_c3d(out):
 
 
 def main():
+    if sys.argv[1] == "--list":
+        for name, *_ in CASES:
+            print(name)
+        return
     out = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "results": []}
     bench_c3d(out)
     for name, shape, dtype, f in CASES:
-        if FILTER not in name:
+        if not wanted(name):
             continue
         t = torch.empty(shape, dtype=dtype)
         reps = min(REPEATS, SLOW.get(name, REPEATS))

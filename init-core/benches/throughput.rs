@@ -4,7 +4,8 @@
 //! `cargo bench -p init-core --bench throughput` prints M elements/s; with
 //! `TORCH_BENCH=path/to/torch.json` (written by the PyTorch script in the same run, see
 //! `bench/cpu.sh`) it prints PyTorch's figures beside ours and the speed-up.
-//! `BENCH_FILTER=substring` runs only the matching cases; `BENCH_REPEATS=n` sets the repeats.
+//! `BENCH_FILTER=substring` runs only the matching cases (`=name`: that case alone, `=memset`:
+//! the baselines); `BENCH_REPEATS=n` sets the repeats.
 
 use std::time::Instant;
 
@@ -42,6 +43,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let filter = std::env::var("BENCH_FILTER").unwrap_or_default();
+    // A substring of the case names, or "=name" for exactly one case.
+    let wanted = |name: &str| match filter.strip_prefix('=') {
+        Some(exact) => name == exact,
+        None => name.contains(filter.as_str()),
+    };
     let torch: Option<serde_json::Value> = std::env::var("TORCH_BENCH")
         .ok()
         .and_then(|p| std::fs::read_to_string(p).ok())
@@ -175,7 +181,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut g = Generator::new(0);
     for (name, dims, dtype, f) in &cases {
-        if !name.contains(filter.as_str()) {
+        if !wanted(name) {
             continue;
         }
         let t = Tensor::zeros(dims.as_slice(), *dtype, &Device::Cpu)?;
@@ -198,7 +204,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     // Baselines: a plain memset of the same bytes, and candle's own random fill.
-    if "memset".contains(filter.as_str()) || filter.is_empty() {
+    if filter.is_empty() || wanted("memset") {
         let mut buf = vec![0f32; 8192 * 8192];
         let s = time(repeats, || {
             buf.fill(std::hint::black_box(0.5));
