@@ -449,6 +449,7 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     let mut vals = [<T::Acc as Default>::default(); CHUNK];
     // Rejected run indices, redrawn in a separate loop (when the list could not take a whole
     // chunk more, and at the end), so that the sampling loop stays small.
+    // One spare entry: `collect_set_bits` writes one past the last index it counts.
     let mut rejects = [0usize; REJECTS + 1];
     let mut nrej = 0;
     let mut i = 0;

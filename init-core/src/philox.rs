@@ -320,15 +320,7 @@ mod avx2 {
             let low32 = _mm256_set1_epi64x(0xFFFF_FFFF);
             let tag_even = _mm256_and_si256(t, low32);
             let tag_odd = _mm256_srli_epi64::<32>(t);
-            let high16 = _mm256_set1_epi64x(0xFFFF);
-            let w1_even = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi64::<32>(even), high16),
-                _mm256_slli_epi64::<16>(tag_even),
-            );
-            let w1_odd = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi64::<32>(odd), high16),
-                _mm256_slli_epi64::<16>(tag_odd),
-            );
+            let (w1_even, w1_odd) = (word1(even, tag_even), word1(odd, tag_odd));
             let s2 = _mm256_set1_epi64x(i64::from(key.stream as u32));
             let s3 = _mm256_set1_epi64x(i64::from((key.stream >> 32) as u32));
             [
@@ -337,6 +329,22 @@ mod avx2 {
                 [s2, s2],
                 [s3, s3],
             ]
+        }
+    }
+
+    /// Counter word 1 (`Key::counter`) of four blocks and their tags (each in the low bits
+    /// of a 64-bit lane): the block's bits 32..48, the tag above them.
+    ///
+    /// # Safety
+    /// AVX2 must be available.
+    #[inline(always)]
+    unsafe fn word1(blocks: __m256i, tags: __m256i) -> __m256i {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe {
+            _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi64::<32>(blocks), _mm256_set1_epi64x(0xFFFF)),
+                _mm256_slli_epi64::<16>(tags),
+            )
         }
     }
 
