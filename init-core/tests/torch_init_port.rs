@@ -662,11 +662,11 @@ fn test_orthogonal() -> TestResult {
     Ok(())
 }
 
-/// PyTorch checks that the old names without a trailing underscore warn as deprecated. The Rust
-/// API has one name per initializer, PyTorch's without the underscore, in the functions, in
-/// `Init::name` and in the serialized `kind`; this checks that the three agree.
+// PyTorch's `test_deprecation` checks that its old aliases without a trailing underscore warn.
+// This API has no aliases to deprecate: one name per initializer, PyTorch's without the
+// underscore. In its place: `Init::name` and the serialized `kind` agree, and round trip.
 #[test]
-fn test_deprecation() -> TestResult {
+fn one_name_per_initializer() -> TestResult {
     let cases = [
         (Init::uniform(), "uniform"),
         (Init::normal(), "normal"),
