@@ -347,11 +347,16 @@ fn plan_sample(
 }
 
 /// The sampler as the kernels of one dtype run it: whether its values need checking against
-/// its bounds (as the CPU's `sample_run` decides: not when even the largest one rounds inside).
-fn for_dtype<S: AnySampler, R: Copy>(s: &S, max: Option<R>, round: impl Fn(R) -> f64) -> GpuDist {
+/// its bounds (as the CPU's `sample_run` decides: not when the smallest one, the lower bound,
+/// and the largest one both round inside).
+fn for_dtype<S: AnySampler, R: crate::real::Real>(
+    s: &S,
+    max: Option<R>,
+    round: impl Fn(R) -> f64,
+) -> GpuDist {
     let mut d = s.gpu();
     if let (Some(b), Some(m)) = (d.bounds, max) {
-        d.check = !b.contains(round(m));
+        d.check = !(b.contains(round(m)) && b.contains(round(R::from_f64(b.lo))));
     }
     d
 }

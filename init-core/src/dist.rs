@@ -42,8 +42,8 @@ pub(crate) trait Sampler<R: Real>: Sync {
     fn bounds(&self) -> Option<Bounds> {
         None
     }
-    /// The largest value [`Sampler::chunk`] can produce, when known: if even that one rounds
-    /// inside the bounds, no value needs checking.
+    /// The largest value [`Sampler::chunk`] can produce, when known and when the smallest is the
+    /// lower bound: if both round inside the bounds, no value needs checking.
     fn max_value(&self) -> Option<R> {
         None
     }

@@ -428,9 +428,15 @@ fn sample_run<T: Elem, S: Sampler<T::Acc>, I: Isa>(
     key: &Key,
     s: &S,
 ) -> bool {
-    // When even the largest candidate rounds inside, nothing needs checking.
+    // When the smallest candidate (the lower bound, computed as the sampler does) and the largest
+    // both round inside, nothing needs checking.
     let check = match (s.bounds(), s.max_value()) {
-        (Some(b), Some(m)) if b.contains(T::from_acc(m).to_f64()) => None,
+        (Some(b), Some(m))
+            if b.contains(T::from_acc(m).to_f64())
+                && b.contains(T::from_acc(<T::Acc as Real>::from_f64(b.lo)).to_f64()) =>
+        {
+            None
+        }
         (b, _) => b,
     };
     let mut redraws = match check {

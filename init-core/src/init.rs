@@ -2,6 +2,7 @@
 
 use candle_core::{DType, Device, Tensor};
 
+use crate::accept;
 use crate::dist::{Normal, TruncNormal, Uniform};
 use crate::error::{InitError, Result};
 use crate::fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};
@@ -219,7 +220,7 @@ impl Init {
         }
         Ok(match *self {
             Init::Uniform { low, high } => check_uniform(op, low, high, dtype)?,
-            Init::Normal { mean, std } => check_normal(op, mean, std)?,
+            Init::Normal { mean, std } => check_normal(op, "std", std, mean, std, dtype)?,
             Init::TruncNormal { mean, std, a, b } => {
                 check_finite(op, "mean", mean)?;
                 if !(std > 0.0 && std.is_finite()) {
@@ -260,7 +261,21 @@ impl Init {
                          is exact here, but it is probably not what you meant"
                     );
                 }
-                Plan::Trunc(TruncNormal::new(mean, std, a, b))
+                let s = TruncNormal::new(mean, std, a, b);
+                if accept::accepted(&s, dtype) < accept::MIN_ACCEPTED {
+                    return Err(InitError::param(
+                        op,
+                        "(a, b)",
+                        format!("({a}, {b}) with mean = {mean}, std = {std}"),
+                        format!(
+                            "fewer than 1 in 16 values of N(mean, std^2) conditioned on (a, b) \
+                             round to a {dtype:?} value strictly inside (a, b): the mass lies \
+                             within one {dtype:?} step of a bound, or beyond the dtype's range; \
+                             choose an interval that holds mass away from its bounds"
+                        ),
+                    ));
+                }
+                Plan::Trunc(s)
             }
             Init::Constant { value } => {
                 check_representable(value, dtype, op)?;
@@ -289,7 +304,14 @@ impl Init {
                 Plan::Structured
             }
             Init::XavierUniform { gain } | Init::XavierNormal { gain } => {
-                check_finite(op, "gain", gain)?;
+                if !(gain >= 0.0 && gain.is_finite()) {
+                    return Err(InitError::param(
+                        op,
+                        "gain",
+                        gain,
+                        "the gain must be a finite number >= 0",
+                    ));
+                }
                 let (fan_in, fan_out) = calculate_fan_in_and_fan_out(dims)?;
                 if fan_in + fan_out == 0 {
                     return Err(InitError::ZeroFan {
@@ -300,10 +322,9 @@ impl Init {
                 }
                 let std = gain * (2.0 / (fan_in + fan_out) as f64).sqrt();
                 if matches!(self, Init::XavierUniform { .. }) {
-                    let a = 3.0f64.sqrt() * std;
-                    Plan::Uniform(Uniform { low: -a, high: a })
+                    symmetric_uniform(op, "gain", gain, 3.0f64.sqrt() * std, dtype)?
                 } else {
-                    Plan::Normal(Normal { mean: 0.0, std })
+                    check_normal(op, "gain", gain, 0.0, std, dtype)?
                 }
             }
             Init::KaimingUniform {
@@ -331,17 +352,15 @@ impl Init {
                 let fan = calculate_correct_fan(dims, mode)?;
                 let std = gain / (fan as f64).sqrt();
                 if matches!(self, Init::KaimingUniform { .. }) {
-                    let bound = 3.0f64.sqrt() * std;
-                    Plan::Uniform(Uniform {
-                        low: -bound,
-                        high: bound,
-                    })
+                    symmetric_uniform(op, "a", a, 3.0f64.sqrt() * std, dtype)?
                 } else {
-                    Plan::Normal(Normal { mean: 0.0, std })
+                    check_normal(op, "a", a, 0.0, std, dtype)?
                 }
             }
             Init::Orthogonal { gain } => {
                 check_finite(op, "gain", gain)?;
+                // Entries of an orthogonal matrix lie in [-1, 1].
+                check_representable(gain, dtype, op)?;
                 if dims.len() < 2 {
                     return Err(rank(op, "2 or more dimensions", dims));
                 }
@@ -359,7 +378,7 @@ impl Init {
                         "the fraction of zeros per column must be in [0, 1]",
                     ));
                 }
-                check_normal(op, 0.0, std)?;
+                check_normal(op, "std", std, 0.0, std, dtype)?;
                 Plan::Structured
             }
         })
@@ -452,17 +471,83 @@ fn check_finite(op: &'static str, param: &'static str, v: f64) -> Result<()> {
     }
 }
 
-fn check_normal(op: &'static str, mean: f64, std: f64) -> Result<Plan> {
+/// The largest |z| the Box-Muller transform makes from the smallest uniform in (0, 1] of the
+/// arithmetic a dtype is sampled in (2^-24 in f32, 2^-53 in f64), with a margin for the rounding
+/// of the logarithm, square root and cosine.
+fn normal_z_max(dtype: DType) -> f64 {
+    let bits = if dtype == DType::F64 { 53.0 } else { 24.0 };
+    (2.0 * bits * std::f64::consts::LN_2).sqrt() * (1.0 + 1e-6)
+}
+
+/// The largest finite value of a float dtype.
+fn float_max(dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => f64::MAX,
+        DType::F16 => half::f16::MAX.to_f64(),
+        DType::BF16 => half::bf16::MAX.to_f64(),
+        _ => f32::MAX as f64,
+    }
+}
+
+/// N(mean, std^2), `std` computed from the argument `param` = `value`: std must be a finite
+/// number >= 0, and every value the sampler can make must be finite in `dtype`.
+fn check_normal(
+    op: &'static str,
+    param: &'static str,
+    value: f64,
+    mean: f64,
+    std: f64,
+    dtype: DType,
+) -> Result<Plan> {
     check_finite(op, "mean", mean)?;
     if !(std >= 0.0 && std.is_finite()) {
+        let allowed = if param == "std" {
+            "std must be a finite number >= 0".to_string()
+        } else {
+            format!("it makes std = {std}; std must be a finite number >= 0")
+        };
+        return Err(InitError::param(op, param, value, allowed));
+    }
+    let (reach, max) = (mean.abs() + std * normal_z_max(dtype), float_max(dtype));
+    if reach > max {
         return Err(InitError::param(
             op,
-            "std",
-            std,
-            "std must be a finite number >= 0",
+            param,
+            value,
+            format!(
+                "values N({mean}, {std}^2) reach +-{reach:e}, beyond the largest {dtype:?} \
+                 ({max:e}); they would overflow to infinity"
+            ),
         ));
     }
     Ok(Plan::Normal(Normal { mean, std }))
+}
+
+/// U[-bound, bound), `bound` computed from the argument `param` = `value`: a zero bound fills
+/// zeros (as PyTorch's `uniform_(-0., 0.)` does); the range must be finite in `dtype`.
+fn symmetric_uniform(
+    op: &'static str,
+    param: &'static str,
+    value: f64,
+    bound: f64,
+    dtype: DType,
+) -> Result<Plan> {
+    if bound == 0.0 {
+        return Ok(Plan::ConstDraw(0.0));
+    }
+    let max = float_max(dtype);
+    if !(bound.is_finite() && 2.0 * bound <= max) {
+        return Err(InitError::param(
+            op,
+            param,
+            value,
+            format!(
+                "it makes the bound +-{bound:e}, whose range exceeds the largest {dtype:?} \
+                 ({max:e})"
+            ),
+        ));
+    }
+    uniform_plan(op, param, value, -bound, bound, dtype)
 }
 
 fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<Plan> {
@@ -479,8 +564,8 @@ fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<
         ));
     }
     if low == high {
-        // PyTorch fills `low`; a draw is still taken.
-        return Ok(Plan::ConstDraw(low));
+        // PyTorch fills `low` (+0 for a -0 bound); a draw is still taken.
+        return Ok(Plan::ConstDraw(low + 0.0));
     }
     if smallest_at_or_above(low, dtype) >= high {
         return Err(InitError::param(
@@ -490,11 +575,7 @@ fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<
             format!("no {dtype:?} value lies in [low, high)"),
         ));
     }
-    let max = match dtype {
-        DType::F64 => f64::MAX,
-        DType::F16 => 65504.0,
-        _ => f32::MAX as f64,
-    };
+    let max = float_max(dtype);
     if high - low > max {
         return Err(InitError::param(
             op,
@@ -503,7 +584,36 @@ fn check_uniform(op: &'static str, low: f64, high: f64, dtype: DType) -> Result<
             format!("the range must not exceed the largest {dtype:?} ({max:e})"),
         ));
     }
-    Ok(Plan::Uniform(Uniform { low, high }))
+    uniform_plan(
+        op,
+        "(low, high)",
+        format!("({low}, {high})"),
+        low,
+        high,
+        dtype,
+    )
+}
+
+/// U[low, high) once its arguments passed their checks: refused when rounding to `dtype` keeps
+/// too few values inside [low, high) (see `accept`).
+fn uniform_plan(
+    op: &'static str,
+    param: &'static str,
+    value: impl std::fmt::Display,
+    low: f64,
+    high: f64,
+    dtype: DType,
+) -> Result<Plan> {
+    let s = Uniform { low, high };
+    if accept::accepted(&s, dtype) < accept::MIN_ACCEPTED {
+        return Err(InitError::param(
+            op,
+            param,
+            value,
+            format!("fewer than 1 in 16 values of U[{low}, {high}) round to a {dtype:?} value in [{low}, {high})"),
+        ));
+    }
+    Ok(Plan::Uniform(s))
 }
 
 /// Whether some value of `dtype` lies strictly inside (a, b).

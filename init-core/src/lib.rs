@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod accept;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod dist;
