@@ -11,26 +11,32 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-5}
 filter=${2:-}
-python3 -c "import torch" 2>/dev/null || python3 -m pip install --quiet torch
+# The peer, PyTorch, in a virtualenv of its own, installed from the package registry.
 mkdir -p target
+venv=target/bench-venv
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check torch
+fi
+py=$venv/bin/python
 cargo build --release -p init-core --benches --quiet
 header=1
 while IFS= read -r name; do
   if [[ "$name" != *"$filter"* ]]; then
     continue
   fi
-  python3 bench/torch_cpu_bench.py target/torch-cpu-bench.json "$repeats" "=$name"
+  "$py" bench/torch_cpu_bench.py target/torch-cpu-bench.json "$repeats" "=$name"
   TORCH_BENCH="$PWD/target/torch-cpu-bench.json" BENCH_REPEATS=$repeats BENCH_FILTER="=$name" \
     cargo bench -p init-core --bench throughput --quiet | tail -n +$((header ? 1 : 2))
   header=0
-done < <(python3 bench/torch_cpu_bench.py --list)
+done < <("$py" bench/torch_cpu_bench.py --list)
 if [[ -z "$filter" || memset == *"$filter"* ]]; then
   BENCH_REPEATS=$repeats BENCH_FILTER="=memset" cargo bench -p init-core --bench throughput \
     --quiet | tail -n +2
 fi
 if [[ -z "$filter" || "C3D" == *"$filter"* ]]; then
   # C3D's model.apply(weights_init): PyTorch's script, then the example's own timing line.
-  python3 bench/torch_cpu_bench.py target/torch-cpu-bench.json "$repeats" \
+  "$py" bench/torch_cpu_bench.py target/torch-cpu-bench.json "$repeats" \
     "=C3D model.apply(weights_init)"
   cargo run --release --quiet --example c3d | grep "model.apply"
 fi
