@@ -26,16 +26,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Layers, each using only the ones before it: error, fan, gain -> isa -> real, ziggurat ->
+// philox -> dist -> generator -> layout -> cpu, cuda -> ops -> structured -> init -> functions.
+mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod dist;
 mod error;
 mod fan;
-mod fill;
 mod functions;
 mod gain;
 mod generator;
 mod init;
+mod isa;
+mod layout;
+mod ops;
 mod philox;
 mod real;
 mod structured;
