@@ -26,8 +26,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Layers, each using only the ones before it: error, fan, gain -> isa -> real, ziggurat ->
-// philox -> dist -> generator -> layout -> cpu, cuda -> ops -> structured -> init -> functions.
+// Layers, each using only the ones before it: error, fan, gain -> isa -> philox -> real,
+// ziggurat -> dist, generator, layout -> cpu, cuda -> ops -> structured -> init -> functions.
 mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
