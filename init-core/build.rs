@@ -1,5 +1,5 @@
 //! With the `cuda` feature: compiles `src/cuda/kernels.cu` to PTX with nvcc (as Candle's own
-//! kernels are built), embedded by `src/cuda.rs`. Without it: does nothing, needs no CUDA tool.
+//! kernels are built), embedded by `src/cuda/mod.rs`. Without it: does nothing, needs no CUDA tool.
 //!
 //! nvcc is `$NVCC`, else `$CUDA_HOME/bin/nvcc` (or `$CUDA_PATH`), else `nvcc` on the `PATH`. The
 //! PTX targets `compute_$CUDA_COMPUTE_CAP` (the variable Candle's build reads too; default 80),

@@ -13,7 +13,8 @@ use candle_core::DType;
 
 use crate::dist::Sampler;
 use crate::generator::Generator;
-use crate::philox::{Portable, RETRY};
+use crate::isa::Portable;
+use crate::philox::RETRY;
 
 /// Candidates drawn to measure the acceptance.
 pub(crate) const PROBE: usize = 1024;
@@ -46,7 +47,7 @@ fn count<R: crate::real::Real, S: Sampler<R>>(s: &S, round: impl Fn(R) -> f64) -
     for batch in 0..PROBE / RETRY {
         let pos: [u64; RETRY] = std::array::from_fn(|l| (batch * RETRY + l) as u64);
         let mut out = [R::NAN; RETRY];
-        s.retry_lanes::<Portable>(&key, &pos, &attempt, &mut out);
+        s.retry_lanes(Portable, &key, &pos, &attempt, &mut out);
         kept += out.iter().filter(|&&v| bounds.contains(round(v))).count();
     }
     kept

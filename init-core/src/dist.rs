@@ -19,7 +19,8 @@
 
 use std::mem::MaybeUninit;
 
-use crate::philox::{Isa, Key, LANES, RETRY};
+use crate::isa::Isa;
+use crate::philox::{Key, LANES, RETRY};
 use crate::real::{word_at, Real};
 use crate::ziggurat::{Ziggurat, LAYERS, POINT_BITS, WEDGE_TAG};
 
@@ -33,11 +34,13 @@ const GROUPS_AT_ONCE: usize = 4;
 const GROUP_WORDS: usize = 4 * LANES;
 /// The most words a chunk can take: 2 words (f64) x 2 uniforms (trunc normal) per element.
 const MAX_WORDS: usize = CHUNK * 4;
+/// Draws of a position before a rejection sampler gives up, on the CPU and the GPU.
+pub(crate) const MAX_ATTEMPTS: u16 = 4096;
 
 pub(crate) trait Sampler<R: Real>: Sync {
     /// Values of storage positions `chunk * CHUNK .. (chunk + 1) * CHUNK`; NaN marks a rejected
     /// candidate, to be redrawn with [`Sampler::retry_lanes`].
-    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]);
+    fn chunk<I: Isa>(&self, isa: I, key: &Key, chunk: u64, out: &mut [R; CHUNK]);
     /// The interval every written value must lie in, after rounding to the tensor's dtype.
     fn bounds(&self) -> Option<Bounds> {
         None
@@ -58,6 +61,7 @@ pub(crate) trait Sampler<R: Real>: Sync {
     /// rejected (again).
     fn retry_lanes<I: Isa>(
         &self,
+        _isa: I,
         _key: &Key,
         _pos: &[u64; RETRY],
         _attempt: &[u16; RETRY],
@@ -95,6 +99,7 @@ type WordBuf = [MaybeUninit<u32>; MAX_WORDS];
 /// into the start of `buf`.
 #[inline(always)]
 fn chunk_words<'a, I: Isa>(
+    isa: I,
     key: &Key,
     chunk: u64,
     groups: usize,
@@ -105,6 +110,7 @@ fn chunk_words<'a, I: Isa>(
     while g < groups {
         let group = chunk * groups as u64 + g as u64;
         key.groups::<{ GROUPS_AT_ONCE * LANES }, I>(
+            isa,
             group * LANES as u64,
             tag,
             &mut buf[g * GROUP_WORDS..],
@@ -124,11 +130,11 @@ pub(crate) struct Uniform {
 
 impl<R: Real> Sampler<R> for Uniform {
     #[inline(always)]
-    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
+    fn chunk<I: Isa>(&self, isa: I, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let groups = CHUNK / nu;
         let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
-        let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
+        let words = chunk_words(isa, key, chunk, groups, 0, &mut buf);
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
         for g in 0..groups {
@@ -156,6 +162,7 @@ impl<R: Real> Sampler<R> for Uniform {
     #[inline(always)]
     fn retry_lanes<I: Isa>(
         &self,
+        isa: I,
         key: &Key,
         pos: &[u64; RETRY],
         attempt: &[u16; RETRY],
@@ -168,7 +175,7 @@ impl<R: Real> Sampler<R> for Uniform {
         for (b, &p) in blocks.iter_mut().zip(pos) {
             *b = p / nu * LANES as u64 + p % nu % LANES as u64;
         }
-        let w = key.blocks_at::<I>(&blocks, attempt);
+        let w = key.blocks_at(isa, &blocks, attempt);
         let low = R::from_f64(self.low);
         let range = R::from_f64(self.high - self.low);
         for (l, o) in out.iter_mut().enumerate() {
@@ -185,12 +192,12 @@ pub(crate) struct Normal {
 
 impl<R: Real> Sampler<R> for Normal {
     #[inline(always)]
-    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
+    fn chunk<I: Isa>(&self, isa: I, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let half = nu / 2;
         let groups = CHUNK / nu;
         let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
-        let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
+        let words = chunk_words(isa, key, chunk, groups, 0, &mut buf);
         let mean = R::from_f64(self.mean);
         let std = R::from_f64(self.std);
         let minus_two = R::from_f64(-2.0);
@@ -403,13 +410,13 @@ impl TruncNormal {
 
 impl<R: Real> Sampler<R> for TruncNormal {
     #[inline(always)]
-    fn chunk<I: Isa>(&self, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
+    fn chunk<I: Isa>(&self, isa: I, key: &Key, chunk: u64, out: &mut [R; CHUNK]) {
         let nu = per_group::<R>();
         let half = nu / 2;
         let per = self.per_group::<R>();
         let groups = CHUNK / per;
         let mut buf = [MaybeUninit::uninit(); MAX_WORDS];
-        let words = chunk_words::<I>(key, chunk, groups, 0, &mut buf);
+        let words = chunk_words(isa, key, chunk, groups, 0, &mut buf);
         let p = self.params::<R>();
         if let Some(zig) = self.zig_for::<R>() {
             // One word per candidate; NaN (undecided) where it needs its wedge word, which the
@@ -487,6 +494,7 @@ impl<R: Real> Sampler<R> for TruncNormal {
     #[inline(always)]
     fn retry_lanes<I: Isa>(
         &self,
+        isa: I,
         key: &Key,
         pos: &[u64; RETRY],
         attempt: &[u16; RETRY],
@@ -510,8 +518,8 @@ impl<R: Real> Sampler<R> for TruncNormal {
                 word[l] = j / LANES as u32;
                 wedge[l] = attempt[l] | WEDGE_TAG;
             }
-            let w = key.blocks_at::<I>(&blocks, attempt);
-            let v = key.blocks_at::<I>(&blocks, &wedge);
+            let w = key.blocks_at(isa, &blocks, attempt);
+            let v = key.blocks_at(isa, &blocks, &wedge);
             for (l, o) in out.iter_mut().enumerate() {
                 let (wl, vl) = (word_at(&w, l, word[l]), word_at(&v, l, word[l]));
                 *o = Self::zig_candidate(&p, zig, wl, vl);
@@ -528,7 +536,7 @@ impl<R: Real> Sampler<R> for TruncNormal {
             odd[l] = j >= half;
             blocks[l] = (pos[l] >> shift) * LANES as u64 + u64::from(lead[l] % LANES as u32);
         }
-        let w = key.blocks_at::<I>(&blocks, attempt);
+        let w = key.blocks_at(isa, &blocks, attempt);
         // One branch-free loop per method, so that each vectorizes over the lanes.
         match self.method {
             TruncMethod::Normal => {
@@ -567,101 +575,4 @@ impl<R: Real> Sampler<R> for TruncNormal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::philox::Portable;
-
-    /// The retry path reads one block (two for the ziggurat); at attempt 0 it must give exactly
-    /// what the vector path gives, for every method and precision, so both define the same
-    /// stream. Where the ziggurat's vector path leaves a candidate undecided (NaN), attempt 0
-    /// decides it: returns the number of such candidates it accepted.
-    #[test]
-    fn retry_path_reproduces_the_vector_path() {
-        fn check<R: Real + Into<f64>>(t: &TruncNormal) -> usize {
-            let undecided = Sampler::<R>::first_redraw(t) == 0;
-            let mut decided = 0;
-            let key = Key {
-                key: [1, 2],
-                stream: 77,
-            };
-            for chunk in [0u64, 5] {
-                let mut out = [R::default(); CHUNK];
-                Sampler::<R>::chunk::<Portable>(t, &key, chunk, &mut out);
-                for (j0, vs) in out.chunks(RETRY).enumerate() {
-                    // RETRY positions of the chunk, in reverse order, redrawn at attempt 0.
-                    let first = chunk * CHUNK as u64 + (j0 * RETRY) as u64;
-                    let at: [u64; RETRY] = std::array::from_fn(|l| first + (RETRY - 1 - l) as u64);
-                    let mut lanes = [R::default(); RETRY];
-                    Sampler::<R>::retry_lanes::<Portable>(t, &key, &at, &[0; RETRY], &mut lanes);
-                    for (l, v) in vs.iter().enumerate() {
-                        let pos = first + l as u64;
-                        let r: f64 = lanes[RETRY - 1 - l].into();
-                        let v: f64 = (*v).into();
-                        assert!(
-                            v == r || (v.is_nan() && (r.is_nan() || undecided)),
-                            "{:?} pos {pos}: {v} vs {r}",
-                            t.method
-                        );
-                        decided += usize::from(v.is_nan() && !r.is_nan());
-                    }
-                }
-            }
-            decided
-        }
-        for (a, b) in [
-            (-2.0, 2.0),
-            (-0.3, 0.4),
-            (2.0, 2.1),
-            (2.0, 3.0),
-            (-3.0, -2.0),
-        ] {
-            let t = TruncNormal::new(0.0, 1.0, a, b);
-            let decided = check::<f32>(&t);
-            assert_eq!(decided > 0, t.zig.is_some(), "({a}, {b})");
-            assert_eq!(check::<f64>(&t), 0);
-        }
-    }
-
-    #[test]
-    fn trunc_methods_follow_the_interval() {
-        assert_eq!(
-            TruncNormal::new(0., 1., -2., 2.).method,
-            TruncMethod::Normal
-        );
-        assert_eq!(
-            TruncNormal::new(0., 1., -0.5, 0.5).method,
-            TruncMethod::Uniform { shift: 0.0 }
-        );
-        assert!(matches!(
-            TruncNormal::new(0., 1., 2., 3.).method,
-            TruncMethod::Exponential { .. }
-        ));
-        assert!(matches!(
-            TruncNormal::new(0., 1., -3., -2.).method,
-            TruncMethod::Exponential { .. }
-        ));
-        assert!(matches!(
-            TruncNormal::new(0., 1., 2., 2.1).method,
-            TruncMethod::Uniform { .. }
-        ));
-        // f32 arithmetic: the ziggurat on bounded one-sided intervals at most half as wide as
-        // the power of two below their distance from 0, mirrored ones included.
-        for (a, b, zig) in [
-            (2., 3., true),
-            (-3., -2., true),
-            (2., 2.1, true),
-            (1., 1.5, true),
-            (1., 2., false),
-            (1., 2.5, false),
-            (2., f64::INFINITY, false),
-            (-2., 2., false),
-            (0., 1., false),
-        ] {
-            assert_eq!(
-                TruncNormal::new(0., 1., a, b).zig.is_some(),
-                zig,
-                "({a}, {b})"
-            );
-        }
-    }
-}
+mod tests;

@@ -1,14 +1,14 @@
 //! [`Init`]: an initializer and its parameters as a value, checked before it writes.
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 
 use crate::accept;
 use crate::dist::{Normal, TruncNormal, Uniform};
 use crate::error::{InitError, Result};
 use crate::fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};
-use crate::fill::{check_representable, ConstOp, SampleOp};
 use crate::gain::{calculate_gain, Nonlinearity};
 use crate::generator::Generator;
+use crate::ops::{check_device, check_representable, sample, ConstOp};
 use crate::structured;
 
 /// An initializer of `torch.nn.init` with its parameters, as a value: what the derive's
@@ -426,30 +426,6 @@ enum Plan {
     Structured,
 }
 
-pub(crate) fn sample<S>(name: &'static str, t: &Tensor, s: &S, rng: &mut Generator) -> Result<()>
-where
-    S: crate::fill::AnySampler,
-{
-    let op = SampleOp {
-        name,
-        key: rng.next_key(),
-        sampler: s,
-    };
-    Ok(t.inplace_op1(&op)?)
-}
-
-pub(crate) fn check_device(op: &'static str, device: &Device) -> Result<()> {
-    match device {
-        Device::Cpu => Ok(()),
-        #[cfg(feature = "cuda")]
-        Device::Cuda(_) => Ok(()),
-        other => Err(InitError::UnsupportedDevice {
-            op,
-            device: format!("{:?}", other.location()),
-        }),
-    }
-}
-
 fn rank(op: &'static str, allowed: &'static str, dims: &[usize]) -> InitError {
     InitError::Rank {
         op,
@@ -669,60 +645,5 @@ fn next_up(x: f64, dtype: DType) -> f64 {
         DType::F16 => half::f16::from_bits(up16(half::f16::from_f64(x).to_bits())).to_f64(),
         DType::BF16 => half::bf16::from_bits(up16(half::bf16::from_f64(x).to_bits())).to_f64(),
         _ => x.next_up(),
-    }
-}
-
-impl TryFrom<candle_nn::Init> for Init {
-    type Error = InitError;
-
-    /// The `torch.nn.init` equivalent of a candle-nn initializer: `Const` -> constant,
-    /// `Randn` -> normal, `Uniform` -> uniform, `Kaiming` -> kaiming_{uniform,normal} (a = 0).
-    /// `ExplicitGain` has no PyTorch nonlinearity and is refused.
-    ///
-    /// ```
-    /// use init_core::Init;
-    /// let i = Init::try_from(candle_nn::init::DEFAULT_KAIMING_NORMAL)?;
-    /// assert!(matches!(i, Init::KaimingNormal { .. }));
-    /// # Ok::<(), init_core::InitError>(())
-    /// ```
-    fn try_from(init: candle_nn::Init) -> Result<Init> {
-        use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
-        Ok(match init {
-            candle_nn::Init::Const(value) => Init::Constant { value },
-            candle_nn::Init::Randn { mean, stdev } => Init::Normal { mean, std: stdev },
-            candle_nn::Init::Uniform { lo, up } => Init::Uniform { low: lo, high: up },
-            candle_nn::Init::Kaiming {
-                dist,
-                fan,
-                non_linearity,
-            } => {
-                let nonlinearity = match non_linearity {
-                    NonLinearity::ReLU => Nonlinearity::Relu,
-                    NonLinearity::Linear => Nonlinearity::Linear,
-                    NonLinearity::Sigmoid => Nonlinearity::Sigmoid,
-                    NonLinearity::Tanh => Nonlinearity::Tanh,
-                    NonLinearity::SELU => Nonlinearity::Selu,
-                    NonLinearity::ExplicitGain(g) => {
-                        return Err(InitError::NoEquivalent(format!("ExplicitGain({g})")))
-                    }
-                };
-                let mode = match fan {
-                    FanInOut::FanIn => FanMode::FanIn,
-                    FanInOut::FanOut => FanMode::FanOut,
-                };
-                match dist {
-                    NormalOrUniform::Normal => Init::KaimingNormal {
-                        a: 0.0,
-                        mode,
-                        nonlinearity,
-                    },
-                    NormalOrUniform::Uniform => Init::KaimingUniform {
-                        a: 0.0,
-                        mode,
-                        nonlinearity,
-                    },
-                }
-            }
-        })
     }
 }

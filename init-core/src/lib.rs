@@ -26,17 +26,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Layers, each using only the ones before it: error, fan, gain -> isa -> philox -> real,
+// ziggurat -> dist, generator, layout -> accept, cpu, cuda -> ops -> structured -> init ->
+// functions.
 mod accept;
+mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod dist;
 mod error;
 mod fan;
-mod fill;
 mod functions;
 mod gain;
 mod generator;
 mod init;
+mod isa;
+mod layout;
+mod ops;
 mod philox;
 mod real;
 mod structured;

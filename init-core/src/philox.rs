@@ -7,6 +7,10 @@
 
 use std::mem::MaybeUninit;
 
+#[cfg(target_arch = "x86_64")]
+use crate::isa::Avx2;
+use crate::isa::Isa;
+
 const M0: u32 = 0xD251_1F53;
 const M1: u32 = 0xCD9E_8D57;
 const W0: u32 = 0x9E37_79B9;
@@ -19,28 +23,6 @@ pub(crate) const LANES: usize = 16;
 /// Positions redrawn together by `Key::blocks_at` and the samplers' `retry_lanes`: enough
 /// independent vector lanes to hide the latency of ten Philox rounds and a logarithm.
 pub(crate) const RETRY: usize = 32;
-
-/// The instruction set a sampling loop is compiled for, as a type: the Philox kernels take it as
-/// a parameter so that a loop compiled for AVX2 uses the hand-vectorized kernel and every other
-/// loop the portable one. Both compute the same words.
-pub(crate) trait Isa: 'static {
-    const AVX2: bool;
-}
-
-/// Portable code, vectorized by the compiler where it can.
-pub(crate) struct Portable;
-impl Isa for Portable {
-    const AVX2: bool = false;
-}
-
-/// AVX2 intrinsics. Only for code inlined into a function compiled with
-/// `#[target_feature(enable = "avx2")]` that is called after `is_x86_feature_detected!("avx2")`.
-#[cfg(target_arch = "x86_64")]
-pub(crate) struct Avx2;
-#[cfg(target_arch = "x86_64")]
-impl Isa for Avx2 {
-    const AVX2: bool = true;
-}
 
 #[inline(always)]
 fn mulhilo(a: u32, b: u32) -> (u32, u32) {
@@ -118,12 +100,13 @@ impl Key {
     /// Written lane-wise over plain arrays so that the compiler vectorizes the independent
     /// blocks (the multiplications become `vpmuludq`) and the samplers read whole vectors;
     /// several groups at once give the processor independent dependency chains to overlap.
-    #[inline(always)]
     ///
     /// `out` may be uninitialized (the samplers' word buffers are, so that no cycle goes into
     /// zeroing them); the returned slice is its first `4 * N` words, all written.
+    #[inline(always)]
     pub fn groups<'a, const N: usize, I: Isa>(
         &self,
+        isa: I,
         first: u64,
         tag: u16,
         out: &'a mut [MaybeUninit<u32>],
@@ -132,11 +115,10 @@ impl Key {
         const { assert!(N.is_multiple_of(LANES)) };
         let out = &mut out[..4 * N];
         #[cfg(target_arch = "x86_64")]
-        if I::AVX2 {
-            // SAFETY: `I::AVX2` is only set in code compiled for AVX2 and run on a CPU that has
-            // it (see `Avx2`); `out` holds `4 * N` words, which the kernel writes, all of them.
+        if let Some(avx2) = isa.avx2() {
+            // SAFETY: `out` holds `4 * N` words, which the kernel writes, all of them.
             unsafe {
-                avx2::groups::<N>(self, first, tag, out.as_mut_ptr().cast::<u32>());
+                avx2::groups::<N>(avx2, self, first, tag, out.as_mut_ptr().cast::<u32>());
                 return assume_written(out);
             }
         }
@@ -191,13 +173,13 @@ impl Key {
     #[allow(clippy::needless_range_loop)] // lane-wise indexing is what vectorizes
     pub fn blocks_at<I: Isa>(
         &self,
+        isa: I,
         blocks: &[u64; RETRY],
         tags: &[u16; RETRY],
     ) -> [[u32; RETRY]; 4] {
         #[cfg(target_arch = "x86_64")]
-        if I::AVX2 {
-            // SAFETY: as in `groups`.
-            return unsafe { avx2::blocks_at(self, blocks, tags) };
+        if let Some(avx2) = isa.avx2() {
+            return avx2::blocks_at(avx2, self, blocks, tags);
         }
         let mut c = [[0u32; RETRY]; 4];
         for l in 0..RETRY {
@@ -236,17 +218,20 @@ impl Key {
 /// run as two registers per word, blocks 0, 2, 4, 6 and 1, 3, 5, 7, so that one blend puts the
 /// eight words of a word index back in block order. Two independent chains per set keep the
 /// multiplier busy without spilling AVX2's sixteen registers.
+///
+/// Every function takes the [`Avx2`] token, the proof that this CPU runs the intrinsics.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Key, LANES, M0, M1, RETRY, W0, W1};
+    use super::{Avx2, Key, LANES, M0, M1, RETRY, W0, W1};
     use std::arch::x86_64::*;
 
     /// A word index of eight blocks: even blocks, odd blocks.
     type Pair = [__m256i; 2];
 
+    /// The ten round keys, each word broadcast.
     #[inline(always)]
-    unsafe fn round_keys(key: [u32; 2]) -> [[__m256i; 2]; 10] {
-        // SAFETY: the caller guarantees AVX2 (see the function's contract).
+    fn round_keys(_: Avx2, key: [u32; 2]) -> [[__m256i; 2]; 10] {
+        // SAFETY: the token proves AVX2; no memory is touched.
         unsafe {
             // Plain loops, not `array::from_fn`: a closure that is not inlined would run the
             // intrinsics outside the AVX2 function, as calls.
@@ -267,8 +252,8 @@ mod avx2 {
     /// interleaved round by round.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // c[s][0..4][h]: four words of one chain
-    unsafe fn rounds<const S: usize>(keys: &[[__m256i; 2]; 10], c: &mut [[Pair; 4]; S]) {
-        // SAFETY: the caller guarantees AVX2 (see the function's contract).
+    fn rounds<const S: usize>(_: Avx2, keys: &[[__m256i; 2]; 10], c: &mut [[Pair; 4]; S]) {
+        // SAFETY: the token proves AVX2; no memory is touched.
         unsafe {
             let m0 = _mm256_set1_epi64x(M0 as i64);
             let m1 = _mm256_set1_epi64x(M1 as i64);
@@ -299,15 +284,17 @@ mod avx2 {
     /// `rounds` takes them: word k of the even lanes in `[k][0]`, of the odd lanes in `[k][1]`.
     ///
     /// # Safety
-    /// AVX2 must be available; `set < RETRY / 8`.
+    /// `set < RETRY / 8`.
     #[inline(always)]
     unsafe fn counters(
+        avx2: Avx2,
         key: &Key,
         blocks: &[u64; RETRY],
         tags: &[u16; RETRY],
         set: usize,
     ) -> [Pair; 4] {
-        // SAFETY: the caller guarantees AVX2; the loads read lanes 8 * set .. 8 * set + 8.
+        // SAFETY: the token proves AVX2; the loads read lanes 8 * set .. 8 * set + 8 of
+        // `blocks` and `tags`, inside them as `set < RETRY / 8` (the caller's contract).
         unsafe {
             let at = 8 * set;
             let v0 = _mm256_loadu_si256(blocks.as_ptr().add(at).cast());
@@ -320,7 +307,7 @@ mod avx2 {
             let low32 = _mm256_set1_epi64x(0xFFFF_FFFF);
             let tag_even = _mm256_and_si256(t, low32);
             let tag_odd = _mm256_srli_epi64::<32>(t);
-            let (w1_even, w1_odd) = (word1(even, tag_even), word1(odd, tag_odd));
+            let (w1_even, w1_odd) = (word1(avx2, even, tag_even), word1(avx2, odd, tag_odd));
             let s2 = _mm256_set1_epi64x(i64::from(key.stream as u32));
             let s3 = _mm256_set1_epi64x(i64::from((key.stream >> 32) as u32));
             [
@@ -334,12 +321,9 @@ mod avx2 {
 
     /// Counter word 1 (`Key::counter`) of four blocks and their tags (each in the low bits
     /// of a 64-bit lane): the block's bits 32..48, the tag above them.
-    ///
-    /// # Safety
-    /// AVX2 must be available.
     #[inline(always)]
-    unsafe fn word1(blocks: __m256i, tags: __m256i) -> __m256i {
-        // SAFETY: the caller guarantees AVX2.
+    fn word1(_: Avx2, blocks: __m256i, tags: __m256i) -> __m256i {
+        // SAFETY: the token proves AVX2; no memory is touched.
         unsafe {
             _mm256_or_si256(
                 _mm256_and_si256(_mm256_srli_epi64::<32>(blocks), _mm256_set1_epi64x(0xFFFF)),
@@ -350,21 +334,29 @@ mod avx2 {
 
     /// The eight words of one word index, in block order.
     #[inline(always)]
-    unsafe fn pack(p: Pair) -> __m256i {
-        // SAFETY: the caller guarantees AVX2 (see the function's contract).
+    fn pack(_: Avx2, p: Pair) -> __m256i {
+        // SAFETY: the token proves AVX2; no memory is touched.
         unsafe { _mm256_blend_epi32::<0b1010_1010>(p[0], _mm256_slli_epi64::<32>(p[1])) }
     }
 
     /// As `Key::groups`.
     ///
     /// # Safety
-    /// AVX2 must be available; `out` must be valid for writing `4 * N` words.
+    /// `out` must be valid for writing `4 * N` words.
     #[inline(always)]
-    pub(super) unsafe fn groups<const N: usize>(key: &Key, first: u64, tag: u16, out: *mut u32) {
-        // SAFETY: the caller guarantees AVX2 (see the function's contract).
+    pub(super) unsafe fn groups<const N: usize>(
+        avx2: Avx2,
+        key: &Key,
+        first: u64,
+        tag: u16,
+        out: *mut u32,
+    ) {
+        // SAFETY: the token proves AVX2; the stores write words `4 * LANES * (set / 2) + 8 *
+        // (set % 2) + LANES * k ..` plus 8, for `set < N / 8` and `k < 4`: all below `4 * N`,
+        // inside `out` (the caller's contract).
         unsafe {
             debug_assert!(N.is_multiple_of(LANES) && first.is_multiple_of(LANES as u64));
-            let keys = round_keys(key.key);
+            let keys = round_keys(avx2, key.key);
             for set in 0..N / 8 {
                 let block = first + 8 * set as u64;
                 // `block` is a multiple of 8, so the eight blocks share every word but the first,
@@ -381,43 +373,43 @@ mod avx2 {
                     [_mm256_set1_epi64x(ctr[3] as i64); 2],
                 ];
                 let mut sets = [c];
-                rounds(&keys, &mut sets);
+                rounds(avx2, &keys, &mut sets);
                 let [c] = sets;
                 // Group `set / 2`, lanes 8 * (set % 2) ..: word k of lane l at 16 k + l.
                 let at = out.add(4 * LANES * (set / 2) + 8 * (set % 2));
                 for (k, p) in c.into_iter().enumerate() {
-                    _mm256_storeu_si256(at.add(LANES * k) as *mut __m256i, pack(p));
+                    _mm256_storeu_si256(at.add(LANES * k) as *mut __m256i, pack(avx2, p));
                 }
             }
         }
     }
 
     /// As `Key::blocks_at`.
-    ///
-    /// # Safety
-    /// AVX2 must be available.
     #[inline(always)]
-    pub(super) unsafe fn blocks_at(
+    pub(super) fn blocks_at(
+        avx2: Avx2,
         key: &Key,
         blocks: &[u64; RETRY],
         tags: &[u16; RETRY],
     ) -> [[u32; RETRY]; 4] {
-        // SAFETY: the caller guarantees AVX2 (see the function's contract).
+        // SAFETY: the token proves AVX2; `counters` gets sets `< SETS`, and the stores write
+        // lanes `8 * set .. 8 * set + 8 <= RETRY` of each row of `out`.
         unsafe {
             const SETS: usize = RETRY / 8;
-            let keys = round_keys(key.key);
+            let keys = round_keys(avx2, key.key);
             let mut out = [[0u32; RETRY]; 4];
             // Two sets at a time: four chains in flight, few enough not to spill much.
             for two in 0..SETS / 2 {
                 let mut c = [
-                    counters(key, blocks, tags, 2 * two),
-                    counters(key, blocks, tags, 2 * two + 1),
+                    counters(avx2, key, blocks, tags, 2 * two),
+                    counters(avx2, key, blocks, tags, 2 * two + 1),
                 ];
-                rounds(&keys, &mut c);
+                rounds(avx2, &keys, &mut c);
                 for (s, set) in c.into_iter().enumerate() {
                     let at = 8 * (2 * two + s);
                     for (k, p) in set.into_iter().enumerate() {
-                        _mm256_storeu_si256(out[k].as_mut_ptr().add(at) as *mut __m256i, pack(p));
+                        let v = pack(avx2, p);
+                        _mm256_storeu_si256(out[k].as_mut_ptr().add(at) as *mut __m256i, v);
                     }
                 }
             }
@@ -429,6 +421,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::Portable;
 
     /// Known-answer vectors of Random123's `kat_vectors` for philox4x32 with 10 rounds.
     #[test]
@@ -458,7 +451,7 @@ mod tests {
         };
         let blocks: [u64; RETRY] = std::array::from_fn(|l| (l as u64 * 7919) << 20);
         let tags: [u16; RETRY] = std::array::from_fn(|l| l as u16 * 3);
-        let out = k.blocks_at::<Portable>(&blocks, &tags);
+        let out = k.blocks_at(Portable, &blocks, &tags);
         for l in 0..RETRY {
             let b = k.block(blocks[l], tags[l]);
             for w in 0..4 {
@@ -475,7 +468,7 @@ mod tests {
         };
         let mut buf = [MaybeUninit::uninit(); 64];
         let first = (7u64 << 32) + 0xFFFF_FFF8; // crosses the 32-bit boundary of the block index
-        let out = k.groups::<LANES, Portable>(first, 3, &mut buf);
+        let out = k.groups::<LANES, _>(Portable, first, 3, &mut buf);
         for l in 0..LANES {
             let block = k.block(first + l as u64, 3);
             for (w, &word) in block.iter().enumerate() {
@@ -488,24 +481,24 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx2_kernels_equal_portable_kernels() {
-        #[target_feature(enable = "avx2")]
-        fn both(k: &Key, first: u64, blocks: &[u64; RETRY], tags: &[u16; RETRY]) {
+        #[target_feature(enable = "avx2,fma,bmi2,f16c")]
+        fn both(isa: Avx2, k: &Key, first: u64, blocks: &[u64; RETRY], tags: &[u16; RETRY]) {
             let (mut b1, mut b2) = (
                 [MaybeUninit::uninit(); 4 * 64],
                 [MaybeUninit::uninit(); 4 * 64],
             );
-            let portable = k.groups::<64, Portable>(first, 5, &mut b1);
-            let avx = k.groups::<64, Avx2>(first, 5, &mut b2);
+            let portable = k.groups::<64, _>(Portable, first, 5, &mut b1);
+            let avx = k.groups::<64, _>(isa, first, 5, &mut b2);
             assert_eq!(portable, avx, "groups from {first}");
             assert_eq!(
-                k.blocks_at::<Portable>(blocks, tags),
-                k.blocks_at::<Avx2>(blocks, tags)
+                k.blocks_at(Portable, blocks, tags),
+                k.blocks_at(isa, blocks, tags)
             );
         }
-        if !std::is_x86_feature_detected!("avx2") {
+        let Some(isa) = Avx2::detect() else {
             eprintln!("no AVX2 on this CPU: nothing to compare");
             return;
-        }
+        };
         for (key, stream, first) in [
             ([0u32, 0], 0u64, 0u64),
             (
@@ -519,8 +512,8 @@ mod tests {
             let blocks: [u64; RETRY] =
                 std::array::from_fn(|l| first.wrapping_mul(l as u64 + 1) & 0xFFFF_FFFF_FFFF);
             let tags: [u16; RETRY] = std::array::from_fn(|l| (l as u16).wrapping_mul(4099));
-            // SAFETY: AVX2 was detected above.
-            unsafe { both(&k, first, &blocks, &tags) };
+            // SAFETY: `isa` proves that this CPU has the features `both` is compiled for.
+            unsafe { both(isa, &k, first, &blocks, &tags) };
         }
     }
 }

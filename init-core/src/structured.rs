@@ -2,11 +2,11 @@
 
 use candle_core::{CpuStorage, DType, Layout, Tensor};
 
+use crate::cpu::sample_into;
 use crate::dist::Normal;
 use crate::error::{InitError, Result};
-use crate::fill::{sample_into, ConstOp, Dense, DenseOp, ScatterOp};
 use crate::generator::{mix64, Generator, SeqRng};
-use crate::init::sample;
+use crate::ops::{sample, ConstOp, Dense, DenseOp, ScatterOp};
 use crate::philox::Key;
 
 /// Row-major logical index of a multi-index.

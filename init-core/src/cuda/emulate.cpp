@@ -1,8 +1,8 @@
 // Runs `kernels.cu` on the host, one emulated thread after another, so that the kernels' math
-// and indexing can be compared with the CPU path without a GPU (test `emulated_kernels_*` in
-// `src/cuda.rs`). The CUDA intrinsics are given their IEEE meaning (what the PTX instructions
-// compute); f64 `log`/`sincos` are the host's libm here, so f64 values match the CPU exactly in
-// emulation while on a GPU they go through libdevice.
+// and indexing can be compared with the CPU path without a GPU (tests `emulated_*` in
+// `src/cuda/tests.rs`). The CUDA intrinsics are given their IEEE meaning (what the PTX
+// instructions compute); f64 `log`/`sincos` are the host's libm here, so f64 values match the
+// CPU exactly in emulation while on a GPU they go through libdevice.
 //
 //   g++ -std=c++17 -O2 -ffp-contract=off -o emulate emulate.cpp
 //   emulate < request > storage-bytes

@@ -34,6 +34,7 @@ typedef unsigned long long u64;
 typedef unsigned short u16;
 typedef unsigned char u8;
 
+// The sampling methods: `Method` in `params.rs` (`cuda/tests.rs` checks the values).
 #define M_UNIFORM 0u
 #define M_NORMAL 1u
 #define M_TRUNC_NORMAL 2u
@@ -46,7 +47,7 @@ typedef unsigned char u8;
 #define ZIG_POINT_BITS 23u
 #define ZIG_WEDGE_TAG 0x8000u
 
-// Must match `SampleParams` in `cuda.rs` (repr(C), no padding: 8-byte fields first).
+// Must match `SampleParams` in `params.rs` (repr(C), no padding: 8-byte fields first).
 struct SampleParams {
     u64 stream;
     // Distribution parameters in f64; converted to f32 (round to nearest, as `x as f32`) by
@@ -67,7 +68,7 @@ struct SampleParams {
 };
 
 #define MAX_RANK 8
-// Must match `Axes` in `cuda.rs`: the positions start + sum_k idx_k * strides[k] for idx in
+// Must match `Axes` in `params.rs`: the positions start + sum_k idx_k * strides[k] for idx in
 // the box `dims` (row-major, last axis fastest).
 struct Axes {
     u64 dims[MAX_RANK];
