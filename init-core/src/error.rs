@@ -1,6 +1,8 @@
 //! The error type of every initializer.
 
 use candle_core::DType;
+use init_spec::suggest::hint;
+use init_spec::{ArgErrors, FAN_MODE_NAMES, INIT_NAMES, NONLINEARITY_NAMES};
 
 /// `Result` with [`InitError`].
 pub type Result<T> = std::result::Result<T, InitError>;
@@ -42,17 +44,19 @@ pub enum InitError {
         allowed: String,
     },
     /// A nonlinearity name PyTorch's `calculate_gain` does not know.
-    #[error(
-        "unsupported nonlinearity `{0}`; expected one of: linear, conv1d, conv2d, conv3d, \
-         conv_transpose1d, conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu"
-    )]
+    #[error("unsupported nonlinearity `{0}`{hint}", hint = hint(.0, &NONLINEARITY_NAMES))]
     UnknownNonlinearity(String),
     /// A fan mode other than fan_in / fan_out.
-    #[error("mode `{0}` not supported; use one of: fan_in, fan_out")]
+    #[error("mode `{0}` not supported{hint}", hint = hint(.0, &FAN_MODE_NAMES))]
     UnknownMode(String),
     /// An initializer name that is not one of the supported ones.
-    #[error("unknown initializer `{0}`")]
+    #[error("unknown initializer `{0}`{hint}", hint = hint(.0, &INIT_NAMES))]
     UnknownInit(String),
+    /// Arguments of [`Init::from_args`](crate::Init::from_args) that do not fit the
+    /// initializer: unknown or duplicate keys, values of the wrong kind or outside their
+    /// domain, missing required parameters.
+    #[error(transparent)]
+    InvalidArgs(ArgErrors),
     /// dirac's groups must divide the output channels.
     #[error("dirac: dim 0 (size {dim0}) must be divisible by groups = {groups}; groups must be a positive divisor of the number of output channels")]
     DiracGroups { groups: usize, dim0: usize },

@@ -2,9 +2,11 @@
 
 use std::str::FromStr;
 
+use init_spec::FanModeKind;
+
 use crate::error::{InitError, Result};
 
-/// Which fan a Kaiming initializer scales by.
+/// Which fan a Kaiming initializer scales by: one variant per row of [`init_spec::FAN_MODES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FanMode {
@@ -13,6 +15,46 @@ pub enum FanMode {
     FanIn,
     /// Preserves the variance of the gradients in the backward pass.
     FanOut,
+}
+
+impl FanMode {
+    /// The mode of a row of the table.
+    ///
+    /// ```
+    /// use init_core::FanMode;
+    /// use init_spec::FanModeKind;
+    /// assert_eq!(FanMode::from_kind(FanModeKind::FanOut), FanMode::FanOut);
+    /// ```
+    pub fn from_kind(kind: FanModeKind) -> FanMode {
+        match kind {
+            FanModeKind::FanIn => FanMode::FanIn,
+            FanModeKind::FanOut => FanMode::FanOut,
+        }
+    }
+
+    /// Its row of the table.
+    ///
+    /// ```
+    /// use init_core::FanMode;
+    /// use init_spec::FanModeKind;
+    /// assert_eq!(FanMode::FanIn.kind(), FanModeKind::FanIn);
+    /// ```
+    pub fn kind(self) -> FanModeKind {
+        match self {
+            FanMode::FanIn => FanModeKind::FanIn,
+            FanMode::FanOut => FanModeKind::FanOut,
+        }
+    }
+
+    /// PyTorch's name for it.
+    ///
+    /// ```
+    /// use init_core::FanMode;
+    /// assert_eq!(FanMode::FanOut.name(), "fan_out");
+    /// ```
+    pub fn name(self) -> &'static str {
+        self.kind().name()
+    }
 }
 
 impl FromStr for FanMode {
@@ -26,11 +68,10 @@ impl FromStr for FanMode {
     /// # Ok::<(), init_core::InitError>(())
     /// ```
     fn from_str(s: &str) -> Result<Self> {
-        match s.to_lowercase().as_str() {
-            "fan_in" => Ok(FanMode::FanIn),
-            "fan_out" => Ok(FanMode::FanOut),
-            other => Err(InitError::UnknownMode(other.to_string())),
-        }
+        let lower = s.to_lowercase();
+        FanModeKind::from_name(&lower)
+            .map(FanMode::from_kind)
+            .ok_or(InitError::UnknownMode(lower))
     }
 }
 

@@ -2,9 +2,12 @@
 
 use std::str::FromStr;
 
+use init_spec::NonlinearityKind;
+
 use crate::error::{InitError, Result};
 
-/// The nonlinearities `torch.nn.init.calculate_gain` knows.
+/// The nonlinearities `torch.nn.init.calculate_gain` knows: one variant per row of
+/// [`init_spec::NONLINEARITIES`], named after it (`conv_transpose1d` is `ConvTranspose1d`).
 ///
 /// ```
 /// use init_core::{calculate_gain, Nonlinearity};
@@ -34,8 +37,11 @@ pub enum Nonlinearity {
     Selu,
 }
 
-/// PyTorch's default negative slope of leaky_relu.
-pub const DEFAULT_NEGATIVE_SLOPE: f64 = 0.01;
+/// PyTorch's default negative slope of leaky_relu (from the table).
+pub const DEFAULT_NEGATIVE_SLOPE: f64 = match NonlinearityKind::LeakyRelu.def().param {
+    Some(param) => param.default,
+    None => panic!("the table gives leaky_relu a parameter"),
+};
 
 impl Nonlinearity {
     /// Leaky ReLU with PyTorch's default slope, 0.01.
@@ -49,45 +55,75 @@ impl Nonlinearity {
     /// ```
     /// use init_core::Nonlinearity;
     /// assert_eq!(Nonlinearity::from_name("tanh", None)?, Nonlinearity::Tanh);
-    /// assert!(Nonlinearity::from_name("Linear", None).is_err());
+    /// let err = Nonlinearity::from_name("Linear", None).unwrap_err();
+    /// assert!(err.to_string().ends_with("did you mean `linear`?"));
     /// # Ok::<(), init_core::InitError>(())
     /// ```
     pub fn from_name(name: &str, param: Option<f64>) -> Result<Nonlinearity> {
-        Ok(match name {
-            "linear" => Nonlinearity::Linear,
-            "conv1d" => Nonlinearity::Conv1d,
-            "conv2d" => Nonlinearity::Conv2d,
-            "conv3d" => Nonlinearity::Conv3d,
-            "conv_transpose1d" => Nonlinearity::ConvTranspose1d,
-            "conv_transpose2d" => Nonlinearity::ConvTranspose2d,
-            "conv_transpose3d" => Nonlinearity::ConvTranspose3d,
-            "sigmoid" => Nonlinearity::Sigmoid,
-            "tanh" => Nonlinearity::Tanh,
-            "relu" => Nonlinearity::Relu,
-            "leaky_relu" => Nonlinearity::LeakyRelu {
+        let kind = NonlinearityKind::from_name(name)
+            .ok_or_else(|| InitError::UnknownNonlinearity(name.to_string()))?;
+        Ok(Nonlinearity::from_kind(kind, param))
+    }
+
+    /// The nonlinearity of a row of the table, with `param` as its parameter when it takes one
+    /// (the slope of `leaky_relu`, default 0.01); ignored by the others.
+    ///
+    /// ```
+    /// use init_core::Nonlinearity;
+    /// use init_spec::NonlinearityKind;
+    /// let leaky = Nonlinearity::from_kind(NonlinearityKind::LeakyRelu, None);
+    /// assert_eq!(leaky, Nonlinearity::LEAKY_RELU);
+    /// ```
+    pub fn from_kind(kind: NonlinearityKind, param: Option<f64>) -> Nonlinearity {
+        match kind {
+            NonlinearityKind::Linear => Nonlinearity::Linear,
+            NonlinearityKind::Conv1d => Nonlinearity::Conv1d,
+            NonlinearityKind::Conv2d => Nonlinearity::Conv2d,
+            NonlinearityKind::Conv3d => Nonlinearity::Conv3d,
+            NonlinearityKind::ConvTranspose1d => Nonlinearity::ConvTranspose1d,
+            NonlinearityKind::ConvTranspose2d => Nonlinearity::ConvTranspose2d,
+            NonlinearityKind::ConvTranspose3d => Nonlinearity::ConvTranspose3d,
+            NonlinearityKind::Sigmoid => Nonlinearity::Sigmoid,
+            NonlinearityKind::Tanh => Nonlinearity::Tanh,
+            NonlinearityKind::Relu => Nonlinearity::Relu,
+            NonlinearityKind::LeakyRelu => Nonlinearity::LeakyRelu {
                 negative_slope: param.unwrap_or(DEFAULT_NEGATIVE_SLOPE),
             },
-            "selu" => Nonlinearity::Selu,
-            other => return Err(InitError::UnknownNonlinearity(other.to_string())),
-        })
+            NonlinearityKind::Selu => Nonlinearity::Selu,
+        }
+    }
+
+    /// Its row of the table.
+    ///
+    /// ```
+    /// use init_core::Nonlinearity;
+    /// assert_eq!(Nonlinearity::Relu.kind().def().doc, "gain sqrt(2)");
+    /// ```
+    pub fn kind(&self) -> NonlinearityKind {
+        match self {
+            Nonlinearity::Linear => NonlinearityKind::Linear,
+            Nonlinearity::Conv1d => NonlinearityKind::Conv1d,
+            Nonlinearity::Conv2d => NonlinearityKind::Conv2d,
+            Nonlinearity::Conv3d => NonlinearityKind::Conv3d,
+            Nonlinearity::ConvTranspose1d => NonlinearityKind::ConvTranspose1d,
+            Nonlinearity::ConvTranspose2d => NonlinearityKind::ConvTranspose2d,
+            Nonlinearity::ConvTranspose3d => NonlinearityKind::ConvTranspose3d,
+            Nonlinearity::Sigmoid => NonlinearityKind::Sigmoid,
+            Nonlinearity::Tanh => NonlinearityKind::Tanh,
+            Nonlinearity::Relu => NonlinearityKind::Relu,
+            Nonlinearity::LeakyRelu { .. } => NonlinearityKind::LeakyRelu,
+            Nonlinearity::Selu => NonlinearityKind::Selu,
+        }
     }
 
     /// PyTorch's name for it.
+    ///
+    /// ```
+    /// use init_core::Nonlinearity;
+    /// assert_eq!(Nonlinearity::LEAKY_RELU.name(), "leaky_relu");
+    /// ```
     pub fn name(&self) -> &'static str {
-        match self {
-            Nonlinearity::Linear => "linear",
-            Nonlinearity::Conv1d => "conv1d",
-            Nonlinearity::Conv2d => "conv2d",
-            Nonlinearity::Conv3d => "conv3d",
-            Nonlinearity::ConvTranspose1d => "conv_transpose1d",
-            Nonlinearity::ConvTranspose2d => "conv_transpose2d",
-            Nonlinearity::ConvTranspose3d => "conv_transpose3d",
-            Nonlinearity::Sigmoid => "sigmoid",
-            Nonlinearity::Tanh => "tanh",
-            Nonlinearity::Relu => "relu",
-            Nonlinearity::LeakyRelu { .. } => "leaky_relu",
-            Nonlinearity::Selu => "selu",
-        }
+        self.kind().name()
     }
 }
 

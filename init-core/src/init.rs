@@ -1,6 +1,7 @@
 //! [`Init`]: an initializer and its parameters as a value, checked before it writes.
 
 use candle_core::{DType, Tensor};
+use init_spec::{Arg, InitKind};
 
 use crate::accept;
 use crate::dist::{Normal, TruncNormal, Uniform};
@@ -13,6 +14,11 @@ use crate::structured;
 
 /// An initializer of `torch.nn.init` with its parameters, as a value: what the derive's
 /// attributes and user configs name. Serializes as `{"kind": "xavier_normal", "gain": 1.0}`.
+///
+/// One variant per row of [`init_spec::INITS`], named after it, with the row's parameters as
+/// its fields: the table says which initializers exist, their parameters, defaults and whether
+/// they are random ([`Init::kind`]), and [`Init::from_args`] builds one from a name and keyword
+/// arguments.
 ///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
@@ -137,31 +143,157 @@ impl Init {
     }
 
     /// PyTorch's name of the initializer (without the trailing underscore).
+    ///
+    /// ```
+    /// use init_core::Init;
+    /// assert_eq!(Init::trunc_normal().name(), "trunc_normal");
+    /// ```
     pub fn name(&self) -> &'static str {
-        match self {
-            Init::Uniform { .. } => "uniform",
-            Init::Normal { .. } => "normal",
-            Init::TruncNormal { .. } => "trunc_normal",
-            Init::Constant { .. } => "constant",
-            Init::Zeros => "zeros",
-            Init::Ones => "ones",
-            Init::Eye => "eye",
-            Init::Dirac { .. } => "dirac",
-            Init::XavierUniform { .. } => "xavier_uniform",
-            Init::XavierNormal { .. } => "xavier_normal",
-            Init::KaimingUniform { .. } => "kaiming_uniform",
-            Init::KaimingNormal { .. } => "kaiming_normal",
-            Init::Orthogonal { .. } => "orthogonal",
-            Init::Sparse { .. } => "sparse",
-        }
+        self.kind().name()
     }
 
     /// Whether the initializer draws random numbers (and so advances a generator).
+    ///
+    /// ```
+    /// use init_core::Init;
+    /// assert!(Init::orthogonal().is_random());
+    /// assert!(!Init::eye().is_random());
+    /// ```
     pub fn is_random(&self) -> bool {
-        !matches!(
-            self,
-            Init::Constant { .. } | Init::Zeros | Init::Ones | Init::Eye | Init::Dirac { .. }
-        )
+        self.kind().def().random
+    }
+
+    /// Which initializer this is: its row of [`init_spec::INITS`] (parameters, defaults, docs).
+    ///
+    /// ```
+    /// use init_core::Init;
+    /// use init_spec::InitKind;
+    /// assert_eq!(Init::xavier_normal().kind(), InitKind::XavierNormal);
+    /// assert_eq!(Init::xavier_normal().kind().def().params[0].name, "gain");
+    /// ```
+    pub fn kind(&self) -> InitKind {
+        match self {
+            Init::Uniform { .. } => InitKind::Uniform,
+            Init::Normal { .. } => InitKind::Normal,
+            Init::TruncNormal { .. } => InitKind::TruncNormal,
+            Init::Constant { .. } => InitKind::Constant,
+            Init::Zeros => InitKind::Zeros,
+            Init::Ones => InitKind::Ones,
+            Init::Eye => InitKind::Eye,
+            Init::Dirac { .. } => InitKind::Dirac,
+            Init::XavierUniform { .. } => InitKind::XavierUniform,
+            Init::XavierNormal { .. } => InitKind::XavierNormal,
+            Init::KaimingUniform { .. } => InitKind::KaimingUniform,
+            Init::KaimingNormal { .. } => InitKind::KaimingNormal,
+            Init::Orthogonal { .. } => InitKind::Orthogonal,
+            Init::Sparse { .. } => InitKind::Sparse,
+        }
+    }
+
+    /// The initializer PyTorch names `name` with the keyword arguments `args`, PyTorch's
+    /// defaults for the others: what a config file or a command line names. The names, keys,
+    /// kinds and domains of the values are checked against the table ([`init_spec::resolve`]);
+    /// what depends on the tensor is checked by [`Init::validate`] and [`Init::apply`].
+    ///
+    /// ```
+    /// use init_core::{FanMode, Init, InitError, Nonlinearity};
+    ///
+    /// let args = [("mode", "fan_out".into()), ("nonlinearity", "relu".into())];
+    /// assert_eq!(
+    ///     Init::from_args("kaiming_normal", &args)?,
+    ///     Init::KaimingNormal { a: 0.0, mode: FanMode::FanOut, nonlinearity: Nonlinearity::Relu }
+    /// );
+    /// let normal = Init::from_args("normal", &[("std", 0.02.into())])?;
+    /// assert_eq!(normal, Init::Normal { mean: 0.0, std: 0.02 });
+    ///
+    /// let err = Init::from_args("normal", &[("stdev", 0.02.into())]).unwrap_err();
+    /// assert_eq!(err.to_string(), "`normal` has no parameter `stdev`; did you mean `std`?");
+    /// let err = Init::from_args("xavier_norml", &[]).unwrap_err();
+    /// assert!(matches!(err, InitError::UnknownInit(_)));
+    /// # Ok::<(), InitError>(())
+    /// ```
+    pub fn from_args(name: &str, args: &[(&str, Arg<'_>)]) -> Result<Init> {
+        let args = init_spec::resolve(name, args).map_err(|errors| {
+            if errors.is_unknown_init() {
+                InitError::UnknownInit(name.to_owned())
+            } else {
+                InitError::InvalidArgs(errors)
+            }
+        })?;
+        // The table's parameter names are the variants' field names; a row without the
+        // parameter asked for here is a broken table (tests build every row).
+        let missing = |param: &str| {
+            InitError::Internal(format!(
+                "the table's `{}` has no parameter `{param}` of the expected kind",
+                args.def().name
+            ))
+        };
+        let float = |param: &str| args.float(param).ok_or_else(|| missing(param));
+        let kaiming = || -> Result<(f64, FanMode, Nonlinearity)> {
+            let mode = args.fan_mode("mode").ok_or_else(|| missing("mode"))?;
+            let (nonlinearity, param) = args
+                .nonlinearity("nonlinearity")
+                .ok_or_else(|| missing("nonlinearity"))?;
+            Ok((
+                float("a")?,
+                FanMode::from_kind(mode),
+                Nonlinearity::from_kind(nonlinearity, param),
+            ))
+        };
+        Ok(match args.kind() {
+            InitKind::Uniform => Init::Uniform {
+                low: float("low")?,
+                high: float("high")?,
+            },
+            InitKind::Normal => Init::Normal {
+                mean: float("mean")?,
+                std: float("std")?,
+            },
+            InitKind::TruncNormal => Init::TruncNormal {
+                mean: float("mean")?,
+                std: float("std")?,
+                a: float("a")?,
+                b: float("b")?,
+            },
+            InitKind::Constant => Init::Constant {
+                value: float("value")?,
+            },
+            InitKind::Zeros => Init::Zeros,
+            InitKind::Ones => Init::Ones,
+            InitKind::Eye => Init::Eye,
+            InitKind::Dirac => Init::Dirac {
+                groups: args.count("groups").ok_or_else(|| missing("groups"))?,
+            },
+            InitKind::XavierUniform => Init::XavierUniform {
+                gain: float("gain")?,
+            },
+            InitKind::XavierNormal => Init::XavierNormal {
+                gain: float("gain")?,
+            },
+            InitKind::KaimingUniform => {
+                let (a, mode, nonlinearity) = kaiming()?;
+                Init::KaimingUniform {
+                    a,
+                    mode,
+                    nonlinearity,
+                }
+            }
+            InitKind::KaimingNormal => {
+                let (a, mode, nonlinearity) = kaiming()?;
+                Init::KaimingNormal {
+                    a,
+                    mode,
+                    nonlinearity,
+                }
+            }
+            InitKind::Orthogonal => Init::Orthogonal {
+                gain: float("gain")?,
+            },
+            InitKind::Sparse => Init::Sparse {
+                sparsity: float("sparsity")?,
+                std: float("std")?,
+            },
+        })
     }
 
     /// Checks that [`Init::apply`] would succeed on a tensor of this shape and dtype on the CPU,

@@ -10,6 +10,7 @@
 //! value := number | -number | ident | anything else (rejected in valid.rs with a message)
 //! ```
 
+use init_spec::suggest;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::ext::IdentExt;
@@ -19,7 +20,6 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Token, UnOp};
 
 use crate::ctxt::Ctxt;
-use crate::suggest;
 
 /// Everything the `#[init]` attributes of one field say, syntax only.
 #[derive(Default)]

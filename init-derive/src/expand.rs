@@ -1,13 +1,14 @@
 //! Generates the `InitWeights` impl.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{quote, quote_spanned};
+use init_spec::Args;
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
 use crate::ast::{FieldKind, Input};
 use crate::ctxt::Ctxt;
-use crate::valid::{self, Mode, Resolved};
+use crate::valid;
 use crate::{fallback, generics};
 
 /// The derive's entry point: the impl, or every error plus the fallback impl.
@@ -125,7 +126,7 @@ fn impl_struct(input: &Input, plans: &[valid::FieldPlan]) -> TokenStream {
     }
 }
 
-fn option_init(init: Option<&Resolved>) -> TokenStream {
+fn option_init(init: Option<&Args>) -> TokenStream {
     match init {
         Some(init) => {
             let tokens = init_tokens(init);
@@ -139,92 +140,47 @@ fn f(v: f64) -> Literal {
     Literal::f64_suffixed(v)
 }
 
-/// `::init_candle::__private::Init::...` for a checked initializer.
-pub fn init_tokens(init: &Resolved) -> TokenStream {
-    let path = quote!(::init_candle::__private::Init);
-    match init {
-        Resolved::Uniform { low, high } => {
-            let (low, high) = (f(*low), f(*high));
-            quote!(#path::Uniform { low: #low, high: #high })
-        }
-        Resolved::Normal { mean, std } => {
-            let (mean, std) = (f(*mean), f(*std));
-            quote!(#path::Normal { mean: #mean, std: #std })
-        }
-        Resolved::TruncNormal { mean, std, a, b } => {
-            let (mean, std, a, b) = (f(*mean), f(*std), f(*a), f(*b));
-            quote!(#path::TruncNormal { mean: #mean, std: #std, a: #a, b: #b })
-        }
-        Resolved::Constant { value } => {
-            let value = f(*value);
-            quote!(#path::Constant { value: #value })
-        }
-        Resolved::Zeros => quote!(#path::Zeros),
-        Resolved::Ones => quote!(#path::Ones),
-        Resolved::Eye => quote!(#path::Eye),
-        Resolved::Dirac { groups } => {
-            let groups = Literal::usize_suffixed(*groups);
-            quote!(#path::Dirac { groups: #groups })
-        }
-        Resolved::XavierUniform { gain } => {
-            let gain = f(*gain);
-            quote!(#path::XavierUniform { gain: #gain })
-        }
-        Resolved::XavierNormal { gain } => {
-            let gain = f(*gain);
-            quote!(#path::XavierNormal { gain: #gain })
-        }
-        Resolved::KaimingUniform {
-            a,
-            mode,
-            nonlinearity,
-        } => {
-            let fields = kaiming_fields(*a, *mode, nonlinearity);
-            quote!(#path::KaimingUniform { #fields })
-        }
-        Resolved::KaimingNormal {
-            a,
-            mode,
-            nonlinearity,
-        } => {
-            let fields = kaiming_fields(*a, *mode, nonlinearity);
-            quote!(#path::KaimingNormal { #fields })
-        }
-        Resolved::Orthogonal { gain } => {
-            let gain = f(*gain);
-            quote!(#path::Orthogonal { gain: #gain })
-        }
-        Resolved::Sparse { sparsity, std } => {
-            let (sparsity, std) = (f(*sparsity), f(*std));
-            quote!(#path::Sparse { sparsity: #sparsity, std: #std })
-        }
-    }
+/// The variant of `init_core`'s enums for a table name (`kaiming_normal` -> `KaimingNormal`).
+fn variant(name: &str) -> Ident {
+    Ident::new(&init_spec::variant_name(name), Span::call_site())
 }
 
-fn kaiming_fields(a: f64, mode: Mode, nonlinearity: &str) -> TokenStream {
-    let mode = match mode {
-        Mode::FanIn => quote!(::init_candle::__private::FanMode::FanIn),
-        Mode::FanOut => quote!(::init_candle::__private::FanMode::FanOut),
-    };
-    let nl = quote!(::init_candle::__private::Nonlinearity);
-    let nonlinearity = match nonlinearity {
-        "linear" => quote!(#nl::Linear),
-        "conv1d" => quote!(#nl::Conv1d),
-        "conv2d" => quote!(#nl::Conv2d),
-        "conv3d" => quote!(#nl::Conv3d),
-        "conv_transpose1d" => quote!(#nl::ConvTranspose1d),
-        "conv_transpose2d" => quote!(#nl::ConvTranspose2d),
-        "conv_transpose3d" => quote!(#nl::ConvTranspose3d),
-        "sigmoid" => quote!(#nl::Sigmoid),
-        "tanh" => quote!(#nl::Tanh),
-        "relu" => quote!(#nl::Relu),
-        "selu" => quote!(#nl::Selu),
-        // `leaky_relu` (the default): PyTorch takes the slope from `a`.
-        _ => {
-            let slope = f(a);
-            quote!(#nl::LeakyRelu { negative_slope: #slope })
+/// `::init_candle::__private::Init::...` for a checked initializer: the variant named after
+/// the table's row, with one field per parameter of the row (the table's parameter names are
+/// `Init`'s field names).
+pub fn init_tokens(init: &Args) -> TokenStream {
+    let path = quote!(::init_candle::__private::Init);
+    let name = variant(init.def().name);
+    if init.def().params.is_empty() {
+        return quote!(#path::#name);
+    }
+    let fields = init.iter().map(|(param, value)| {
+        let field = Ident::new(param.name, Span::call_site());
+        let value = value_tokens(value);
+        quote!(#field: #value)
+    });
+    quote!(#path::#name { #(#fields),* })
+}
+
+/// A checked parameter value as an expression.
+fn value_tokens(value: &init_spec::Value) -> TokenStream {
+    match *value {
+        init_spec::Value::Float(v) => f(v).into_token_stream(),
+        init_spec::Value::Count(n) => Literal::usize_suffixed(n).into_token_stream(),
+        init_spec::Value::FanMode(mode) => {
+            let mode = variant(mode.name());
+            quote!(::init_candle::__private::FanMode::#mode)
         }
-    };
-    let a = f(a);
-    quote!(a: #a, mode: #mode, nonlinearity: #nonlinearity)
+        init_spec::Value::Nonlinearity { kind, param } => {
+            let nl = variant(kind.name());
+            match (kind.def().param, param) {
+                (Some(own), Some(v)) => {
+                    let field = Ident::new(own.name, Span::call_site());
+                    let v = f(v);
+                    quote!(::init_candle::__private::Nonlinearity::#nl { #field: #v })
+                }
+                _ => quote!(::init_candle::__private::Nonlinearity::#nl),
+            }
+        }
+    }
 }

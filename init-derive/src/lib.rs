@@ -4,7 +4,8 @@
 //! name; the generated code names items through `::init_candle::...` only.
 //!
 //! The crate is split by phase, one file each: `ast` builds a typed view of the input,
-//! `attr` parses the `#[init(...)]` syntax, `valid` checks its meaning, `expand` generates
+//! `attr` parses the `#[init(...)]` syntax, `valid` checks its meaning against `init_spec`'s
+//! table of initializers (names, parameters, kinds, defaults), `expand` generates
 //! the impl and `fallback` generates a placeholder impl when there were errors, so that one
 //! typo does not turn into "method not found" errors at every call site. Every error is
 //! collected (`ctxt`) and reported at the smallest offending token; the macro never panics.
@@ -15,7 +16,6 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod generics;
-mod suggest;
 mod valid;
 
 #[cfg(test)]

@@ -56,6 +56,31 @@ fn named_struct_with_attributes() {
     );
 }
 
+/// One field per row of init-spec's table, initialized by the row's example: what each
+/// initializer expands to.
+#[test]
+fn every_initializer_of_the_table() {
+    let fields = init_spec::INITS.iter().map(|def| {
+        let field = syn::Ident::new(def.name, proc_macro2::Span::call_site());
+        let example: proc_macro2::TokenStream = match def.example.parse() {
+            Ok(tokens) => tokens,
+            Err(err) => panic!("example of `{}` is not tokens: {err}", def.name),
+        };
+        quote::quote! {
+            #[init(#example)]
+            #field: Tensor
+        }
+    });
+    snapshot(
+        "every_initializer",
+        parse_quote! {
+            struct Every {
+                #(#fields),*
+            }
+        },
+    );
+}
+
 #[test]
 fn tuple_generic_struct() {
     snapshot(

@@ -2,6 +2,10 @@
 
 /// Edit distance counting an adjacent transposition as one edit (optimal string alignment),
 /// so `bais` is one edit from `bias`.
+///
+/// ```
+/// assert_eq!(init_spec::suggest::edit_distance("bais", "bias"), 1);
+/// ```
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -28,6 +32,12 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.
+///
+/// ```
+/// use init_spec::suggest::closest;
+/// assert_eq!(closest("rellu", &init_spec::NONLINEARITY_NAMES), Some("relu"));
+/// assert_eq!(closest("banana", &init_spec::NONLINEARITY_NAMES), None);
+/// ```
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates
@@ -46,6 +56,12 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 /// "; did you mean `x`?" or "; expected one of: `a`, `b`" (the list form when nothing is close).
+///
+/// ```
+/// use init_spec::suggest::hint;
+/// assert_eq!(hint("fan_inn", &init_spec::FAN_MODE_NAMES), "; did you mean `fan_in`?");
+/// assert_eq!(hint("avg", &init_spec::FAN_MODE_NAMES), "; expected one of: `fan_in` or `fan_out`");
+/// ```
 pub fn hint(word: &str, candidates: &[&str]) -> String {
     match closest(word, candidates) {
         Some(best) => format!("; did you mean `{best}`?"),
@@ -54,6 +70,10 @@ pub fn hint(word: &str, candidates: &[&str]) -> String {
 }
 
 /// "`a`, `b` or `c`"
+///
+/// ```
+/// assert_eq!(init_spec::suggest::one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+/// ```
 pub fn one_of(candidates: &[&str]) -> String {
     let quoted: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
     match quoted.split_last() {

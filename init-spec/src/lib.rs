@@ -1,0 +1,43 @@
+//! # init-spec: the vocabulary of `torch.nn.init`, as data
+//!
+//! One table defines every initializer (PyTorch's name, its parameters with their kind and
+//! default, whether it is random, a one-line doc, an example), every nonlinearity of
+//! `calculate_gain` and the fan modes. `init-core` builds and names its `Init` values from it and
+//! `init-derive` checks and expands `#[init(...)]` attributes from it, so a new initializer is a
+//! new row here plus its sampler in `init-core`; neither the derive nor the error messages list
+//! names of their own.
+//!
+//! The crate has no dependencies and knows nothing of tensors: it holds the table, the checks
+//! that need no tensor ([`resolve`]: names, keys, kinds, domains of the values, relations) and
+//! "did you mean" suggestions ([`suggest`]).
+//!
+//! ```
+//! use init_spec::{Arg, InitKind, NonlinearityKind, Value};
+//!
+//! let args = init_spec::resolve(
+//!     "kaiming_uniform",
+//!     &[("a", Arg::Float(0.2)), ("nonlinearity", Arg::Name("leaky_relu"))],
+//! )?;
+//! assert_eq!(args.kind(), InitKind::KaimingUniform);
+//! // leaky_relu takes its negative slope from `a`, as in PyTorch.
+//! assert_eq!(args.nonlinearity("nonlinearity"), Some((NonlinearityKind::LeakyRelu, Some(0.2))));
+//!
+//! let err = init_spec::resolve("xavier_norml", &[]).unwrap_err();
+//! assert_eq!(err.to_string(), "unknown initializer `xavier_norml`; did you mean `xavier_normal`?");
+//! # Ok::<(), init_spec::ArgErrors>(())
+//! ```
+
+mod args;
+mod def;
+pub mod suggest;
+mod table;
+
+pub use args::{resolve, Arg, ArgError, ArgErrors, Args, At, Value};
+pub use def::{
+    variant_name, DefaultValue, FanModeDef, InitDef, NonlinearityDef, NonlinearityParam, Param,
+    ParamKind, Relation,
+};
+pub use table::{
+    FanModeKind, InitKind, NonlinearityKind, FAN_MODES, FAN_MODE_NAMES, INITS, INIT_NAMES,
+    NONLINEARITIES, NONLINEARITY_NAMES,
+};
