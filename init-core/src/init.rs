@@ -205,6 +205,9 @@ impl Init {
     /// );
     /// let normal = Init::from_args("normal", &[("std", 0.02.into())])?;
     /// assert_eq!(normal, Init::Normal { mean: 0.0, std: 0.02 });
+    /// // The half-normal: trunc_normal's bounds may be infinite.
+    /// let half = Init::from_args("trunc_normal", &[("a", 0.0.into()), ("b", f64::INFINITY.into())])?;
+    /// assert_eq!(half, Init::TruncNormal { mean: 0.0, std: 1.0, a: 0.0, b: f64::INFINITY });
     ///
     /// let err = Init::from_args("normal", &[("stdev", 0.02.into())]).unwrap_err();
     /// assert_eq!(err.to_string(), "`normal` has no parameter `stdev`; did you mean `std`?");

@@ -57,4 +57,6 @@ pub use functions::{
 pub use gain::{calculate_gain, Nonlinearity, DEFAULT_NEGATIVE_SLOPE};
 pub use generator::{Generator, STREAM_FORMAT_VERSION};
 pub use init::Init;
+/// An argument of [`Init::from_args`]: a number or a name (`0.02.into()`, `"relu".into()`).
+pub use init_spec::Arg;
 pub use philox::philox4x32_10;

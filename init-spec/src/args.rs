@@ -433,6 +433,7 @@ impl ParamKind {
     pub fn expected(self) -> String {
         match self {
             ParamKind::Real => "a finite number".to_owned(),
+            ParamKind::Bound => "a number (infinite bounds allowed)".to_owned(),
             ParamKind::NonNegative => "a non-negative number".to_owned(),
             ParamKind::Fraction => "a number between 0 and 1".to_owned(),
             ParamKind::Count => "an integer of at least 1".to_owned(),

@@ -38,6 +38,8 @@ pub struct Param {
 pub enum ParamKind {
     /// Any finite number.
     Real,
+    /// Any number or an infinite bound (not NaN): trunc_normal's interval may be open-ended.
+    Bound,
     /// A finite number >= 0.
     NonNegative,
     /// A number in [0, 1].
@@ -64,6 +66,7 @@ impl ParamKind {
         let finite = value.is_finite();
         Some(match self {
             ParamKind::Real => finite,
+            ParamKind::Bound => !value.is_nan(),
             ParamKind::NonNegative => finite && value >= 0.0,
             ParamKind::Fraction => (0.0..=1.0).contains(&value),
             ParamKind::Count => finite && value >= 1.0 && value.fract() == 0.0,

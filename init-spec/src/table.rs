@@ -173,8 +173,8 @@ table! {
         params: &[
             float("mean", ParamKind::Real, 0.0, "mean of the normal distribution"),
             float("std", ParamKind::NonNegative, 1.0, "standard deviation of the normal distribution"),
-            float("a", ParamKind::Real, -2.0, "lower bound of the interval"),
-            float("b", ParamKind::Real, 2.0, "upper bound of the interval"),
+            float("a", ParamKind::Bound, -2.0, "lower bound of the interval"),
+            float("b", ParamKind::Bound, 2.0, "upper bound of the interval"),
         ],
         relations: &[Relation { low: "a", high: "b", strict: true, note: " (the truncation interval)" }],
         example: "trunc_normal(std = 0.02, a = -0.04, b = 0.04)",
