@@ -90,8 +90,7 @@ pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
 pub use init_derive::InitWeights;
 
 pub use init_core::{
-    calculate_fan_in_and_fan_out, calculate_gain, FanMode, Generator, Init, InitError,
-    Nonlinearity,
+    calculate_fan_in_and_fan_out, calculate_gain, FanMode, Generator, Init, InitError, Nonlinearity,
 };
 
 /// `init-core`, PyTorch's `torch.nn.init` for Candle tensors: the in-place functions

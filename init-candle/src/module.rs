@@ -7,8 +7,8 @@ use std::any::Any;
 use candle_core::Tensor;
 use init_core::Init;
 
-use crate::error::Result;
 use crate::defaults::fan_in_uniform;
+use crate::error::Result;
 
 /// `as_any` and `as_module` for every module (blanket impl; you never implement it).
 ///

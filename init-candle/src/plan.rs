@@ -304,7 +304,8 @@ impl<'a> ModuleInit<'a> {
     pub fn init(&mut self, name: &str, init: Init) -> Result<()> {
         match self.find(name) {
             Some(t) => {
-                self.plan.push(join(self.path, name), t, init, InitSource::User);
+                self.plan
+                    .push(join(self.path, name), t, init, InitSource::User);
                 Ok(())
             }
             None => {

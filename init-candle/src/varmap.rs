@@ -12,11 +12,7 @@ use crate::traversal::{join, named_buffers, named_parameters};
 pub(crate) fn check_model(root: &dyn InitWeights, varmap: &VarMap) -> Result<()> {
     let mut all = named_parameters(root);
     all.extend(named_buffers(root));
-    check_tensors(
-        varmap,
-        all.iter().map(|(path, t)| (path.as_str(), t)),
-        "",
-    )
+    check_tensors(varmap, all.iter().map(|(path, t)| (path.as_str(), t)), "")
 }
 
 /// Each `(name, tensor)` is the VarMap's variable at `prefix.name`.

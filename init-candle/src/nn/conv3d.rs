@@ -61,11 +61,7 @@ pub struct Conv3d {
 
 impl Conv3d {
     /// From existing tensors (kept, not copied): weight `(out, in/groups, kd, kh, kw)`, bias `(out,)`.
-    pub fn new(
-        weight: Tensor,
-        bias: Option<Tensor>,
-        config: Conv3dConfig,
-    ) -> Result<Self> {
+    pub fn new(weight: Tensor, bias: Option<Tensor>, config: Conv3dConfig) -> Result<Self> {
         let (out_c, _, _, _, _) = weight.dims5()?;
         if config.stride == 0 || config.dilation == 0 || config.groups == 0 {
             return Err(Error::invalid_layer(

@@ -38,8 +38,16 @@ impl InitWeights for BatchNorm {
         }
     }
     fn visit_buffers<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
-        visit(Parameter::new("running_mean", self.running_mean(), Init::Zeros));
-        visit(Parameter::new("running_var", self.running_var(), Init::Ones));
+        visit(Parameter::new(
+            "running_mean",
+            self.running_mean(),
+            Init::Zeros,
+        ));
+        visit(Parameter::new(
+            "running_var",
+            self.running_var(),
+            Init::Ones,
+        ));
     }
     fn extra_repr(&self) -> String {
         format!(

@@ -26,12 +26,7 @@ fn pad_neg_inf(xs: &Tensor, dim: usize, pad: usize) -> candle_core::Result<Tenso
     Tensor::cat(&[&side, xs, &side], dim)
 }
 
-fn check(
-    kernel: &[usize],
-    stride: &[usize],
-    padding: &[usize],
-    layer: &'static str,
-) -> Result<()> {
+fn check(kernel: &[usize], stride: &[usize], padding: &[usize], layer: &'static str) -> Result<()> {
     for i in 0..kernel.len() {
         if kernel[i] == 0 || stride[i] == 0 {
             return Err(Error::invalid_layer(
