@@ -10,9 +10,8 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::{
-    conv3d, Conv3d, Conv3dConfig, Init, InitWeights, MaxPool3d, ModuleInit, ModuleResult,
-};
+use init_candle::nn::{conv3d, Conv3d, Conv3dConfig, MaxPool3d};
+use init_candle::{Init, InitWeights, InitWeightsExt, ModuleInit};
 
 #[derive(InitWeights)]
 struct C3d {
@@ -80,7 +79,7 @@ impl C3d {
 /// The PyTorch port's `weights_init(m)`: `classname = m.__class__.__name__; if
 /// classname.find('Conv') != -1 or classname.find('Linear') != -1: xavier_normal_(m.weight);
 /// zeros_(m.bias)`.
-fn weights_init(m: &mut ModuleInit<'_>) -> ModuleResult<()> {
+fn weights_init(m: &mut ModuleInit<'_>) -> init_candle::Result<()> {
     let classname = m.class_name();
     if classname.contains("Conv") || classname.contains("Linear") {
         m.init_weight(Init::xavier_normal());

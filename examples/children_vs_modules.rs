@@ -8,7 +8,8 @@ use std::error::Error;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::{Generator, InitWeights, ReLU, Sequential};
+use init_candle::nn::{ReLU, Sequential};
+use init_candle::{Generator, InitWeights, InitWeightsExt};
 
 #[derive(InitWeights)]
 struct Net {
@@ -55,14 +56,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut count = 0;
     for (path, m) in net.named_modules() {
         if let Some(fc) = m.downcast_ref::<Linear>() {
-            init_candle::normal(
+            init_candle::init::normal(
                 fc.weight(),
                 0.0,
                 0.02,
                 &mut rng.for_path(&format!("{path}.weight")),
             )?;
             if let Some(b) = fc.bias() {
-                init_candle::zeros(b)?;
+                init_candle::init::zeros(b)?;
             }
             count += 1;
         }

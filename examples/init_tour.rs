@@ -99,14 +99,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let conv = Tensor::zeros((2, 2, 3), DType::F32, &dev)?;
-    init_candle::dirac(&conv, 1)?;
+    init_candle::init::dirac(&conv, 1)?;
     show(
         "dirac_(w) on a Conv1d weight (out=2, in=2, k=3), printed per (out, in)",
         &conv,
     )?;
 
     let q = Tensor::zeros((3, 5), DType::F32, &dev)?;
-    init_candle::orthogonal(&q, 1.0, &mut rng.for_path("tour.q"))?;
+    init_candle::init::orthogonal(&q, 1.0, &mut rng.for_path("tour.q"))?;
     let qqt = q.matmul(&q.t()?)?;
     show("orthogonal rows: W W^T (the identity)", &qqt)?;
 

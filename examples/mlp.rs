@@ -7,7 +7,8 @@ use std::error::Error;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::{Generator, InitWeights, ReLU, Sequential};
+use init_candle::nn::{ReLU, Sequential};
+use init_candle::{Generator, InitWeightsExt};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let device = Device::Cpu;
@@ -31,13 +32,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     mlp.apply_named(&mut |path, m| {
         visited.push(format!("{}({path})", m.class_name()));
         if let Some(fc) = m.downcast_ref::<Linear>() {
-            init_candle::xavier_normal(
+            init_candle::init::xavier_normal(
                 fc.weight(),
                 1.0,
                 &mut rng.for_path(&format!("{path}.weight")),
             )?;
             if let Some(bias) = fc.bias() {
-                init_candle::zeros(bias)?;
+                init_candle::init::zeros(bias)?;
             }
         }
         Ok(())

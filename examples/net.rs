@@ -10,7 +10,8 @@ use std::error::Error;
 
 use candle_core::{DType, Device, Module, ModuleT, Tensor};
 use candle_nn::{BatchNorm, Conv2d, Linear, VarBuilder, VarMap};
-use init_candle::{Generator, InitWeights, MaxPool2d, ModuleResult};
+use init_candle::nn::MaxPool2d;
+use init_candle::{Generator, InitWeights, InitWeightsExt};
 
 #[derive(InitWeights)]
 struct Net {
@@ -62,26 +63,26 @@ impl Net {
 
     /// The tutorial's `initialize_weights`, by hand: walk `modules()`, test the layer type, call
     /// init-core on its weight and bias. Each parameter gets the stream of its path.
-    fn initialize_weights(&self, seed: u64) -> ModuleResult<()> {
+    fn initialize_weights(&self, seed: u64) -> init_candle::Result<()> {
         let rng = Generator::new(seed);
         for (path, m) in self.named_modules() {
             let stream = |name: &str| rng.for_path(&format!("{path}.{name}"));
             if let Some(conv) = m.downcast_ref::<Conv2d>() {
-                init_candle::xavier_normal(conv.weight(), 1.0, &mut stream("weight"))?;
+                init_candle::init::xavier_normal(conv.weight(), 1.0, &mut stream("weight"))?;
                 if let Some(bias) = conv.bias() {
-                    init_candle::zeros(bias)?;
+                    init_candle::init::zeros(bias)?;
                 }
             } else if let Some(bn) = m.downcast_ref::<BatchNorm>() {
                 if let Some((weight, bias)) = bn.weight_and_bias() {
-                    init_candle::ones(weight)?;
-                    init_candle::zeros(bias)?;
+                    init_candle::init::ones(weight)?;
+                    init_candle::init::zeros(bias)?;
                 }
-                init_candle::zeros(bn.running_mean())?;
-                init_candle::ones(bn.running_var())?;
+                init_candle::init::zeros(bn.running_mean())?;
+                init_candle::init::ones(bn.running_var())?;
             } else if let Some(fc) = m.downcast_ref::<Linear>() {
-                init_candle::normal(fc.weight(), 0.0, 0.01, &mut stream("weight"))?;
+                init_candle::init::normal(fc.weight(), 0.0, 0.01, &mut stream("weight"))?;
                 if let Some(bias) = fc.bias() {
-                    init_candle::zeros(bias)?;
+                    init_candle::init::zeros(bias)?;
                 }
             }
         }

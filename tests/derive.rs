@@ -9,7 +9,8 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{BatchNorm, Conv2d, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, values, varmap};
-use init_candle::{Init, InitWeights, ModuleError, ReLU, Sequential, Source};
+use init_candle::nn::{ReLU, Sequential};
+use init_candle::{Error, Init, InitSource, InitWeights, InitWeightsExt};
 
 #[derive(InitWeights)]
 struct Block {
@@ -146,12 +147,12 @@ fn declared_inits_and_defaults() {
             std: 0.01
         }
     );
-    assert_eq!(find("head.weight").source, Source::Declared);
+    assert_eq!(find("head.weight").source, InitSource::Declared);
     assert_eq!(find("head.bias").init, Init::Constant { value: 0.5 });
     assert_eq!(find("features.0.conv.bias").init, Init::Zeros);
     assert_eq!(find("features.1.bn.weight").init, Init::Ones);
     assert_eq!(find("features.1.bn.running_var").init, Init::Ones);
-    assert_eq!(find("aux.weight").source, Source::Default);
+    assert_eq!(find("aux.weight").source, InitSource::Default);
     assert_eq!(
         find("aux.weight").init,
         Init::Uniform {
@@ -333,7 +334,7 @@ fn a_copy_of_a_variable_is_reported() {
     let copy = Linear::new(fc.weight().copy().unwrap(), fc.bias().cloned());
     let m = M { fc: copy };
     match m.check_varmap(&varmap) {
-        Err(ModuleError::NotVarMapStorage { path }) => assert_eq!(path, "fc.weight"),
+        Err(Error::NotVarMapStorage { path }) => assert_eq!(path, "fc.weight"),
         other => panic!("expected NotVarMapStorage, got {other:?}"),
     }
     let ok = M { fc };
@@ -384,14 +385,14 @@ fn set_parameter_checks_shape_and_dtype() {
             &Tensor::zeros((3, 2), DType::F32, &dev).unwrap(),
         )
         .unwrap_err();
-    assert!(matches!(err, ModuleError::ShapeMismatch { .. }), "{err}");
+    assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     let err = seq
         .set_parameter(
             "0.weight",
             &Tensor::zeros((2, 3), DType::F64, &dev).unwrap(),
         )
         .unwrap_err();
-    assert!(matches!(err, ModuleError::DtypeMismatch { .. }), "{err}");
+    assert!(matches!(err, Error::DtypeMismatch { .. }), "{err}");
     let err = seq
         .set_parameter(
             "0.wieght",

@@ -9,13 +9,15 @@ mod common;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 use common::{assert_ks, normal_cdf, uniform_cdf, values, varmap};
+use init_candle::nn::{conv3d, group_norm, gru, lstm, Conv3d, Conv3dConfig, MaxPool3d, RnnConfig};
 use init_candle::{
-    conv3d, group_norm, gru, lstm, Conv3d, Conv3dConfig, Init, InitWeights, MaxPool3d, RnnConfig,
+    from_candle_nn, DefaultInit, Error, FanMode, Init, InitWeights, InitWeightsExt, Nonlinearity,
+    Parameter,
 };
 use serde_json::Value;
 
 /// Builds the layer PyTorch built with `constructor`, or `None` where candle has no equivalent.
-fn build(constructor: &str, vb: VarBuilder) -> candle_core::Result<Option<Box<dyn InitWeights>>> {
+fn build(constructor: &str, vb: VarBuilder) -> init_candle::Result<Option<Box<dyn InitWeights>>> {
     let cfg1 = candle_nn::Conv1dConfig::default();
     let cfg2 = candle_nn::Conv2dConfig::default();
     let m: Box<dyn InitWeights> = match constructor.split("  #").next().unwrap_or("").trim() {
@@ -443,4 +445,132 @@ fn buffers_are_listed_apart_from_parameters() {
     let b: Vec<String> = bn.named_buffers().into_iter().map(|(n, _)| n).collect();
     assert_eq!(p, ["weight", "bias"]);
     assert_eq!(b, ["running_mean", "running_var"]);
+}
+
+/// A layer written by hand: each parameter listed once, with its default.
+struct Affine {
+    weight: Tensor,
+    bias: Tensor,
+    scale: Tensor,
+}
+
+impl InitWeights for Affine {
+    fn class_name(&self) -> &'static str {
+        "Affine"
+    }
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit(Parameter::new(
+            "weight",
+            &self.weight,
+            DefaultInit::UniformFanIn(&self.weight),
+        ));
+        visit(Parameter::new(
+            "bias",
+            &self.bias,
+            DefaultInit::UniformFanIn(&self.weight),
+        ));
+        visit(Parameter::new("scale", &self.scale, DefaultInit::Keep));
+    }
+}
+
+#[test]
+fn a_hand_written_layer_lists_each_parameter_once() {
+    let dev = Device::Cpu;
+    let layer = Affine {
+        weight: Tensor::zeros((3, 16), DType::F32, &dev).unwrap(),
+        bias: Tensor::zeros(3, DType::F32, &dev).unwrap(),
+        scale: Tensor::ones(3, DType::F32, &dev).unwrap(),
+    };
+    let names: Vec<String> = layer
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["weight", "bias", "scale"]);
+    let plan = layer.init_plan().unwrap();
+    let inits: Vec<(&str, &Init)> = plan
+        .entries()
+        .iter()
+        .map(|e| (e.path.as_str(), &e.init))
+        .collect();
+    let u = Init::Uniform {
+        low: -0.25,
+        high: 0.25,
+    };
+    // `scale` has no default: not in the plan, left as it is.
+    assert_eq!(inits, [("weight", &u), ("bias", &u)]);
+    layer.reset_parameters(3).unwrap();
+    assert!(values(&layer.bias).iter().all(|v| v.abs() <= 0.25));
+    assert!(values(&layer.bias).iter().any(|&v| v != 0.0));
+    assert_eq!(values(&layer.scale), [1.0, 1.0, 1.0]);
+    assert_eq!(layer.module_repr(), "Affine()");
+}
+
+#[test]
+fn a_default_without_a_fan_names_the_parameter() {
+    let dev = Device::Cpu;
+    let layer = Affine {
+        weight: Tensor::zeros(3, DType::F32, &dev).unwrap(),
+        bias: Tensor::zeros(3, DType::F32, &dev).unwrap(),
+        scale: Tensor::ones(3, DType::F32, &dev).unwrap(),
+    };
+    let err = layer.init_weights(0).unwrap_err();
+    assert!(err.to_string().starts_with("weight: "), "{err}");
+}
+
+#[test]
+fn from_candle_nn_maps_every_initializer() {
+    use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
+    assert_eq!(
+        from_candle_nn(candle_nn::Init::Randn {
+            mean: 1.0,
+            stdev: 2.0
+        })
+        .unwrap(),
+        Init::Normal {
+            mean: 1.0,
+            std: 2.0
+        }
+    );
+    assert_eq!(
+        from_candle_nn(candle_nn::Init::Uniform { lo: -1.0, up: 3.0 }).unwrap(),
+        Init::Uniform {
+            low: -1.0,
+            high: 3.0
+        }
+    );
+    assert_eq!(
+        from_candle_nn(candle_nn::Init::Kaiming {
+            dist: NormalOrUniform::Uniform,
+            fan: FanInOut::FanOut,
+            non_linearity: NonLinearity::Tanh,
+        })
+        .unwrap(),
+        Init::KaimingUniform {
+            a: 0.0,
+            mode: FanMode::FanOut,
+            nonlinearity: Nonlinearity::Tanh
+        }
+    );
+    let err = from_candle_nn(candle_nn::Init::Kaiming {
+        dist: NormalOrUniform::Normal,
+        fan: FanInOut::FanIn,
+        non_linearity: NonLinearity::ExplicitGain(3.0),
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::NoInitEquivalent(_)), "{err}");
+}
+
+#[test]
+fn errors_convert_to_candle_errors_and_back() {
+    let err = MaxPool3d::new((0, 2, 2), (1, 1, 1), (0, 0, 0)).unwrap_err();
+    assert!(
+        err.to_string().starts_with("MaxPool3d: kernel and stride"),
+        "{err}"
+    );
+    let candle: candle_core::Error = err.into();
+    assert!(candle.to_string().contains("MaxPool3d: kernel and stride"));
+    let back: Error = candle_core::Error::Msg("m".into()).into();
+    let again: candle_core::Error = back.into();
+    assert!(matches!(again, candle_core::Error::Msg(_)));
 }

@@ -3,14 +3,14 @@
 use candle_core::Tensor;
 use init_core::{calculate_fan_in_and_fan_out, Init};
 
-use crate::error::ModuleResult;
+use crate::error::Result;
 
 /// `U(-b, b)` with `b = 1/sqrt(fan_in)` of `weight` (zeros when `fan_in == 0`, as PyTorch).
 ///
 /// This is PyTorch's Linear / Conv / ConvTranspose default for the weight
 /// (`kaiming_uniform_(a=sqrt(5))` reduces to it) and for the bias; for ConvTranspose the fans
 /// come from its `(in, out/groups, *k)` layout, as in PyTorch.
-pub(crate) fn fan_in_uniform(weight: &Tensor) -> ModuleResult<Init> {
+pub(crate) fn fan_in_uniform(weight: &Tensor) -> Result<Init> {
     let (fan_in, _) = calculate_fan_in_and_fan_out(weight.dims())?;
     Ok(uniform_bound(if fan_in > 0 {
         1.0 / (fan_in as f64).sqrt()

@@ -1,44 +1,94 @@
-//! [`ModuleError`]: what can go wrong while walking or initializing a model.
+//! [`Error`] and [`Result`]: the one error type of this crate.
+//!
+//! Every fallible function of `init-candle` returns [`Result<T>`](Result): walking and
+//! initializing models, the layers' constructors, [`from_candle_nn`](crate::from_candle_nn).
+//! Forward passes are candle's (`Module::forward`) and return candle's `Result`.
+//! [`Error`] wraps init-core's [`InitError`] and candle's errors, and converts into a
+//! `candle_core::Error`, so `?` works in either direction:
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use candle_nn::{VarBuilder, VarMap};
+//! use init_candle::nn::MaxPool2d;
+//!
+//! // A constructor of this crate inside a function that returns candle's `Result`...
+//! fn build(vb: VarBuilder) -> candle_core::Result<(candle_nn::Linear, MaxPool2d)> {
+//!     Ok((candle_nn::linear(4, 2, vb.pp("fc"))?, MaxPool2d::square(2)?))
+//! }
+//! // ...and candle's calls inside one that returns this crate's.
+//! fn main() -> init_candle::Result<()> {
+//!     let varmap = VarMap::new();
+//!     let (fc, _pool) = build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+//!     assert_eq!(fc.weight().dims(), &[2, 4]);
+//!     Ok(())
+//! }
+//! ```
 
 use init_core::InitError;
 
-/// `Result` with [`ModuleError`].
-pub type ModuleResult<T> = std::result::Result<T, ModuleError>;
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
 
-/// An error from the traversal or the initialization of a model. Every variant that concerns a
-/// parameter names its dotted path (`features.0.weight`).
+/// An error of `init-candle`. Every variant that concerns a parameter names its dotted path
+/// (`features.0.weight`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ModuleError {
+pub enum Error {
     /// An initializer rejected a parameter (its `InitError` carries the path).
     #[error(transparent)]
     Init(#[from] InitError),
     /// An error from candle.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A layer's constructor got arguments it cannot build from.
+    #[error("{layer}: {message}")]
+    InvalidLayer {
+        /// The layer's class name (`Conv3d`).
+        layer: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A candle-nn initializer with no `torch.nn.init` equivalent.
+    #[error("candle-nn's `{0}` has no torch.nn.init equivalent")]
+    NoInitEquivalent(String),
     /// `ModuleInit::init` named a parameter the module does not hold.
     #[error("module `{module}` ({class}) has no parameter `{name}`; its own parameters are: {available}")]
     UnknownParameter {
+        /// The module's dotted path (`<root>` for the root).
         module: String,
+        /// The module's class name.
         class: &'static str,
+        /// The name asked for.
         name: String,
+        /// The module's own parameter names, comma separated.
         available: String,
     },
     /// A dotted path that names no parameter of the model.
     #[error("the model has no parameter `{path}`{hint}")]
-    NoSuchParameter { path: String, hint: String },
+    NoSuchParameter {
+        /// The path asked for.
+        path: String,
+        /// A suggestion or the list of paths, starting with `"; "`.
+        hint: String,
+    },
     /// Values whose shape differs from the parameter's.
     #[error("{path}: the parameter has shape {expected:?}, the values have shape {got:?}; the shapes must be equal")]
     ShapeMismatch {
+        /// The parameter's path.
         path: String,
+        /// The parameter's shape.
         expected: Vec<usize>,
+        /// The values' shape.
         got: Vec<usize>,
     },
     /// Values whose dtype differs from the parameter's.
     #[error("{path}: the parameter is {expected:?}, the values are {got:?}; convert them with `to_dtype` first")]
     DtypeMismatch {
+        /// The parameter's path.
         path: String,
+        /// The parameter's dtype.
         expected: candle_core::DType,
+        /// The values' dtype.
         got: candle_core::DType,
     },
     /// The model's tensor and the VarMap's variable of the same path are different storage.
@@ -46,8 +96,38 @@ pub enum ModuleError {
         "{path}: the model's tensor is not the VarMap's variable of that name (it is a copy, so \
          writing one would not change the other); build the layer with `VarBuilder::from_varmap`"
     )]
-    NotVarMapStorage { path: String },
+    NotVarMapStorage {
+        /// The parameter's path.
+        path: String,
+    },
     /// A parameter of the model that the VarMap does not hold.
     #[error("{path}: the VarMap has no variable of that name; the model's paths must equal the VarBuilder paths it was built with")]
-    MissingFromVarMap { path: String },
+    MissingFromVarMap {
+        /// The parameter's path.
+        path: String,
+    },
+    /// Another thread panicked while holding the VarMap's lock.
+    #[error("the VarMap's lock is poisoned (a thread panicked while holding it)")]
+    VarMapPoisoned,
+}
+
+impl Error {
+    /// A layer constructor's error.
+    pub(crate) fn invalid_layer(layer: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidLayer {
+            layer,
+            message: message.into(),
+        }
+    }
+}
+
+/// Into candle's error, so that this crate's calls compose with `candle_core::Result` code:
+/// candle's own errors come back as they were, the others are wrapped.
+impl From<Error> for candle_core::Error {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Candle(err) => err,
+            other => candle_core::Error::wrap(other),
+        }
+    }
 }

@@ -1,18 +1,24 @@
 //! PyTorch-style module traversal and declarative weight initialization for
 //! [Candle](https://github.com/huggingface/candle) models.
 //!
-//! This is the crate users depend on. It re-exports:
-//! - everything of `init-core` at the root (`Init`, `Generator`, `InitError`, `xavier_normal`,
-//!   `kaiming_uniform`, ...: PyTorch's `torch.nn.init`, in place, seeded), and the crate itself
-//!   as [`init`] (`init_candle::init::xavier_normal`);
-//! - the [`InitWeights`] trait and its derive of the same name (as serde does with `Serialize`).
+//! This is the crate users depend on:
+//! - [`InitWeights`], the trait a module implements (a few hooks: its class name, children,
+//!   parameters with their PyTorch defaults), and its derive of the same name (as serde does
+//!   with `Serialize`);
+//! - [`InitWeightsExt`], what users call on any module: `named_modules`, `apply`,
+//!   `init_weights`, `init_with`, `module_repr`, ...;
+//! - [`nn`], layers candle-nn lacks or keeps closed (`Sequential`, `ReLU`, `Conv3d`,
+//!   `GroupNorm`, `Lstm`, ...); candle-nn's own layers implement [`InitWeights`] as they are;
+//! - [`init`], PyTorch's `torch.nn.init` on Candle tensors (init-core), with its most used
+//!   items also at the root ([`Init`], [`Generator`], [`FanMode`], [`Nonlinearity`], ...);
+//! - one [`Error`] and [`Result`] for all of it.
 //!
 //! # Example
 //!
 //! ```
 //! use candle_core::{DType, Device, Module, Tensor};
 //! use candle_nn::{Conv2d, Linear, VarBuilder, VarMap};
-//! use init_candle::{Init, InitWeights};
+//! use init_candle::{Init, InitWeights, InitWeightsExt};
 //!
 //! #[derive(InitWeights)]
 //! struct Net {
@@ -22,7 +28,7 @@
 //!     fc: Linear,
 //! }
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # fn main() -> init_candle::Result<()> {
 //! let varmap = VarMap::new();
 //! let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let net = Net {
@@ -53,41 +59,42 @@
 //! candle-nn's `Linear`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`, `BatchNorm`,
 //! `LayerNorm`, `RmsNorm`, `Embedding`, `PReLU` and `Activation` implement [`InitWeights`]
 //! directly: their accessors return the very tensors they compute with. `GroupNorm`, `LSTM` and
-//! `GRU` keep their tensors private, so this crate has wrappers ([`GroupNorm`], [`Lstm`], [`Gru`])
-//! that get the tensors from the `VarBuilder` themselves and build candle's layer from those same
-//! tensors. [`Conv3d`], [`MaxPool2d`], [`MaxPool3d`] and a walkable [`Sequential`] fill what
-//! candle lacks. `Vec`, arrays, `Option`, `Box` and `Arc` of modules are modules.
+//! `GRU` keep their tensors private, so [`nn`] has wrappers ([`nn::GroupNorm`], [`nn::Lstm`],
+//! [`nn::Gru`]) that get the tensors from the `VarBuilder` themselves and build candle's layer
+//! from those same tensors. [`nn::Conv3d`], [`nn::MaxPool2d`], [`nn::MaxPool3d`] and a walkable
+//! [`nn::Sequential`] fill what candle lacks. `Vec`, arrays, `Option`, `Box` and `Arc` of
+//! modules are modules.
 
-mod activation;
-mod conv;
-mod conv3d;
+mod apply;
+mod containers;
+mod convert;
 mod defaults;
-mod embedding;
 mod error;
-mod linear;
+mod ext;
 mod module;
-mod norm;
+pub mod nn;
+mod params;
 mod plan;
-mod pool;
-mod rnn;
-mod sequential;
+mod repr;
+mod suggest;
+mod traversal;
+mod varmap;
 
-pub use activation::{Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh};
-pub use conv3d::{conv3d, conv3d_no_bias, Conv3d, Conv3dConfig};
-pub use error::{ModuleError, ModuleResult};
-pub use module::{FieldInit, InitWeights, ModuleBase, ParamInit};
-pub use norm::{group_norm, GroupNorm};
-pub use plan::{InitPlan, InitReport, ModuleInit, PlanEntry, Source};
-pub use pool::{MaxPool2d, MaxPool3d};
-pub use rnn::{gru, lstm, Gru, Lstm, RnnConfig};
-pub use sequential::{Layer, Sequential};
+pub use convert::from_candle_nn;
+pub use error::{Error, Result};
+pub use ext::InitWeightsExt;
+pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
+pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
 
 /// The derive: `#[derive(InitWeights)]` (see the trait for the attributes).
 pub use init_derive::InitWeights;
 
-pub use init_core::*;
+pub use init_core::{
+    calculate_fan_in_and_fan_out, calculate_gain, FanMode, Generator, Init, InitError, Nonlinearity,
+};
 
-/// `init-core`, PyTorch's `torch.nn.init` for Candle tensors.
+/// `init-core`, PyTorch's `torch.nn.init` for Candle tensors: the in-place functions
+/// (`init_candle::init::xavier_normal(&w, 1.0, &mut rng)`) and everything else of it.
 pub use init_core as init;
 
 // Lets this crate's own tests and doctests use the derive, whose output names `::init_candle`.
@@ -96,20 +103,21 @@ extern crate self as init_candle;
 #[doc(hidden)]
 pub mod __private {
     //! Items the derive's generated code names. Not public API.
-    pub use crate::error::ModuleResult as Result;
-    pub use crate::module::{FieldInit, InitWeights, ParamInit};
+    pub use crate::module::{DefaultInit, FieldInit, InitWeights, Parameter};
     pub use candle_core::Tensor;
     pub use init_core::{FanMode, Init, Nonlinearity};
     pub use std::vec;
     pub use std::vec::Vec;
 
-    /// A field of a derived struct, as its parent sees it.
+    /// A field of a derived struct, as its parent sees it (`Option`, `Box`, `Arc` see through).
     pub fn visit_field<'m, T: InitWeights + ?Sized>(
         field: &'m T,
         name: &str,
         visit: &mut dyn FnMut(&str, &'m dyn InitWeights),
     ) {
-        field.visit_as_field(name, visit);
+        if let Some(module) = field.as_field() {
+            visit(name, module);
+        }
     }
 
     /// A bare tensor field (`Tensor` or `Var`) as a parameter.
@@ -127,8 +135,17 @@ pub mod __private {
         }
     }
 
-    /// `field.as_parameter()`.
-    pub fn as_parameter<T: AsParameter + ?Sized>(field: &T) -> &Tensor {
-        field.as_parameter()
+    /// A bare tensor field as a parameter named `name`: its `#[init]` initializer as its
+    /// default, or none (the values are kept unless a parent's declaration names it).
+    pub fn tensor_field<'m, T: AsParameter + ?Sized>(
+        field: &'m T,
+        name: &'m str,
+        init: Option<Init>,
+    ) -> Parameter<'m> {
+        let default = match init {
+            Some(init) => DefaultInit::Init(init),
+            None => DefaultInit::Keep,
+        };
+        Parameter::new(name, field.as_parameter(), default)
     }
 }

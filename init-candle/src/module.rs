@@ -1,14 +1,14 @@
-//! The [`InitWeights`] trait: PyTorch's `nn.Module` tree walk (`children`, `modules`,
-//! `named_parameters`, `apply`) and declarative initialization for Candle models.
+//! The [`InitWeights`] trait: the few hooks a module implements (its class name, children,
+//! parameters with their default initializers, buffers, `extra_repr`). Everything built on them
+//! (`named_modules`, `apply`, `init_weights`, ...) is in [`InitWeightsExt`](crate::InitWeightsExt).
 
 use std::any::Any;
-use std::fmt::Write as _;
 
 use candle_core::Tensor;
-use init_core::{Generator, Init};
+use init_core::Init;
 
-use crate::error::ModuleResult;
-use crate::plan::{InitPlan, InitReport, ModuleInit};
+use crate::defaults::fan_in_uniform;
+use crate::error::Result;
 
 /// `as_any` and `as_module` for every module (blanket impl; you never implement it).
 ///
@@ -30,6 +30,62 @@ impl<T: InitWeights> ModuleBase for T {
     }
 }
 
+/// What `init_weights` and `reset_parameters` write into a parameter unless a declaration
+/// overrides it: PyTorch's `reset_parameters` for the layer.
+#[derive(Clone, Debug)]
+pub enum DefaultInit<'m> {
+    /// This initializer.
+    Init(Init),
+    /// PyTorch's Linear and convolution rule: `U(-b, b)` with `b = 1/sqrt(fan_in)` of the given
+    /// weight (zeros when `fan_in == 0`), for the weight and the bias alike.
+    UniformFanIn(&'m Tensor),
+    /// No default: the values are left as they are (a bare tensor field without `#[init]`).
+    Keep,
+}
+
+impl DefaultInit<'_> {
+    /// The initializer, `None` for [`Keep`](Self::Keep).
+    ///
+    /// # Errors
+    /// [`UniformFanIn`](Self::UniformFanIn) of a weight with fewer than 2 dimensions (no fan).
+    pub fn resolve(&self) -> Result<Option<Init>> {
+        match self {
+            DefaultInit::Init(init) => Ok(Some(init.clone())),
+            DefaultInit::UniformFanIn(weight) => fan_in_uniform(weight).map(Some),
+            DefaultInit::Keep => Ok(None),
+        }
+    }
+}
+
+impl From<Init> for DefaultInit<'_> {
+    fn from(init: Init) -> Self {
+        DefaultInit::Init(init)
+    }
+}
+
+/// One parameter (or buffer) as its module lists it: its own name, the tensor (sharing the
+/// module's storage) and its default initializer.
+#[derive(Clone, Debug)]
+pub struct Parameter<'m> {
+    /// The name in its module (`weight`, `bias_ih_l0`, `running_mean`).
+    pub name: &'m str,
+    /// The tensor the module computes with.
+    pub tensor: &'m Tensor,
+    /// What it gets by default.
+    pub default: DefaultInit<'m>,
+}
+
+impl<'m> Parameter<'m> {
+    /// A parameter with its default initializer (an [`Init`] or a [`DefaultInit`]).
+    pub fn new(name: &'m str, tensor: &'m Tensor, default: impl Into<DefaultInit<'m>>) -> Self {
+        Self {
+            name,
+            tensor,
+            default: default.into(),
+        }
+    }
+}
+
 /// Initializers declared for one submodule field: `weight` applies to every parameter of the
 /// field's subtree whose own name starts with `weight` (`weight`, `weight_ih_l0`, ...), `bias`
 /// to those starting with `bias`. Produced by `#[init(...)]`.
@@ -41,51 +97,31 @@ pub struct FieldInit {
     pub bias: Option<Init>,
 }
 
-/// One parameter (or buffer) of a module with the initializer it gets by default.
-#[derive(Clone, Debug)]
-pub struct ParamInit {
-    /// The parameter's own name in its module (`weight`, `running_mean`, ...).
-    pub name: String,
-    /// The tensor, sharing the module's storage.
-    pub tensor: Tensor,
-    /// What `init_weights` writes into it unless a declaration overrides it.
-    pub init: Init,
-}
-
-impl ParamInit {
-    /// A parameter with its initializer.
-    pub fn new(name: impl Into<String>, tensor: &Tensor, init: Init) -> Self {
-        Self {
-            name: name.into(),
-            tensor: tensor.clone(),
-            init,
+impl FieldInit {
+    /// The declaration for a parameter of the given own name: `weight*` or `bias*` (else none).
+    pub(crate) fn for_name(&self, name: &str) -> Option<&Init> {
+        if name.starts_with("weight") {
+            self.weight.as_ref()
+        } else if name.starts_with("bias") {
+            self.bias.as_ref()
+        } else {
+            None
         }
-    }
-}
-
-/// The role of a parameter from its own name: `weight*` or `bias*` (else none).
-pub(crate) fn role_init<'a>(name: &str, field: &'a FieldInit) -> Option<&'a Init> {
-    if name.starts_with("weight") {
-        field.weight.as_ref()
-    } else if name.starts_with("bias") {
-        field.bias.as_ref()
-    } else {
-        None
     }
 }
 
 /// A module of a Candle model that can be walked and initialized, like PyTorch's `nn.Module`.
 ///
-/// Implement it with `#[derive(InitWeights)]` on your model structs; the layers of this crate and
-/// candle-nn's layers already implement it. Names are dotted paths equal to the `VarBuilder`
-/// paths a model is normally built with (`features.0.weight`): a field's name (or its
-/// `#[init(rename = "...")]`) is one segment, `Vec`/array elements are numbered from `0`, and
-/// `Option`/`Box`/`Arc` add no segment.
+/// Derive it with `#[derive(InitWeights)]` on your model structs; the layers of this crate and
+/// candle-nn's layers already implement it. A hand-written layer implements
+/// [`class_name`](Self::class_name) and lists its parameters once, each with its default
+/// initializer, in [`visit_parameters`](Self::visit_parameters); the other hooks have defaults.
+/// What users call (`named_modules`, `apply`, `init_weights`, ...) is on
+/// [`InitWeightsExt`](crate::InitWeightsExt), implemented for every module.
 ///
-/// Order: [`named_children`](Self::named_children) and [`named_modules`](Self::named_modules)
-/// are in declaration order, parents before their children (pre-order, as PyTorch);
-/// [`apply`](Self::apply) calls its function on the children first and on the module last
-/// (post-order, as PyTorch's `Module.apply`).
+/// Names are dotted paths equal to the `VarBuilder` paths a model is normally built with
+/// (`features.0.weight`): a field's name (or its `#[init(rename = "...")]`) is one segment,
+/// `Vec`/array elements are numbered from `0`, and `Option`/`Box`/`Arc` add no segment.
 ///
 /// # The derive's attributes
 ///
@@ -106,9 +142,9 @@ pub(crate) fn role_init<'a>(name: &str, field: &'a FieldInit) -> Option<&'a Init
 /// the same parameter, the outer one wins (the user of a block overrides the block's author).
 ///
 /// ```
-/// use candle_core::{DType, Device, Tensor};
+/// use candle_core::{DType, Device};
 /// use candle_nn::{Conv2d, Linear, VarBuilder, VarMap};
-/// use init_candle::InitWeights;
+/// use init_candle::{InitWeights, InitWeightsExt};
 ///
 /// #[derive(InitWeights)]
 /// struct Net {
@@ -136,6 +172,31 @@ pub(crate) fn role_init<'a>(name: &str, field: &'a FieldInit) -> Option<&'a Init
 /// assert_eq!(net.fc.bias().unwrap().sum_all()?.to_scalar::<f32>()?, 0.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A layer by hand:
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use init_candle::{Init, InitWeights, InitWeightsExt, Parameter};
+///
+/// struct Scale {
+///     gamma: Tensor,
+/// }
+///
+/// impl InitWeights for Scale {
+///     fn class_name(&self) -> &'static str {
+///         "Scale"
+///     }
+///     fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+///         visit(Parameter::new("gamma", &self.gamma, Init::Ones));
+///     }
+/// }
+///
+/// let scale = Scale { gamma: Tensor::zeros(3, DType::F32, &Device::Cpu)? };
+/// scale.init_weights(0)?;
+/// assert_eq!(scale.gamma.to_vec1::<f32>()?, [1.0, 1.0, 1.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a module (it does not implement `InitWeights`)",
     label = "not a module",
@@ -151,24 +212,21 @@ pub trait InitWeights: ModuleBase {
         let _ = visit;
     }
 
-    /// Calls `visit` on each parameter this module holds itself (not its children's).
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
+    /// Calls `visit` on each parameter this module holds itself (not its children's), with its
+    /// default initializer (PyTorch's `reset_parameters`).
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
         let _ = visit;
     }
 
-    /// Calls `visit` on each buffer (state that is not trained, e.g. BatchNorm's running stats).
-    fn visit_own_buffers<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
+    /// Calls `visit` on each buffer (state that is not trained, e.g. BatchNorm's running
+    /// statistics), with its default value (PyTorch's `reset_running_stats`).
+    fn visit_buffers<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
         let _ = visit;
     }
 
-    /// PyTorch's default initialization (`reset_parameters`) of this module's own parameters
-    /// and buffers, as values: nothing is written.
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        Ok(Vec::new())
-    }
-
-    /// Initializers declared on submodule fields (`#[init(...)]`), by path segment.
-    fn child_inits(&self) -> Vec<(&'static str, FieldInit)> {
+    /// Initializers declared on submodule fields (`#[init(...)]`), by path segment. The derive
+    /// writes it.
+    fn declared_inits(&self) -> Vec<(&'static str, FieldInit)> {
         Vec::new()
     }
 
@@ -178,332 +236,9 @@ pub trait InitWeights: ModuleBase {
         String::new()
     }
 
-    /// How a field of this type shows up in its parent: itself, under `name`. `Option`, `Box`
-    /// and `Arc` forward to their content (no path segment of their own).
-    fn visit_as_field<'m>(&'m self, name: &str, visit: &mut dyn FnMut(&str, &'m dyn InitWeights)) {
-        visit(name, self.as_module());
+    /// The module a field of this type stands for in its parent: itself. Wrappers without a
+    /// path segment of their own (`Option`, `Box`, `Arc`) give their content (`None`: no module).
+    fn as_field(&self) -> Option<&dyn InitWeights> {
+        Some(self.as_module())
     }
-
-    /// Direct submodules with their names, like PyTorch's `named_children()`.
-    fn named_children(&self) -> Vec<(String, &dyn InitWeights)> {
-        let mut out = Vec::new();
-        self.visit_children(&mut |name, m| out.push((name.to_owned(), m)));
-        out
-    }
-
-    /// Direct submodules, like PyTorch's `children()`.
-    fn children(&self) -> Vec<&dyn InitWeights> {
-        self.named_children().into_iter().map(|(_, m)| m).collect()
-    }
-
-    /// This module (named `""`) and every submodule, recursively, pre-order, like PyTorch's
-    /// `named_modules()`.
-    fn named_modules(&self) -> Vec<(String, &dyn InitWeights)> {
-        let mut out = Vec::new();
-        collect_modules(self.as_module(), String::new(), &mut out);
-        out
-    }
-
-    /// This module and every submodule, like PyTorch's `modules()`.
-    fn modules(&self) -> Vec<&dyn InitWeights> {
-        self.named_modules().into_iter().map(|(_, m)| m).collect()
-    }
-
-    /// Every parameter with its dotted path, like PyTorch's `named_parameters()`. Each tensor
-    /// shares the module's storage; a parameter reachable twice (tied) is listed once, under
-    /// its first path.
-    fn named_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (prefix, module) in self.named_modules() {
-            module.visit_own_parameters(&mut |name, t| {
-                if seen.insert(crate::plan::StorageKey::of(t)) {
-                    out.push((join(&prefix, name), t.clone()));
-                }
-            });
-        }
-        out
-    }
-
-    /// Every parameter, like PyTorch's `parameters()`.
-    fn parameters(&self) -> Vec<Tensor> {
-        self.named_parameters()
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect()
-    }
-
-    /// Every buffer with its dotted path (`bn.running_mean`), like PyTorch's `named_buffers()`.
-    fn named_buffers(&self) -> Vec<(String, Tensor)> {
-        let mut out = Vec::new();
-        for (prefix, module) in self.named_modules() {
-            module.visit_own_buffers(&mut |name, t| out.push((join(&prefix, name), t.clone())));
-        }
-        out
-    }
-
-    /// The parameter at a dotted path, e.g. `"features.0.weight"`.
-    fn parameter(&self, path: &str) -> Option<Tensor> {
-        self.named_parameters()
-            .into_iter()
-            .find(|(name, _)| name == path)
-            .map(|(_, t)| t)
-    }
-
-    /// The total number of parameter elements (tied parameters counted once).
-    fn num_parameters(&self) -> usize {
-        self.parameters().iter().map(|t| t.elem_count()).sum()
-    }
-
-    /// Calls `f` on every submodule and then on this module (post-order, as PyTorch's
-    /// `Module.apply`); stops at the first error.
-    ///
-    /// `f` runs as it goes: what it writes is written even if a later call fails. For an
-    /// initialization that is checked in full before anything is written, and whose random
-    /// values do not depend on the order, use [`init_with`](Self::init_with).
-    fn apply(&self, f: &mut dyn FnMut(&dyn InitWeights) -> ModuleResult<()>) -> ModuleResult<()> {
-        self.apply_named(&mut |_, m| f(m))
-    }
-
-    /// [`apply`](Self::apply) with each module's dotted path (`""` for this module).
-    fn apply_named(
-        &self,
-        f: &mut dyn FnMut(&str, &dyn InitWeights) -> ModuleResult<()>,
-    ) -> ModuleResult<()> {
-        apply_post_order(self.as_module(), "", f)
-    }
-
-    /// What [`init_weights`](Self::init_weights) would write: each parameter's path and
-    /// initializer (declared with `#[init]`, else the layer's PyTorch default). Nothing is written.
-    fn init_plan(&self) -> ModuleResult<InitPlan> {
-        InitPlan::declared(self.as_module())
-    }
-
-    /// Initializes every parameter: the `#[init(...)]` declarations, and the PyTorch default of
-    /// each layer elsewhere. Parameter `P` draws from `Generator::new(seed).for_path(P)`, so the
-    /// values depend on the seed and the path only. Every initializer is checked against its
-    /// parameter before anything is written; tied parameters are written once.
-    fn init_weights(&self, seed: u64) -> ModuleResult<InitReport> {
-        self.init_weights_with(&Generator::new(seed))
-    }
-
-    /// [`init_weights`](Self::init_weights) with a given generator (its seed and stream).
-    fn init_weights_with(&self, rng: &Generator) -> ModuleResult<InitReport> {
-        self.init_plan()?.execute(rng)
-    }
-
-    /// PyTorch's default initialization of every layer, ignoring `#[init]` declarations.
-    fn reset_parameters(&self, seed: u64) -> ModuleResult<InitReport> {
-        InitPlan::defaults(self.as_module())?.execute(&Generator::new(seed))
-    }
-
-    /// A PyTorch-style `model.apply(weights_init)` that is planned: `f` is called on every
-    /// module (post-order) and says which of its parameters get which initializer
-    /// ([`ModuleInit::init_weight`], [`ModuleInit::init`]); then every choice is checked and
-    /// only then written, each parameter from its own stream `for_path(path)`. Parameters `f`
-    /// does not mention are left as they are.
-    fn init_with(
-        &self,
-        seed: u64,
-        f: &mut dyn FnMut(&mut ModuleInit<'_>) -> ModuleResult<()>,
-    ) -> ModuleResult<InitReport> {
-        InitPlan::from_fn(self.as_module(), f)?.execute(&Generator::new(seed))
-    }
-
-    /// Checks that every parameter and buffer is the very storage of the `VarMap` variable of
-    /// the same path (not a copy), so writes reach the VarMap, `save` and optimizers.
-    fn check_varmap(&self, varmap: &candle_nn::VarMap) -> ModuleResult<()> {
-        crate::plan::check_varmap(self.as_module(), varmap)
-    }
-
-    /// Overwrites the parameter at `path` with `values` (same shape and dtype), in place.
-    fn set_parameter(&self, path: &str, values: &Tensor) -> ModuleResult<()> {
-        crate::plan::set_parameter(self.as_module(), path, values)
-    }
-
-    /// The module printed as PyTorch prints it (`Net(\n  (fc): Linear(...)\n)`).
-    fn module_repr(&self) -> String {
-        let mut out = String::new();
-        write_repr(self.as_module(), 0, &mut out);
-        out
-    }
-}
-
-impl<'a> dyn InitWeights + 'a {
-    /// The module as a `T`, if it is one: Rust's `isinstance(m, T)`.
-    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
-        self.as_any().downcast_ref::<T>()
-    }
-
-    /// Whether the module is a `T`.
-    pub fn is<T: Any>(&self) -> bool {
-        self.as_any().is::<T>()
-    }
-}
-
-pub(crate) fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-fn collect_modules<'m>(
-    module: &'m dyn InitWeights,
-    path: String,
-    out: &mut Vec<(String, &'m dyn InitWeights)>,
-) {
-    let children = {
-        let mut v = Vec::new();
-        module.visit_children(&mut |name, m| v.push((join(&path, name), m)));
-        v
-    };
-    out.push((path, module));
-    for (path, child) in children {
-        collect_modules(child, path, out);
-    }
-}
-
-fn apply_post_order(
-    module: &dyn InitWeights,
-    path: &str,
-    f: &mut dyn FnMut(&str, &dyn InitWeights) -> ModuleResult<()>,
-) -> ModuleResult<()> {
-    let mut children = Vec::new();
-    module.visit_children(&mut |name, m| children.push((join(path, name), m)));
-    for (child_path, child) in children {
-        apply_post_order(child, &child_path, f)?;
-    }
-    f(path, module)
-}
-
-fn write_repr(module: &dyn InitWeights, indent: usize, out: &mut String) {
-    let children = module.named_children();
-    let extra = module.extra_repr();
-    if children.is_empty() {
-        let _ = write!(out, "{}({extra})", module.class_name());
-        return;
-    }
-    let _ = write!(out, "{}(", module.class_name());
-    if !extra.is_empty() {
-        let _ = write!(out, "\n{:width$}{extra}", "", width = indent + 2);
-    }
-    for (name, child) in children {
-        let _ = write!(out, "\n{:width$}({name}): ", "", width = indent + 2);
-        write_repr(child, indent + 2, out);
-    }
-    let _ = write!(out, "\n{:width$})", "", width = indent);
-}
-
-// ---- containers ---------------------------------------------------------------------------
-
-/// A `Vec` of modules is PyTorch's `ModuleList`: one child per element, named `0`, `1`, ...
-impl<T: InitWeights> InitWeights for Vec<T> {
-    fn class_name(&self) -> &'static str {
-        "ModuleList"
-    }
-    fn visit_children<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m dyn InitWeights)) {
-        for (i, item) in self.iter().enumerate() {
-            item.visit_as_field(&i.to_string(), visit);
-        }
-    }
-}
-
-/// An array of modules is a `ModuleList` too.
-impl<T: InitWeights, const N: usize> InitWeights for [T; N] {
-    fn class_name(&self) -> &'static str {
-        "ModuleList"
-    }
-    fn visit_children<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m dyn InitWeights)) {
-        for (i, item) in self.iter().enumerate() {
-            item.visit_as_field(&i.to_string(), visit);
-        }
-    }
-}
-
-macro_rules! forward_all {
-    ($inner:path) => {
-        fn visit_children<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m dyn InitWeights)) {
-            if let Some(inner) = $inner(self) {
-                inner.visit_children(visit)
-            }
-        }
-        fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-            if let Some(inner) = $inner(self) {
-                inner.visit_own_parameters(visit)
-            }
-        }
-        fn visit_own_buffers<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-            if let Some(inner) = $inner(self) {
-                inner.visit_own_buffers(visit)
-            }
-        }
-        fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-            match $inner(self) {
-                Some(inner) => inner.own_inits(),
-                None => Ok(Vec::new()),
-            }
-        }
-        fn child_inits(&self) -> Vec<(&'static str, FieldInit)> {
-            $inner(self)
-                .map(|inner| inner.child_inits())
-                .unwrap_or_default()
-        }
-        fn extra_repr(&self) -> String {
-            $inner(self)
-                .map(|inner| inner.extra_repr())
-                .unwrap_or_default()
-        }
-        fn visit_as_field<'m>(
-            &'m self,
-            name: &str,
-            visit: &mut dyn FnMut(&str, &'m dyn InitWeights),
-        ) {
-            if let Some(inner) = $inner(self) {
-                inner.visit_as_field(name, visit)
-            }
-        }
-    };
-}
-
-fn option_inner<T: InitWeights>(s: &Option<T>) -> Option<&dyn InitWeights> {
-    s.as_ref().map(|m| m as &dyn InitWeights)
-}
-
-#[allow(clippy::borrowed_box)] // the same signature shape as the other forwarders
-fn box_inner<T: InitWeights + ?Sized>(s: &Box<T>) -> Option<&dyn InitWeights> {
-    Some((**s).as_module())
-}
-
-fn arc_inner<T: InitWeights + ?Sized>(s: &std::sync::Arc<T>) -> Option<&dyn InitWeights> {
-    Some((**s).as_module())
-}
-
-/// `None` holds no module; `Some(m)` is `m` under the field's name.
-impl<T: InitWeights> InitWeights for Option<T> {
-    fn class_name(&self) -> &'static str {
-        match self {
-            Some(inner) => inner.class_name(),
-            None => "None",
-        }
-    }
-    forward_all!(option_inner);
-}
-
-/// A box is transparent: `Box<dyn Layer>` fields and `Box<T>` are walked as their content.
-impl<T: InitWeights + ?Sized> InitWeights for Box<T> {
-    fn class_name(&self) -> &'static str {
-        (**self).class_name()
-    }
-    forward_all!(box_inner);
-}
-
-/// A shared module (`Arc`) is transparent; its parameters, reachable twice, are tied and
-/// initialized once.
-impl<T: InitWeights + ?Sized> InitWeights for std::sync::Arc<T> {
-    fn class_name(&self) -> &'static str {
-        (**self).class_name()
-    }
-    forward_all!(arc_inner);
 }

@@ -1,39 +1,21 @@
-//! Planned initialization: collect `(path, tensor, initializer)`, check everything, then write.
+//! [`InitPlan`]: what an initialization will write (`(path, tensor, initializer)` for each
+//! parameter), built from a model's declarations and defaults or from an `init_with` function,
+//! checked in full, then written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use candle_core::{Storage, Tensor};
+use candle_core::Tensor;
 use init_core::{Generator, Init};
 
-use crate::error::{ModuleError, ModuleResult};
-use crate::module::{join, role_init, FieldInit, InitWeights};
+use crate::apply::apply_post_order;
+use crate::error::{Error, Result};
+use crate::module::{FieldInit, InitWeights, Parameter};
+use crate::suggest::hint;
+use crate::traversal::{join, StorageKey};
 
-/// Identity of a tensor's memory: its storage allocation and the region of it the layout
-/// covers. Two tensors with equal keys are the same parameter (tied, or the same `Arc`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct StorageKey {
-    storage: usize,
-    start: usize,
-    dims: Vec<usize>,
-    stride: Vec<usize>,
-}
-
-impl StorageKey {
-    pub(crate) fn of(t: &Tensor) -> Self {
-        let (storage, layout) = t.storage_and_layout();
-        let ptr = &*storage as *const Storage as usize;
-        StorageKey {
-            storage: ptr,
-            start: layout.start_offset(),
-            dims: layout.dims().to_vec(),
-            stride: layout.stride().to_vec(),
-        }
-    }
-}
-
-/// Where an entry of a plan comes from.
+/// Where an entry of an [`InitPlan`] comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
+pub enum InitSource {
     /// The layer's PyTorch default (`reset_parameters`).
     Default,
     /// An `#[init(...)]` declaration.
@@ -52,16 +34,17 @@ pub struct PlanEntry {
     /// What will be written.
     pub init: Init,
     /// Why.
-    pub source: Source,
+    pub source: InitSource,
 }
 
-/// A list of parameters with their initializers: made by [`InitWeights::init_plan`] and
-/// friends, inspected or changed, then [`execute`](InitPlan::execute)d.
+/// A list of parameters with their initializers: made by
+/// [`InitWeightsExt::init_plan`](crate::InitWeightsExt::init_plan), inspected or changed, then
+/// [`execute`](InitPlan::execute)d.
 ///
 /// ```
 /// use candle_core::{DType, Device};
 /// use candle_nn::{VarBuilder, VarMap};
-/// use init_candle::{Init, InitWeights};
+/// use init_candle::{Generator, Init, InitWeightsExt};
 ///
 /// let varmap = VarMap::new();
 /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
@@ -71,7 +54,7 @@ pub struct PlanEntry {
 /// assert_eq!(plan.entries()[0].path, "weight");
 /// assert_eq!(plan.entries()[0].init, Init::Uniform { low: -0.5, high: 0.5 });
 /// plan.set("bias", Init::Zeros)?;
-/// plan.execute(&init_candle::Generator::new(7))?;
+/// plan.execute(&Generator::new(7))?;
 /// assert_eq!(fc.bias().unwrap().sum_all()?.to_scalar::<f32>()?, 0.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -99,16 +82,16 @@ impl InitPlan {
     }
 
     /// Replaces the initializer of the parameter at `path` (which must be in the plan).
-    pub fn set(&mut self, path: &str, init: Init) -> ModuleResult<()> {
+    pub fn set(&mut self, path: &str, init: Init) -> Result<()> {
         match self.entries.iter_mut().find(|e| e.path == path) {
             Some(entry) => {
                 entry.init = init;
-                entry.source = Source::User;
+                entry.source = InitSource::User;
                 Ok(())
             }
             None => {
                 let paths: Vec<&str> = self.entries.iter().map(|e| e.path.as_str()).collect();
-                Err(ModuleError::NoSuchParameter {
+                Err(Error::NoSuchParameter {
                     path: path.to_owned(),
                     hint: hint(path, &paths),
                 })
@@ -116,7 +99,7 @@ impl InitPlan {
         }
     }
 
-    fn push(&mut self, path: String, tensor: Tensor, init: Init, source: Source) {
+    fn push(&mut self, path: String, tensor: Tensor, init: Init, source: InitSource) {
         // A later choice for the same path replaces the earlier one (as a later write would).
         if let Some(entry) = self.entries.iter_mut().find(|e| e.path == path) {
             entry.init = init;
@@ -132,14 +115,14 @@ impl InitPlan {
     }
 
     /// Every layer's PyTorch default, no declarations.
-    pub(crate) fn defaults(root: &dyn InitWeights) -> ModuleResult<Self> {
+    pub(crate) fn defaults(root: &dyn InitWeights) -> Result<Self> {
         let mut plan = InitPlan::default();
         collect(root, "", &FieldInit::default(), false, &mut plan)?;
         Ok(plan)
     }
 
     /// Declarations where present, defaults elsewhere.
-    pub(crate) fn declared(root: &dyn InitWeights) -> ModuleResult<Self> {
+    pub(crate) fn declared(root: &dyn InitWeights) -> Result<Self> {
         let mut plan = InitPlan::default();
         collect(root, "", &FieldInit::default(), true, &mut plan)?;
         Ok(plan)
@@ -148,10 +131,10 @@ impl InitPlan {
     /// Only what `f` chooses, module by module in post-order.
     pub(crate) fn from_fn(
         root: &dyn InitWeights,
-        f: &mut dyn FnMut(&mut ModuleInit<'_>) -> ModuleResult<()>,
-    ) -> ModuleResult<Self> {
+        f: &mut dyn FnMut(&mut ModuleInit<'_>) -> Result<()>,
+    ) -> Result<Self> {
         let mut plan = InitPlan::default();
-        root.apply_named(&mut |path, module| {
+        apply_post_order(root, "", &mut |path, module| {
             let mut ctx = ModuleInit {
                 path,
                 module,
@@ -164,7 +147,7 @@ impl InitPlan {
 
     /// Checks every entry (device, shape, dtype and parameters of its initializer) without
     /// writing. Errors name the parameter's path.
-    pub fn validate(&self) -> ModuleResult<()> {
+    pub fn validate(&self) -> Result<()> {
         for entry in &self.entries {
             entry
                 .init
@@ -177,7 +160,7 @@ impl InitPlan {
     /// Validates every entry, then writes each one in place, parameter `P` from
     /// `rng.for_path(P)`. A parameter that shares its memory with an earlier one (tied) is
     /// written once, under the first path.
-    pub fn execute(&self, rng: &Generator) -> ModuleResult<InitReport> {
+    pub fn execute(&self, rng: &Generator) -> Result<InitReport> {
         self.validate()?;
         let mut report = InitReport::default();
         let mut written: HashMap<StorageKey, &str> = HashMap::new();
@@ -204,35 +187,32 @@ impl InitPlan {
     }
 }
 
+/// Adds `module`'s parameters and buffers and then its children's, below `prefix`. `inherited`
+/// is what the fields above declared for this subtree; `use_declared` says whether this
+/// module's own `#[init]` declarations count (not for `reset_parameters`).
 fn collect(
     module: &dyn InitWeights,
     prefix: &str,
     inherited: &FieldInit,
     use_declared: bool,
     plan: &mut InitPlan,
-) -> ModuleResult<()> {
-    for own in module.own_inits()? {
-        let path = join(prefix, &own.name);
-        match role_init(&own.name, inherited) {
-            Some(init) => plan.push(path, own.tensor, init.clone(), Source::Declared),
-            None => plan.push(path, own.tensor, own.init, Source::Default),
-        }
-    }
-    // Own parameters without a default (a bare tensor field with no `#[init]`) but with an
-    // inherited declaration.
-    let mut extra = Vec::new();
-    module.visit_own_parameters(&mut |name, t| {
-        if let Some(init) = role_init(name, inherited) {
-            extra.push((join(prefix, name), t.clone(), init.clone()));
-        }
-    });
-    for (path, t, init) in extra {
-        if !plan.entries.iter().any(|e| e.path == path) {
-            plan.push(path, t, init, Source::Declared);
+) -> Result<()> {
+    let mut own: Vec<Parameter<'_>> = Vec::new();
+    module.visit_parameters(&mut |p| own.push(p));
+    module.visit_buffers(&mut |b| own.push(b));
+    for p in own {
+        let path = join(prefix, p.name);
+        if let Some(init) = inherited.for_name(p.name) {
+            plan.push(path, p.tensor.clone(), init.clone(), InitSource::Declared);
+        } else if let Some(init) = p.default.resolve().map_err(|e| match e {
+            Error::Init(e) => Error::Init(e.at_path(path.clone())),
+            other => other,
+        })? {
+            plan.push(path, p.tensor.clone(), init, InitSource::Default);
         }
     }
     let declared: HashMap<&'static str, FieldInit> = if use_declared {
-        module.child_inits().into_iter().collect()
+        module.declared_inits().into_iter().collect()
     } else {
         HashMap::new()
     };
@@ -293,7 +273,7 @@ impl<'a> ModuleInit<'a> {
     pub fn parameter_names(&self) -> Vec<String> {
         let mut names = Vec::new();
         self.module
-            .visit_own_parameters(&mut |n, _| names.push(n.to_owned()));
+            .visit_parameters(&mut |p| names.push(p.name.to_owned()));
         names
     }
 
@@ -304,15 +284,15 @@ impl<'a> ModuleInit<'a> {
 
     fn find(&self, name: &str) -> Option<Tensor> {
         let mut found = None;
-        self.module.visit_own_parameters(&mut |n, t| {
-            if n == name && found.is_none() {
-                found = Some(t.clone());
+        self.module.visit_parameters(&mut |p| {
+            if p.name == name && found.is_none() {
+                found = Some(p.tensor.clone());
             }
         });
         if found.is_none() {
-            self.module.visit_own_buffers(&mut |n, t| {
-                if n == name && found.is_none() {
-                    found = Some(t.clone());
+            self.module.visit_buffers(&mut |b| {
+                if b.name == name && found.is_none() {
+                    found = Some(b.tensor.clone());
                 }
             });
         }
@@ -321,15 +301,16 @@ impl<'a> ModuleInit<'a> {
 
     /// Plans `init` for the module's own parameter (or buffer) `name`; an unknown name is an
     /// error that lists the module's parameters.
-    pub fn init(&mut self, name: &str, init: Init) -> ModuleResult<()> {
+    pub fn init(&mut self, name: &str, init: Init) -> Result<()> {
         match self.find(name) {
             Some(t) => {
-                self.plan.push(join(self.path, name), t, init, Source::User);
+                self.plan
+                    .push(join(self.path, name), t, init, InitSource::User);
                 Ok(())
             }
             None => {
                 let names = self.parameter_names();
-                Err(ModuleError::UnknownParameter {
+                Err(Error::UnknownParameter {
                     module: if self.path.is_empty() {
                         "<root>".into()
                     } else {
@@ -361,115 +342,16 @@ impl<'a> ModuleInit<'a> {
 
     fn init_role(&mut self, prefix: &str, init: Init) -> usize {
         let mut found = Vec::new();
-        self.module.visit_own_parameters(&mut |n, t| {
-            if n.starts_with(prefix) {
-                found.push((n.to_owned(), t.clone()));
+        self.module.visit_parameters(&mut |p| {
+            if p.name.starts_with(prefix) {
+                found.push((p.name.to_owned(), p.tensor.clone()));
             }
         });
         let count = found.len();
         for (name, t) in found {
             self.plan
-                .push(join(self.path, &name), t, init.clone(), Source::User);
+                .push(join(self.path, &name), t, init.clone(), InitSource::User);
         }
         count
     }
-}
-
-pub(crate) fn check_varmap(root: &dyn InitWeights, varmap: &candle_nn::VarMap) -> ModuleResult<()> {
-    let vars = varmap.data().lock().map_err(|_| {
-        ModuleError::Candle(candle_core::Error::Msg(
-            "the VarMap's lock is poisoned".into(),
-        ))
-    })?;
-    let mut all = root.named_parameters();
-    all.extend(root.named_buffers());
-    for (path, t) in all {
-        let Some(var) = vars.get(&path) else {
-            return Err(ModuleError::MissingFromVarMap { path });
-        };
-        let (a, _) = t.storage_and_layout();
-        let (b, _) = var.as_tensor().storage_and_layout();
-        if !std::ptr::eq(&*a, &*b) {
-            return Err(ModuleError::NotVarMapStorage { path });
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn set_parameter(
-    root: &dyn InitWeights,
-    path: &str,
-    values: &Tensor,
-) -> ModuleResult<()> {
-    let all = root.named_parameters();
-    let Some((_, t)) = all.iter().find(|(p, _)| p == path) else {
-        let paths: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
-        return Err(ModuleError::NoSuchParameter {
-            path: path.to_owned(),
-            hint: hint(path, &paths),
-        });
-    };
-    if t.dims() != values.dims() {
-        return Err(ModuleError::ShapeMismatch {
-            path: path.to_owned(),
-            expected: t.dims().to_vec(),
-            got: values.dims().to_vec(),
-        });
-    }
-    if t.dtype() != values.dtype() {
-        return Err(ModuleError::DtypeMismatch {
-            path: path.to_owned(),
-            expected: t.dtype(),
-            got: values.dtype(),
-        });
-    }
-    // `slice_set` writes in place into the parameter's own storage (contiguous parameters).
-    t.slice_set(&values.to_device(t.device())?, 0, 0)?;
-    Ok(())
-}
-
-fn hint(word: &str, candidates: &[&str]) -> String {
-    let close: HashSet<&str> = candidates
-        .iter()
-        .copied()
-        .filter(|c| strsim_close(word, c))
-        .collect();
-    match close.into_iter().next() {
-        Some(c) => format!("; did you mean `{c}`?"),
-        None if candidates.len() <= 12 => format!("; it has: {}", candidates.join(", ")),
-        None => format!(
-            "; it has {} parameters (see `named_parameters()`)",
-            candidates.len()
-        ),
-    }
-}
-
-/// At most one edit away, an adjacent transposition counting as one edit (`wieght`/`weight`).
-/// The same distance as `init_derive`'s `suggest::edit_distance`, which a proc-macro crate
-/// cannot export to this one; keep the two in step.
-fn strsim_close(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()] <= 1
 }

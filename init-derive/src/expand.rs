@@ -29,7 +29,7 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
     }
 }
 
-fn impl_struct(input: &Input, plans: &[valid::FieldPlan]) -> TokenStream {
+fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream {
     let ident = input.ident;
     let class_name = ident.to_string();
     let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
@@ -38,9 +38,8 @@ fn impl_struct(input: &Input, plans: &[valid::FieldPlan]) -> TokenStream {
 
     let mut children = Vec::new();
     let mut parameters = Vec::new();
-    let mut own_inits = Vec::new();
-    let mut child_inits = Vec::new();
-    for (field, plan) in input.fields.iter().zip(plans) {
+    let mut field_inits = Vec::new();
+    for (field, declared) in input.fields.iter().zip(declarations) {
         let member = &field.member;
         let name = &field.name;
         // Spanned at the field's type: "`usize: InitWeights` is not satisfied" lands on the field.
@@ -51,28 +50,20 @@ fn impl_struct(input: &Input, plans: &[valid::FieldPlan]) -> TokenStream {
                 children.push(quote_spanned! {span=>
                     ::init_candle::__private::visit_field(&self.#member, #name, __visit);
                 });
-                if plan.weight.is_some() || plan.bias.is_some() {
-                    let weight = option_init(plan.weight.as_ref());
-                    let bias = option_init(plan.bias.as_ref());
-                    child_inits.push(quote! {
+                if declared.weight.is_some() || declared.bias.is_some() {
+                    let weight = option_init(declared.weight.as_ref());
+                    let bias = option_init(declared.bias.as_ref());
+                    field_inits.push(quote! {
                         (#name, ::init_candle::__private::FieldInit { weight: #weight, bias: #bias })
                     });
                 }
             }
             FieldKind::Parameter => {
+                // A bare tensor's `#[init]` is its default; without one its values are kept.
+                let init = option_init(declared.weight.as_ref());
                 parameters.push(quote_spanned! {span=>
-                    __visit(#name, ::init_candle::__private::as_parameter(&self.#member));
+                    __visit(::init_candle::__private::tensor_field(&self.#member, #name, #init));
                 });
-                if let Some(init) = &plan.weight {
-                    let init = init_tokens(init);
-                    own_inits.push(quote! {
-                        ::init_candle::__private::ParamInit::new(
-                            #name,
-                            ::init_candle::__private::as_parameter(&self.#member),
-                            #init,
-                        )
-                    });
-                }
             }
         }
     }
@@ -81,7 +72,7 @@ fn impl_struct(input: &Input, plans: &[valid::FieldPlan]) -> TokenStream {
         quote! {
             fn visit_children<'__m>(
                 &'__m self,
-                __visit: &mut dyn ::core::ops::FnMut(&str, &'__m dyn ::init_candle::InitWeights),
+                __visit: &mut dyn ::core::ops::FnMut(&str, &'__m dyn ::init_candle::__private::InitWeights),
             ) {
                 #(#children)*
             }
@@ -89,39 +80,31 @@ fn impl_struct(input: &Input, plans: &[valid::FieldPlan]) -> TokenStream {
     });
     let visit_parameters = (!parameters.is_empty()).then(|| {
         quote! {
-            fn visit_own_parameters<'__m>(
+            fn visit_parameters<'__m>(
                 &'__m self,
-                __visit: &mut dyn ::core::ops::FnMut(&str, &'__m ::init_candle::__private::Tensor),
+                __visit: &mut dyn ::core::ops::FnMut(::init_candle::__private::Parameter<'__m>),
             ) {
                 #(#parameters)*
             }
         }
     });
-    let own = (!own_inits.is_empty()).then(|| {
+    let declared_inits = (!field_inits.is_empty()).then(|| {
         quote! {
-            fn own_inits(&self) -> ::init_candle::__private::Result<::init_candle::__private::Vec<::init_candle::__private::ParamInit>> {
-                ::core::result::Result::Ok(::init_candle::__private::vec![#(#own_inits),*])
-            }
-        }
-    });
-    let declared = (!child_inits.is_empty()).then(|| {
-        quote! {
-            fn child_inits(&self) -> ::init_candle::__private::Vec<(&'static str, ::init_candle::__private::FieldInit)> {
-                ::init_candle::__private::vec![#(#child_inits),*]
+            fn declared_inits(&self) -> ::init_candle::__private::Vec<(&'static str, ::init_candle::__private::FieldInit)> {
+                ::init_candle::__private::vec![#(#field_inits),*]
             }
         }
     });
 
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::init_candle::InitWeights for #ident #ty_generics #where_clause {
+        impl #impl_generics ::init_candle::__private::InitWeights for #ident #ty_generics #where_clause {
             fn class_name(&self) -> &'static str {
                 #class_name
             }
             #visit_children
             #visit_parameters
-            #own
-            #declared
+            #declared_inits
         }
     }
 }

@@ -15,7 +15,7 @@ pub fn expand(input: &DeriveInput) -> TokenStream {
     let where_clause = generics::where_clause(&input.generics, &bounds);
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::init_candle::InitWeights for #ident #ty_generics #where_clause {
+        impl #impl_generics ::init_candle::__private::InitWeights for #ident #ty_generics #where_clause {
             fn class_name(&self) -> &'static str {
                 #name
             }

@@ -47,7 +47,7 @@ pub fn inferred_bounds(input: &Input) -> Vec<TokenStream> {
     for param in input.generics.type_params() {
         let ident = &param.ident;
         if mentions.found.contains(ident) {
-            bounds.push(quote!(#ident: ::init_candle::InitWeights));
+            bounds.push(quote!(#ident: ::init_candle::__private::InitWeights));
         } else {
             bounds.push(quote!(#ident: 'static));
         }

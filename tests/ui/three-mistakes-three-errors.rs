@@ -1,5 +1,5 @@
 use candle_nn::{Conv2d, Linear};
-use init_candle::InitWeights;
+use init_candle::{InitWeights, InitWeightsExt};
 
 #[derive(InitWeights)]
 struct Net {

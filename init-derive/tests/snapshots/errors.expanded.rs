@@ -11,7 +11,7 @@
     "`normal` has no parameter `stdev`; did you mean `std`?"
 }
 #[automatically_derived]
-impl<'a, T> ::init_candle::InitWeights for Bad<'a, T>
+impl<'a, T> ::init_candle::__private::InitWeights for Bad<'a, T>
 where
     T: 'static,
     'a: 'static,

@@ -1,11 +1,14 @@
 #[automatically_derived]
-impl ::init_candle::InitWeights for Net {
+impl ::init_candle::__private::InitWeights for Net {
     fn class_name(&self) -> &'static str {
         "Net"
     }
     fn visit_children<'__m>(
         &'__m self,
-        __visit: &mut dyn ::core::ops::FnMut(&str, &'__m dyn ::init_candle::InitWeights),
+        __visit: &mut dyn ::core::ops::FnMut(
+            &str,
+            &'__m dyn ::init_candle::__private::InitWeights,
+        ),
     ) {
         ::init_candle::__private::visit_field(&self.conv1, "conv1", __visit);
         ::init_candle::__private::visit_field(&self.conv2, "conv2", __visit);
@@ -13,33 +16,24 @@ impl ::init_candle::InitWeights for Net {
         ::init_candle::__private::visit_field(&self.bn, "bn", __visit);
         ::init_candle::__private::visit_field(&self.layers, "features", __visit);
     }
-    fn visit_own_parameters<'__m>(
+    fn visit_parameters<'__m>(
         &'__m self,
-        __visit: &mut dyn ::core::ops::FnMut(
-            &str,
-            &'__m ::init_candle::__private::Tensor,
-        ),
+        __visit: &mut dyn ::core::ops::FnMut(::init_candle::__private::Parameter<'__m>),
     ) {
         __visit(
-            "pos_embedding",
-            ::init_candle::__private::as_parameter(&self.pos_embedding),
+            ::init_candle::__private::tensor_field(
+                &self.pos_embedding,
+                "pos_embedding",
+                ::core::option::Option::Some(::init_candle::__private::Init::TruncNormal {
+                    mean: 0f64,
+                    std: 0.02f64,
+                    a: -0.04f64,
+                    b: 0.04f64,
+                }),
+            ),
         );
     }
-    fn own_inits(
-        &self,
-    ) -> ::init_candle::__private::Result<
-        ::init_candle::__private::Vec<::init_candle::__private::ParamInit>,
-    > {
-        ::core::result::Result::Ok(
-            ::init_candle::__private::vec![
-                ::init_candle::__private::ParamInit::new("pos_embedding",
-                ::init_candle::__private::as_parameter(& self.pos_embedding),
-                ::init_candle::__private::Init::TruncNormal { mean : 0f64, std : 0.02f64,
-                a : - 0.04f64, b : 0.04f64 },)
-            ],
-        )
-    }
-    fn child_inits(
+    fn declared_inits(
         &self,
     ) -> ::init_candle::__private::Vec<
         (&'static str, ::init_candle::__private::FieldInit),

@@ -1,9 +1,9 @@
 #[automatically_derived]
-impl<A, B: Clone, C> ::init_candle::InitWeights for Pair<A, B, C>
+impl<A, B: Clone, C> ::init_candle::__private::InitWeights for Pair<A, B, C>
 where
     C: Default,
-    A: ::init_candle::InitWeights,
-    B: ::init_candle::InitWeights,
+    A: ::init_candle::__private::InitWeights,
+    B: ::init_candle::__private::InitWeights,
     C: 'static,
 {
     fn class_name(&self) -> &'static str {
@@ -11,7 +11,10 @@ where
     }
     fn visit_children<'__m>(
         &'__m self,
-        __visit: &mut dyn ::core::ops::FnMut(&str, &'__m dyn ::init_candle::InitWeights),
+        __visit: &mut dyn ::core::ops::FnMut(
+            &str,
+            &'__m dyn ::init_candle::__private::InitWeights,
+        ),
     ) {
         ::init_candle::__private::visit_field(&self.0, "0", __visit);
         ::init_candle::__private::visit_field(&self.1, "1", __visit);

@@ -6,7 +6,7 @@
 //! ```
 //! # use candle_core::{DType, Device};
 //! # use candle_nn::{VarBuilder, VarMap};
-//! use init_candle::InitWeights;
+//! use init_candle::{InitWeights, InitWeightsExt};
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let fc = candle_nn::linear(400, 120, vb.pp("fc1"))?;
@@ -16,30 +16,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use candle_core::Tensor;
 use candle_nn::Linear;
 
-use crate::defaults::fan_in_uniform;
-use crate::error::ModuleResult;
-use crate::module::{InitWeights, ParamInit};
+use crate::module::{DefaultInit, InitWeights, Parameter};
 
 impl InitWeights for Linear {
     fn class_name(&self) -> &'static str {
         "Linear"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", self.weight());
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        let default = DefaultInit::UniformFanIn(self.weight());
+        visit(Parameter::new("weight", self.weight(), default.clone()));
         if let Some(bias) = self.bias() {
-            visit("bias", bias);
+            visit(Parameter::new("bias", bias, default));
         }
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        let init = fan_in_uniform(self.weight())?;
-        let mut out = vec![ParamInit::new("weight", self.weight(), init.clone())];
-        if let Some(bias) = self.bias() {
-            out.push(ParamInit::new("bias", bias, init));
-        }
-        Ok(out)
     }
     fn extra_repr(&self) -> String {
         let dims = self.weight().dims();

@@ -9,7 +9,8 @@
 //! ```
 //! # use candle_core::{DType, Device, Module, Tensor};
 //! # use candle_nn::{VarBuilder, VarMap};
-//! use init_candle::{conv3d, Conv3dConfig, InitWeights};
+//! use init_candle::nn::{conv3d, Conv3dConfig};
+//! use init_candle::InitWeights;
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let conv = conv3d(3, 8, 3, Conv3dConfig { padding: 1, ..Default::default() }, vb.pp("conv1"))?;
@@ -22,9 +23,9 @@
 use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::conv::conv_inits;
-use crate::error::ModuleResult;
-use crate::module::{InitWeights, ParamInit};
+use crate::error::{Error, Result};
+use crate::module::{InitWeights, Parameter};
+use crate::nn::conv::visit_conv_parameters;
 
 /// Stride, padding and dilation (the same along depth, height and width) and groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,26 +61,29 @@ pub struct Conv3d {
 
 impl Conv3d {
     /// From existing tensors (kept, not copied): weight `(out, in/groups, kd, kh, kw)`, bias `(out,)`.
-    pub fn new(
-        weight: Tensor,
-        bias: Option<Tensor>,
-        config: Conv3dConfig,
-    ) -> candle_core::Result<Self> {
+    pub fn new(weight: Tensor, bias: Option<Tensor>, config: Conv3dConfig) -> Result<Self> {
         let (out_c, _, _, _, _) = weight.dims5()?;
         if config.stride == 0 || config.dilation == 0 || config.groups == 0 {
-            candle_core::bail!(
-                "Conv3d: stride, dilation and groups must be at least 1, got {config:?}"
-            );
+            return Err(Error::invalid_layer(
+                "Conv3d",
+                format!("stride, dilation and groups must be at least 1, got {config:?}"),
+            ));
         }
         if !out_c.is_multiple_of(config.groups) {
-            candle_core::bail!(
-                "Conv3d: groups = {} must divide out_channels = {out_c}",
-                config.groups
-            );
+            return Err(Error::invalid_layer(
+                "Conv3d",
+                format!(
+                    "groups = {} must divide out_channels = {out_c}",
+                    config.groups
+                ),
+            ));
         }
         if let Some(b) = &bias {
             if b.dims() != [out_c] {
-                candle_core::bail!("Conv3d: bias must have shape [{out_c}], got {:?}", b.dims());
+                return Err(Error::invalid_layer(
+                    "Conv3d",
+                    format!("bias must have shape [{out_c}], got {:?}", b.dims()),
+                ));
             }
         }
         Ok(Self {
@@ -108,12 +112,15 @@ fn weight_for(
     kernel: usize,
     config: Conv3dConfig,
     vb: &VarBuilder,
-) -> candle_core::Result<(Tensor, f64)> {
+) -> Result<(Tensor, f64)> {
     if config.groups == 0 || !in_channels.is_multiple_of(config.groups) {
-        candle_core::bail!(
-            "Conv3d: groups = {} must divide in_channels = {in_channels}",
-            config.groups
-        );
+        return Err(Error::invalid_layer(
+            "Conv3d",
+            format!(
+                "groups = {} must divide in_channels = {in_channels}",
+                config.groups
+            ),
+        ));
     }
     let fan_in = in_channels / config.groups * kernel * kernel * kernel;
     let bound = if fan_in > 0 {
@@ -147,7 +154,7 @@ pub fn conv3d(
     kernel: usize,
     config: Conv3dConfig,
     vb: VarBuilder,
-) -> candle_core::Result<Conv3d> {
+) -> Result<Conv3d> {
     let (weight, bound) = weight_for(in_channels, out_channels, kernel, config, &vb)?;
     let bias = vb.get_with_hints(
         out_channels,
@@ -167,7 +174,7 @@ pub fn conv3d_no_bias(
     kernel: usize,
     config: Conv3dConfig,
     vb: VarBuilder,
-) -> candle_core::Result<Conv3d> {
+) -> Result<Conv3d> {
     let (weight, _) = weight_for(in_channels, out_channels, kernel, config, &vb)?;
     Conv3d::new(weight, None, config)
 }
@@ -238,14 +245,8 @@ impl InitWeights for Conv3d {
     fn class_name(&self) -> &'static str {
         "Conv3d"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            visit("bias", b);
-        }
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        conv_inits(&self.weight, self.bias.as_ref())
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit_conv_parameters(&self.weight, self.bias.as_ref(), visit);
     }
     fn extra_repr(&self) -> String {
         let dims = self.weight.dims();

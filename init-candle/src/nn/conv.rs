@@ -9,7 +9,7 @@
 //! ```
 //! # use candle_core::{DType, Device};
 //! # use candle_nn::{VarBuilder, VarMap};
-//! use init_candle::{Init, InitWeights};
+//! use init_candle::{Init, InitWeightsExt};
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let conv = candle_nn::conv2d(6, 3, 5, Default::default(), vb.pp("conv"))?;
@@ -22,17 +22,19 @@
 use candle_core::Tensor;
 use candle_nn::{Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d};
 
-use crate::defaults::fan_in_uniform;
-use crate::error::ModuleResult;
-use crate::module::{InitWeights, ParamInit};
+use crate::module::{DefaultInit, InitWeights, Parameter};
 
-pub(crate) fn conv_inits(weight: &Tensor, bias: Option<&Tensor>) -> ModuleResult<Vec<ParamInit>> {
-    let init = fan_in_uniform(weight)?;
-    let mut out = vec![ParamInit::new("weight", weight, init.clone())];
+/// A convolution's `weight` and `bias`, both with PyTorch's `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`.
+pub(crate) fn visit_conv_parameters<'m>(
+    weight: &'m Tensor,
+    bias: Option<&'m Tensor>,
+    visit: &mut dyn FnMut(Parameter<'m>),
+) {
+    let default = DefaultInit::UniformFanIn(weight);
+    visit(Parameter::new("weight", weight, default.clone()));
     if let Some(bias) = bias {
-        out.push(ParamInit::new("bias", bias, init));
+        visit(Parameter::new("bias", bias, default));
     }
-    Ok(out)
 }
 
 fn bias_str(bias: Option<&Tensor>) -> &'static str {
@@ -95,14 +97,8 @@ macro_rules! conv_module {
             fn class_name(&self) -> &'static str {
                 $name
             }
-            fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-                visit("weight", self.weight());
-                if let Some(bias) = self.bias() {
-                    visit("bias", bias);
-                }
-            }
-            fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-                conv_inits(self.weight(), self.bias())
+            fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+                visit_conv_parameters(self.weight(), self.bias(), visit);
             }
             fn extra_repr(&self) -> String {
                 let dims = self.weight().dims();

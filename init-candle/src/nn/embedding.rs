@@ -4,7 +4,7 @@
 //! ```
 //! # use candle_core::{DType, Device};
 //! # use candle_nn::{VarBuilder, VarMap};
-//! use init_candle::{Init, InitWeights};
+//! use init_candle::{Init, InitWeightsExt};
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let emb = candle_nn::embedding(10, 3, vb.pp("emb"))?;
@@ -12,29 +12,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use candle_core::Tensor;
 use candle_nn::{Embedding, PReLU};
 use init_core::Init;
 
-use crate::error::ModuleResult;
-use crate::module::{InitWeights, ParamInit};
+use crate::module::{InitWeights, Parameter};
 
 impl InitWeights for Embedding {
     fn class_name(&self) -> &'static str {
         "Embedding"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", self.embeddings());
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        Ok(vec![ParamInit::new(
-            "weight",
-            self.embeddings(),
-            Init::Normal {
-                mean: 0.0,
-                std: 1.0,
-            },
-        )])
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        let default = Init::Normal {
+            mean: 0.0,
+            std: 1.0,
+        };
+        visit(Parameter::new("weight", self.embeddings(), default));
     }
     fn extra_repr(&self) -> String {
         match self.embeddings().dims() {
@@ -49,15 +41,12 @@ impl InitWeights for PReLU {
     fn class_name(&self) -> &'static str {
         "PReLU"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", self.weight());
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        Ok(vec![ParamInit::new(
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit(Parameter::new(
             "weight",
             self.weight(),
             Init::Constant { value: 0.25 },
-        )])
+        ));
     }
     fn extra_repr(&self) -> String {
         format!("num_parameters={}", self.weight().elem_count())

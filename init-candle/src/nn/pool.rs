@@ -3,7 +3,7 @@
 //!
 //! ```
 //! # use candle_core::{DType, Device, Module, Tensor};
-//! use init_candle::MaxPool3d;
+//! use init_candle::nn::MaxPool3d;
 //! // C3D's pool5: kernel 2, stride 2, padding (0, 1, 1).
 //! let pool = MaxPool3d::new((2, 2, 2), (2, 2, 2), (0, 1, 1))?;
 //! let y = pool.forward(&Tensor::zeros((1, 512, 2, 7, 7), DType::F32, &Device::Cpu)?)?;
@@ -13,6 +13,7 @@
 
 use candle_core::{Module, Tensor};
 
+use crate::error::{Error, Result};
 use crate::module::InitWeights;
 
 fn pad_neg_inf(xs: &Tensor, dim: usize, pad: usize) -> candle_core::Result<Tensor> {
@@ -25,20 +26,19 @@ fn pad_neg_inf(xs: &Tensor, dim: usize, pad: usize) -> candle_core::Result<Tenso
     Tensor::cat(&[&side, xs, &side], dim)
 }
 
-fn check(
-    kernel: &[usize],
-    stride: &[usize],
-    padding: &[usize],
-    what: &str,
-) -> candle_core::Result<()> {
+fn check(kernel: &[usize], stride: &[usize], padding: &[usize], layer: &'static str) -> Result<()> {
     for i in 0..kernel.len() {
         if kernel[i] == 0 || stride[i] == 0 {
-            candle_core::bail!("{what}: kernel and stride must be at least 1, got kernel {kernel:?}, stride {stride:?}");
+            return Err(Error::invalid_layer(
+                layer,
+                format!("kernel and stride must be at least 1, got kernel {kernel:?}, stride {stride:?}"),
+            ));
         }
         if 2 * padding[i] > kernel[i] {
-            candle_core::bail!(
-                "{what}: padding should be at most half of the kernel size, got padding {padding:?}, kernel {kernel:?}"
-            );
+            return Err(Error::invalid_layer(
+                layer,
+                format!("padding should be at most half of the kernel size, got padding {padding:?}, kernel {kernel:?}"),
+            ));
         }
     }
     Ok(())
@@ -58,7 +58,7 @@ impl MaxPool2d {
         kernel: (usize, usize),
         stride: (usize, usize),
         padding: (usize, usize),
-    ) -> candle_core::Result<Self> {
+    ) -> Result<Self> {
         check(
             &[kernel.0, kernel.1],
             &[stride.0, stride.1],
@@ -72,7 +72,7 @@ impl MaxPool2d {
         })
     }
     /// A square kernel `k` with stride `k` and no padding (`nn.MaxPool2d(k)`).
-    pub fn square(k: usize) -> candle_core::Result<Self> {
+    pub fn square(k: usize) -> Result<Self> {
         Self::new((k, k), (k, k), (0, 0))
     }
 }
@@ -114,7 +114,7 @@ impl MaxPool3d {
         kernel: (usize, usize, usize),
         stride: (usize, usize, usize),
         padding: (usize, usize, usize),
-    ) -> candle_core::Result<Self> {
+    ) -> Result<Self> {
         check(
             &[kernel.0, kernel.1, kernel.2],
             &[stride.0, stride.1, stride.2],

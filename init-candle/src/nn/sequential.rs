@@ -4,7 +4,8 @@
 //! ```
 //! # use candle_core::{DType, Device, Tensor};
 //! # use candle_nn::{VarBuilder, VarMap, Linear};
-//! use init_candle::{InitWeights, ReLU, Sequential};
+//! use init_candle::nn::{ReLU, Sequential};
+//! use init_candle::InitWeightsExt;
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let mlp = Sequential::new()
@@ -12,7 +13,7 @@
 //!     .add(ReLU)
 //!     .add(candle_nn::linear(8, 2, vb.pp("2"))?);
 //! assert_eq!(mlp.len(), 3);
-//! assert!(mlp.get(0).and_then(|l| l.as_module().downcast_ref::<Linear>()).is_some());
+//! assert!(mlp.get(0).and_then(|l| l.downcast_ref::<Linear>()).is_some());
 //! let y = mlp.forward(&Tensor::zeros((5, 4), DType::F32, &Device::Cpu)?)?;
 //! assert_eq!(y.dims(), &[5, 2]);
 //! mlp.check_varmap(&varmap)?;
@@ -21,6 +22,7 @@
 
 use candle_core::{ModuleT, Tensor};
 
+use crate::ext::InitWeightsExt;
 use crate::module::InitWeights;
 
 /// A layer of a [`Sequential`]: a module with a forward pass (`ModuleT`, so that `Module`s,
@@ -102,7 +104,9 @@ impl InitWeights for Sequential {
     }
     fn visit_children<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m dyn InitWeights)) {
         for (i, layer) in self.layers.iter().enumerate() {
-            layer.visit_as_field(&i.to_string(), visit);
+            if let Some(module) = layer.as_field() {
+                visit(&i.to_string(), module);
+            }
         }
     }
 }

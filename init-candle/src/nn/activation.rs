@@ -3,7 +3,8 @@
 //!
 //! ```
 //! # use candle_core::{Device, Module, Tensor};
-//! use init_candle::{InitWeights, ReLU};
+//! use init_candle::nn::ReLU;
+//! use init_candle::InitWeightsExt;
 //! let y = ReLU.forward(&Tensor::new(&[-1f32, 2.], &Device::Cpu)?)?;
 //! assert_eq!(y.to_vec1::<f32>()?, [0., 2.]);
 //! assert_eq!(ReLU.module_repr(), "ReLU()");
@@ -13,6 +14,7 @@
 use candle_core::{Module, ModuleT, Tensor};
 use candle_nn::Activation;
 
+use crate::error::{Error, Result};
 use crate::module::InitWeights;
 
 macro_rules! unit_activation {
@@ -115,9 +117,12 @@ pub struct Dropout {
 
 impl Dropout {
     /// `p` must be in `[0, 1)`.
-    pub fn new(p: f32) -> candle_core::Result<Self> {
+    pub fn new(p: f32) -> Result<Self> {
         if !(0.0..1.0).contains(&p) {
-            candle_core::bail!("Dropout: p must be in [0, 1), got {p}");
+            return Err(Error::invalid_layer(
+                "Dropout",
+                format!("p must be in [0, 1), got {p}"),
+            ));
         }
         Ok(Self { p })
     }

@@ -7,7 +7,8 @@
 //! ```
 //! # use candle_core::{DType, Device, Tensor, Module};
 //! # use candle_nn::{VarBuilder, VarMap};
-//! use init_candle::{group_norm, InitWeights};
+//! use init_candle::nn::group_norm;
+//! use init_candle::InitWeightsExt;
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let gn = group_norm(2, 6, 1e-5, vb.pp("gn"))?;
@@ -22,41 +23,31 @@ use candle_core::{Module, Tensor};
 use candle_nn::{BatchNorm, LayerNorm, RmsNorm, VarBuilder};
 use init_core::Init;
 
-use crate::error::ModuleResult;
-use crate::module::{InitWeights, ParamInit};
+use crate::error::{Error, Result};
+use crate::module::{InitWeights, Parameter};
 
 impl InitWeights for BatchNorm {
     fn class_name(&self) -> &'static str {
         // candle has one BatchNorm for every rank; PyTorch's BatchNorm1d/2d/3d share it.
         "BatchNorm"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
         if let Some((w, b)) = self.weight_and_bias() {
-            visit("weight", w);
-            visit("bias", b);
+            visit(Parameter::new("weight", w, Init::Ones));
+            visit(Parameter::new("bias", b, Init::Zeros));
         }
     }
-    fn visit_own_buffers<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("running_mean", self.running_mean());
-        visit("running_var", self.running_var());
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        let mut out = Vec::new();
-        if let Some((w, b)) = self.weight_and_bias() {
-            out.push(ParamInit::new("weight", w, Init::Ones));
-            out.push(ParamInit::new("bias", b, Init::Zeros));
-        }
-        out.push(ParamInit::new(
+    fn visit_buffers<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit(Parameter::new(
             "running_mean",
             self.running_mean(),
             Init::Zeros,
         ));
-        out.push(ParamInit::new(
+        visit(Parameter::new(
             "running_var",
             self.running_var(),
             Init::Ones,
         ));
-        Ok(out)
     }
     fn extra_repr(&self) -> String {
         format!(
@@ -77,18 +68,11 @@ impl InitWeights for LayerNorm {
     fn class_name(&self) -> &'static str {
         "LayerNorm"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", self.weight());
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit(Parameter::new("weight", self.weight(), Init::Ones));
         if let Some(b) = self.bias() {
-            visit("bias", b);
+            visit(Parameter::new("bias", b, Init::Zeros));
         }
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        let mut out = vec![ParamInit::new("weight", self.weight(), Init::Ones)];
-        if let Some(b) = self.bias() {
-            out.push(ParamInit::new("bias", b, Init::Zeros));
-        }
-        Ok(out)
     }
     fn extra_repr(&self) -> String {
         format!("({:?},), eps={:e}", self.weight().dims(), self.eps())
@@ -99,11 +83,8 @@ impl InitWeights for RmsNorm {
     fn class_name(&self) -> &'static str {
         "RMSNorm"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", self.weight());
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        Ok(vec![ParamInit::new("weight", self.weight(), Init::Ones)])
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit(Parameter::new("weight", self.weight(), Init::Ones));
     }
     fn extra_repr(&self) -> String {
         format!("({},), eps={:e}", self.weight().elem_count(), self.eps())
@@ -132,7 +113,7 @@ pub fn group_norm(
     num_channels: usize,
     eps: f64,
     vb: VarBuilder,
-) -> candle_core::Result<GroupNorm> {
+) -> Result<GroupNorm> {
     let weight = vb.get_with_hints(num_channels, "weight", candle_nn::Init::Const(1.))?;
     let bias = vb.get_with_hints(num_channels, "bias", candle_nn::Init::Const(0.))?;
     GroupNorm::new(weight, bias, num_groups, num_channels, eps)
@@ -146,9 +127,12 @@ impl GroupNorm {
         num_groups: usize,
         num_channels: usize,
         eps: f64,
-    ) -> candle_core::Result<Self> {
+    ) -> Result<Self> {
         if num_groups == 0 {
-            candle_core::bail!("GroupNorm: num_groups must be at least 1, got 0");
+            return Err(Error::invalid_layer(
+                "GroupNorm",
+                "num_groups must be at least 1, got 0",
+            ));
         }
         let inner =
             candle_nn::GroupNorm::new(weight.clone(), bias.clone(), num_channels, num_groups, eps)?;
@@ -185,15 +169,9 @@ impl InitWeights for GroupNorm {
     fn class_name(&self) -> &'static str {
         "GroupNorm"
     }
-    fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-        visit("weight", &self.weight);
-        visit("bias", &self.bias);
-    }
-    fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-        Ok(vec![
-            ParamInit::new("weight", &self.weight, Init::Ones),
-            ParamInit::new("bias", &self.bias, Init::Zeros),
-        ])
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+        visit(Parameter::new("weight", &self.weight, Init::Ones));
+        visit(Parameter::new("bias", &self.bias, Init::Zeros));
     }
     fn extra_repr(&self) -> String {
         format!(

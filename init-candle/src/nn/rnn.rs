@@ -14,7 +14,8 @@
 //! ```
 //! # use candle_core::{DType, Device, Tensor};
 //! # use candle_nn::{VarBuilder, VarMap};
-//! use init_candle::{lstm, InitWeights, RnnConfig};
+//! use init_candle::nn::{lstm, RnnConfig};
+//! use init_candle::InitWeightsExt;
 //! # let varmap = VarMap::new();
 //! # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
 //! let rnn = lstm(10, 20, RnnConfig { num_layers: 2, bidirectional: true, bias: true }, vb.pp("rnn"))?;
@@ -32,8 +33,9 @@ use candle_core::{Device, Tensor};
 use candle_nn::{VarBuilder, RNN};
 
 use crate::defaults::uniform_bound;
-use crate::error::{ModuleError, ModuleResult};
-use crate::module::{InitWeights, ParamInit};
+use crate::error::{Error, Result};
+use crate::module::{InitWeights, Parameter};
+use crate::varmap::check_tensors;
 
 /// Shape of a recurrent stack, as PyTorch's constructor arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,13 @@ impl Kind {
             Kind::Gru => 3,
         }
     }
+
+    fn class_name(self) -> &'static str {
+        match self {
+            Kind::Lstm => "LSTM",
+            Kind::Gru => "GRU",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -93,12 +102,18 @@ impl Stack {
         hidden_size: usize,
         config: RnnConfig,
         vb: VarBuilder,
-    ) -> candle_core::Result<Self> {
+    ) -> Result<Self> {
         if config.num_layers == 0 {
-            candle_core::bail!("num_layers must be at least 1, got 0");
+            return Err(Error::invalid_layer(
+                kind.class_name(),
+                "num_layers must be at least 1, got 0",
+            ));
         }
         if hidden_size == 0 {
-            candle_core::bail!("hidden_size must be at least 1, got 0");
+            return Err(Error::invalid_layer(
+                kind.class_name(),
+                "hidden_size must be at least 1, got 0",
+            ));
         }
         let bound = 1.0 / (hidden_size as f64).sqrt();
         let hint = candle_nn::Init::Uniform {
@@ -220,12 +235,11 @@ impl Stack {
         Ok(input)
     }
 
-    fn own_inits(&self) -> Vec<ParamInit> {
+    fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
         let init = uniform_bound(1.0 / (self.hidden_size as f64).sqrt());
-        self.params
-            .iter()
-            .map(|(name, t)| ParamInit::new(name.clone(), t, init.clone()))
-            .collect()
+        for (name, t) in &self.params {
+            visit(Parameter::new(name, t, init.clone()));
+        }
     }
 
     fn extra_repr(&self) -> String {
@@ -242,26 +256,6 @@ impl Stack {
         }
         s
     }
-
-    fn check_varmap_prefixed(&self, varmap: &candle_nn::VarMap, prefix: &str) -> ModuleResult<()> {
-        let vars = varmap.data().lock().map_err(|_| {
-            ModuleError::Candle(candle_core::Error::Msg(
-                "the VarMap's lock is poisoned".into(),
-            ))
-        })?;
-        for (name, t) in &self.params {
-            let path = crate::module::join(prefix, name);
-            let Some(var) = vars.get(&path) else {
-                return Err(ModuleError::MissingFromVarMap { path });
-            };
-            let (a, _) = t.storage_and_layout();
-            let (b, _) = var.as_tensor().storage_and_layout();
-            if !std::ptr::eq(&*a, &*b) {
-                return Err(ModuleError::NotVarMapStorage { path });
-            }
-        }
-        Ok(())
-    }
 }
 
 fn reverse_index(len: usize, device: &Device) -> candle_core::Result<Tensor> {
@@ -276,7 +270,7 @@ macro_rules! rnn_type {
         pub struct $ty(Stack);
 
         #[doc = concat!("Builds a [`", stringify!($ty), "`] whose parameters live under `vb`'s prefix.")]
-        pub fn $ctor(input_size: usize, hidden_size: usize, config: RnnConfig, vb: VarBuilder) -> candle_core::Result<$ty> {
+        pub fn $ctor(input_size: usize, hidden_size: usize, config: RnnConfig, vb: VarBuilder) -> Result<$ty> {
             Stack::new($kind, input_size, hidden_size, config, vb).map($ty)
         }
 
@@ -295,9 +289,10 @@ macro_rules! rnn_type {
                 self.0.hidden_size
             }
             /// Checks that every parameter is the `VarMap` variable at `prefix.name` (see
-            /// [`InitWeights::check_varmap`] for whole models).
-            pub fn check_varmap_prefixed(&self, varmap: &candle_nn::VarMap, prefix: &str) -> ModuleResult<()> {
-                self.0.check_varmap_prefixed(varmap, prefix)
+            /// [`InitWeightsExt::check_varmap`](crate::InitWeightsExt::check_varmap) for whole
+            /// models).
+            pub fn check_varmap_prefixed(&self, varmap: &candle_nn::VarMap, prefix: &str) -> Result<()> {
+                check_tensors(varmap, self.0.params.iter().map(|(n, t)| (n.as_str(), t)), prefix)
             }
         }
 
@@ -311,13 +306,8 @@ macro_rules! rnn_type {
             fn class_name(&self) -> &'static str {
                 $class
             }
-            fn visit_own_parameters<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m Tensor)) {
-                for (name, t) in &self.0.params {
-                    visit(name, t);
-                }
-            }
-            fn own_inits(&self) -> ModuleResult<Vec<ParamInit>> {
-                Ok(self.0.own_inits())
+            fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+                self.0.visit_parameters(visit)
             }
             fn extra_repr(&self) -> String {
                 self.0.extra_repr()
