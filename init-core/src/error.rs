@@ -77,9 +77,6 @@ pub enum InitError {
     /// The tensor lives on a device this build cannot write.
     #[error("{op}: tensors on {device} are not supported by this build; supported: cpu")]
     UnsupportedDevice { op: &'static str, device: String },
-    /// A `candle_nn::Init` with no equivalent here.
-    #[error("candle_nn::Init {0} has no torch.nn.init equivalent")]
-    NoEquivalent(String),
     /// An error, with the path of the parameter it concerns (e.g. `features.0.weight`).
     #[error("{path}: {source}")]
     AtPath {

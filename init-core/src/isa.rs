@@ -41,6 +41,21 @@ impl Avx2 {
             && std::is_x86_feature_detected!("f16c");
         ok.then_some(Avx2 { _detected: () })
     }
+
+    /// The token for tests that compare the AVX2 path with the portable one. Panics on a CPU
+    /// without AVX2 (such a test would check nothing) unless `INIT_CORE_TESTS_WITHOUT_AVX2` is
+    /// set, which accepts that only the portable path is checked.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Option<Avx2> {
+        let token = Avx2::detect();
+        if token.is_none() && std::env::var_os("INIT_CORE_TESTS_WITHOUT_AVX2").is_none() {
+            panic!(
+                "this CPU has no AVX2 (+FMA, BMI2, F16C): the AVX2 path cannot be compared with \
+                 the portable one; set INIT_CORE_TESTS_WITHOUT_AVX2=1 to check only the portable path"
+            );
+        }
+        token
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -12,7 +12,7 @@
 //! Build here, run on the GPU machine (see `../shared/cuda/README.md`), from the repository root:
 //!
 //! ```text
-//! source ../shared/cuda/setup.sh
+//! source .ci/cuda/setup.sh
 //! CARGO_TARGET_DIR=target-cuda cargo test --release -p init-core --features cuda --no-run
 //! mkdir -p .gpu && cp ../shared/cuda/run-on-device.sh .gpu/
 //! xz -T0 -c target-cuda/release/deps/cuda-<hash> > .gpu/cuda_tests.xz
