@@ -12,11 +12,21 @@ use crate::error::Result;
 /// come from its `(in, out/groups, *k)` layout, as in PyTorch.
 pub(crate) fn fan_in_uniform(weight: &Tensor) -> Result<Init> {
     let (fan_in, _) = calculate_fan_in_and_fan_out(weight.dims())?;
-    Ok(uniform_bound(if fan_in > 0 {
+    Ok(fan_in_bound(fan_in))
+}
+
+/// [`fan_in_uniform`] for a weight of shape `dims` (2-D and up).
+pub(crate) fn fan_in_uniform_dims(dims: &[usize]) -> Init {
+    let receptive: usize = dims.iter().skip(2).product();
+    fan_in_bound(dims.get(1).copied().unwrap_or(1) * receptive)
+}
+
+fn fan_in_bound(fan_in: usize) -> Init {
+    uniform_bound(if fan_in > 0 {
         1.0 / (fan_in as f64).sqrt()
     } else {
         0.0
-    }))
+    })
 }
 
 /// `U(-b, b)`, or zeros when `b == 0`.

@@ -106,6 +106,47 @@ pub enum Error {
         /// The parameter's path.
         path: String,
     },
+    /// A checkpoint file that cannot be read, parsed or combined with the others.
+    #[error("checkpoint {file}: {message}")]
+    Checkpoint {
+        /// The file (empty when the problem is not one file's).
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A checkpoint tensor whose shape is not the one the model asks for.
+    #[error("{path}: the model asks for shape {model:?}, the checkpoint holds {checkpoint:?}; a checkpoint tensor is loaded only with the model's shape")]
+    CheckpointShape {
+        /// The tensor's path.
+        path: String,
+        /// The shape the constructor asked for.
+        model: Vec<usize>,
+        /// The shape in the checkpoint.
+        checkpoint: Vec<usize>,
+    },
+    /// A path asked for twice with different shapes.
+    #[error("{path}: asked for with shape {first:?}, then again with shape {again:?}; a path names one tensor (tied weights must have one shape)")]
+    TiedShape {
+        /// The path.
+        path: String,
+        /// The first shape asked for.
+        first: Vec<usize>,
+        /// The later one.
+        again: Vec<usize>,
+    },
+    /// A tensor asked for without a shape (`VarBuilder::get_unchecked`) that the checkpoint
+    /// does not hold, so there is nothing to load and no shape to initialize.
+    #[error("{path}: asked for without a shape (`get_unchecked`) and not in the checkpoint; only tensors with a known shape can be initialized")]
+    UnknownShape {
+        /// The path.
+        path: String,
+    },
+    /// What a strict build refuses (each problem on its own line).
+    #[error("strict build: {}", problems.join("; "))]
+    Strict {
+        /// Each problem, naming its path or rule.
+        problems: Vec<String>,
+    },
     /// Another thread panicked while holding the VarMap's lock.
     #[error("the VarMap's lock is poisoned (a thread panicked while holding it)")]
     VarMapPoisoned,

@@ -66,6 +66,7 @@
 //! modules are modules.
 
 mod apply;
+pub mod build;
 mod containers;
 mod convert;
 mod defaults;
@@ -75,6 +76,7 @@ mod module;
 pub mod nn;
 mod params;
 mod plan;
+mod report;
 mod repr;
 mod suggest;
 mod traversal;
@@ -85,6 +87,7 @@ pub use error::{Error, Result};
 pub use ext::InitWeightsExt;
 pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
+pub use report::{describe, TensorReport, ValueSource};
 
 /// The derive: `#[derive(InitWeights)]` (see the trait for the attributes).
 pub use init_derive::InitWeights;
@@ -149,3 +152,8 @@ pub mod __private {
         Parameter::new(name, field.as_parameter(), default)
     }
 }
+
+/// The README's code blocks, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -3,6 +3,7 @@
 //! checked in full, then written.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use candle_core::Tensor;
 use init_core::{Generator, Init};
@@ -10,6 +11,7 @@ use init_core::{Generator, Init};
 use crate::apply::apply_post_order;
 use crate::error::{Error, Result};
 use crate::module::{FieldInit, InitWeights, Parameter};
+use crate::report::{write_table, TensorReport, ValueSource};
 use crate::suggest::hint;
 use crate::traversal::{join, StorageKey};
 
@@ -22,6 +24,16 @@ pub enum InitSource {
     Declared,
     /// A call of [`ModuleInit::init`] or [`InitPlan::set`].
     User,
+}
+
+impl From<InitSource> for ValueSource {
+    fn from(source: InitSource) -> ValueSource {
+        match source {
+            InitSource::Default => ValueSource::LayerDefault,
+            InitSource::Declared => ValueSource::Attribute,
+            InitSource::User => ValueSource::User,
+        }
+    }
 }
 
 /// One parameter to initialize.
@@ -63,8 +75,9 @@ pub struct InitPlan {
     entries: Vec<PlanEntry>,
 }
 
-/// What an execution did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What an execution did. `Display` prints a table of the written tensors (shape, dtype,
+/// initializer, where it was chosen, fans, gain, expected std).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct InitReport {
     /// Parameters and buffers written.
     pub parameters: usize,
@@ -73,12 +86,88 @@ pub struct InitReport {
     /// `(skipped, written)`: paths not written because they share storage with an earlier path
     /// (tied parameters are initialized once, from the first path's stream).
     pub tied: Vec<(String, String)>,
+    /// Each tensor written, in plan order.
+    pub tensors: Vec<TensorReport>,
+}
+
+impl fmt::Display for InitReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_table(f, &self.tensors)?;
+        writeln!(
+            f,
+            "{} tensors initialized ({} values)",
+            self.parameters, self.elements
+        )?;
+        for (skipped, written) in &self.tied {
+            writeln!(f, "{skipped}: tied to {written}, written once as {written}")?;
+        }
+        Ok(())
+    }
 }
 
 impl InitPlan {
     /// The entries, in traversal order.
     pub fn entries(&self) -> &[PlanEntry] {
         &self.entries
+    }
+
+    /// Keeps only the entries for which `keep` is true (e.g. those not loaded from a
+    /// checkpoint).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::{Generator, InitWeightsExt};
+    ///
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let fc = candle_nn::linear(4, 3, vb.pp("fc"))?;
+    /// let mut plan = fc.init_plan()?;
+    /// plan.retain(|e| e.tensor.rank() >= 2);
+    /// assert_eq!(plan.entries().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retain(&mut self, keep: impl FnMut(&PlanEntry) -> bool) {
+        self.entries.retain(keep);
+    }
+
+    /// Drops the entries of `paths` (e.g. the tensors loaded from a checkpoint); a path that
+    /// is not in the plan is an error naming it, and nothing is dropped.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::InitWeightsExt;
+    ///
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let fc = candle_nn::linear(4, 3, vb.pp("fc"))?;
+    /// let mut plan = fc.init_plan()?;
+    /// plan.except(["weight"])?;
+    /// assert_eq!(plan.entries()[0].path, "bias");
+    /// assert!(plan.except(["wieght"]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn except<S: AsRef<str>>(&mut self, paths: impl IntoIterator<Item = S>) -> Result<()> {
+        let paths: Vec<S> = paths.into_iter().collect();
+        let known: Vec<&str> = self.entries.iter().map(|e| e.path.as_str()).collect();
+        for p in &paths {
+            let p = p.as_ref();
+            if !known.contains(&p) {
+                return Err(Error::NoSuchParameter {
+                    path: p.to_owned(),
+                    hint: hint(p, &known),
+                });
+            }
+        }
+        self.entries
+            .retain(|e| !paths.iter().any(|p| p.as_ref() == e.path));
+        Ok(())
+    }
+
+    /// The entries, to change in place.
+    pub(crate) fn entries_mut(&mut self) -> &mut [PlanEntry] {
+        &mut self.entries
     }
 
     /// Replaces the initializer of the parameter at `path` (which must be in the plan).
@@ -182,6 +271,13 @@ impl InitPlan {
                 .map_err(|e| e.at_path(entry.path.clone()))?;
             report.parameters += 1;
             report.elements += entry.tensor.elem_count();
+            report.tensors.push(TensorReport::initialized(
+                entry.path.clone(),
+                entry.tensor.dims(),
+                entry.tensor.dtype(),
+                entry.init.clone(),
+                entry.source.into(),
+            ));
         }
         Ok(report)
     }

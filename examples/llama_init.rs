@@ -1,0 +1,124 @@
+//! A model we did not write: candle-transformers' `Llama`, LLaMA-shaped (hidden 2048, 16
+//! layers, 953M parameters by default), initialized where it is built with Hugging Face's
+//! `_init_weights` (`Preset::hf(0.02)`), next to the usual way (candle's `VarMap`, which fills
+//! every tensor with candle's own unseeded values while the model is constructed); then one
+//! forward step.
+//!
+//! Run: `cargo run --release --example llama_init` (`-- --dtype f32`, `-- --size small` for a
+//! 2-layer model, `-- --config config.json` for a Hugging Face Llama config, `-- --skip-varmap`).
+
+use std::error::Error;
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+use init_candle::build::{ModelBuilder, Preset};
+
+fn config(size: &str, path: Option<&str>) -> Result<Config, Box<dyn Error>> {
+    let json = match path {
+        Some(path) => std::fs::read_to_string(path)?,
+        None => {
+            let (hidden, inter, layers, heads) = match size {
+                "1b" => (2048, 5632, 16, 32),
+                "small" => (256, 688, 2, 8),
+                other => return Err(format!("--size {other}: expected 1b or small").into()),
+            };
+            format!(
+                r#"{{"hidden_size": {hidden}, "intermediate_size": {inter}, "vocab_size": 32000,
+                    "num_hidden_layers": {layers}, "num_attention_heads": {heads},
+                    "rms_norm_eps": 1e-5, "max_position_embeddings": 2048}}"#
+            )
+        }
+    };
+    let cfg: LlamaConfig = serde_json::from_str(&json)?;
+    Ok(cfg.into_config(false))
+}
+
+/// Parameters of a Llama of this config (what the progress bar counts).
+fn parameters(c: &Config) -> u64 {
+    let (h, i, v) = (c.hidden_size, c.intermediate_size, c.vocab_size);
+    let kv = h / c.num_attention_heads * c.num_key_value_heads;
+    let layer = 2 * h * h + 2 * h * kv + 3 * h * i + 2 * h;
+    let head = if c.tie_word_embeddings { 0 } else { v * h };
+    (v * h + c.num_hidden_layers * layer + h + head) as u64
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+    };
+    let dtype = match value("--dtype").unwrap_or("bf16") {
+        "bf16" => DType::BF16,
+        "f32" => DType::F32,
+        "f16" => DType::F16,
+        other => return Err(format!("--dtype {other}: expected bf16, f16 or f32").into()),
+    };
+    let cfg = config(value("--size").unwrap_or("1b"), value("--config"))?;
+    let dev = Device::Cpu;
+    let n = parameters(&cfg);
+    println!(
+        "Llama: hidden {}, {} layers, vocab {}, {:.0}M parameters, {dtype:?}",
+        cfg.hidden_size,
+        cfg.num_hidden_layers,
+        cfg.vocab_size,
+        n as f64 / 1e6
+    );
+
+    if !args.iter().any(|a| a == "--skip-varmap") {
+        let start = Instant::now();
+        let varmap = VarMap::new();
+        let model = Llama::load(VarBuilder::from_varmap(&varmap, dtype, &dev), &cfg)?;
+        println!(
+            "candle VarMap: constructed (candle's own random values) in {:.2} s",
+            start.elapsed().as_secs_f64()
+        );
+        drop((model, varmap));
+    }
+
+    let bar = ProgressBar::new(n);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} initializing [{bar:40}] {percent}% {human_pos}/{human_len} values",
+    )?);
+    let progress = bar.clone();
+    let start = Instant::now();
+    let built = ModelBuilder::new(0)
+        .preset(Preset::hf(0.02))
+        .on_progress(move |t| progress.inc(t.shape.iter().product::<usize>() as u64))
+        .build(dtype, &dev, |vb| Llama::load(vb, &cfg))?;
+    let took = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    println!(
+        "init-candle ModelBuilder (hf(0.02)): constructed and initialized in {took:.2} s ({:.0} M values/s)",
+        n as f64 / took / 1e6
+    );
+
+    // The report: its first rows and its summary.
+    let report = built.report.to_string();
+    let lines: Vec<&str> = report.lines().collect();
+    for line in lines.iter().take(6) {
+        println!("  {line}");
+    }
+    println!("  ... ({} tensors)", built.report.tensors.len());
+    for line in lines.iter().skip(built.report.tensors.len() + 1) {
+        println!("  {line}");
+    }
+
+    let start = Instant::now();
+    let mut cache = Cache::new(true, dtype, &cfg, &dev)?;
+    let tokens = Tensor::new(&[[1u32, 450, 4996, 17354]], &dev)?;
+    let logits = built.model.forward(&tokens, 0, &mut cache)?;
+    let next = logits.argmax(candle_core::D::Minus1)?.to_vec1::<u32>()?;
+    println!(
+        "forward step on 4 tokens: logits {:?}, next token {} ({:.2} s)",
+        logits.dims(),
+        next[0],
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

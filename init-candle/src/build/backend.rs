@@ -1,0 +1,285 @@
+//! The candle-nn `SimpleBackend` behind [`ModelBuilder`](super::ModelBuilder)'s `VarBuilder`:
+//! each requested tensor is allocated once, registered in a `VarMap`, and filled once (loaded
+//! from the checkpoint, or written by its rule or preset from the stream of its path).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use candle_core::{DType, Device, Shape, Tensor, Var};
+use candle_nn::VarMap;
+use init_core::{Generator, Init};
+
+use super::checkpoint::Checkpoint;
+use super::preset::{Choice, Preset, Request};
+use super::rules::Rule;
+use crate::error::{Error, Result};
+use crate::report::{TensorReport, ValueSource};
+
+/// One requested tensor.
+pub(crate) struct Record {
+    pub path: String,
+    pub dims: Vec<usize>,
+    pub hint: candle_nn::Init,
+    pub var: Var,
+    /// `None` while it waits: for a sibling (the preset needs the `weight` of a `bias`), or for
+    /// the model's own plan (`build_module`).
+    pub report: Option<TensorReport>,
+}
+
+pub(crate) struct State {
+    pub rng: Generator,
+    pub rules: Vec<Rule>,
+    pub rule_hits: Vec<usize>,
+    pub preset: Preset,
+    pub strict: bool,
+    /// Allocate only: the model's plan decides after construction (`build_module`).
+    pub deferred: bool,
+    pub checkpoint: Option<Arc<Checkpoint>>,
+    pub progress: Option<super::Progress>,
+    pub varmap: VarMap,
+    pub records: Vec<Record>,
+    pub index: HashMap<String, usize>,
+    /// The first error a request met, typed (candle's `VarBuilder` only carries strings).
+    pub error: Option<Error>,
+}
+
+/// The backend: shared so that the builder reads the state back once the `VarBuilder` is gone.
+pub(crate) struct Backend(pub Arc<Mutex<State>>);
+
+impl Backend {
+    fn state(&self) -> candle_core::Result<MutexGuard<'_, State>> {
+        self.0
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("init-candle: builder state poisoned".into()))
+    }
+}
+
+impl candle_nn::var_builder::SimpleBackend for Backend {
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        hint: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let mut state = self.state()?;
+        let result = state.get(shape.dims(), name, hint, dtype, dev);
+        state.keep_error(result)
+    }
+
+    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let mut state = self.state()?;
+        let result = match state.index.get(name) {
+            Some(&i) => {
+                let dims = state.records[i].dims.clone();
+                state.get(&dims, name, candle_nn::Init::Const(0.0), dtype, dev)
+            }
+            None => match state.checkpoint.as_ref().and_then(|c| c.shape_of(name)) {
+                Some(dims) => state.get(&dims, name, candle_nn::Init::Const(0.0), dtype, dev),
+                None => Err(Error::UnknownShape {
+                    path: name.to_owned(),
+                }),
+            },
+        };
+        state.keep_error(result)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.0.lock().is_ok_and(|state| {
+            state.index.contains_key(name)
+                || state.checkpoint.as_ref().is_some_and(|c| c.contains(name))
+        })
+    }
+}
+
+impl State {
+    fn keep_error(&mut self, result: Result<Tensor>) -> candle_core::Result<Tensor> {
+        result.map_err(|e| {
+            let message = e.to_string();
+            self.error.get_or_insert(e);
+            candle_core::Error::Msg(message)
+        })
+    }
+
+    fn get(
+        &mut self,
+        dims: &[usize],
+        name: &str,
+        hint: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> Result<Tensor> {
+        if let Some(&i) = self.index.get(name) {
+            // Asked again (tied weights, or a layer that reads its weight twice): the same
+            // variable, written once.
+            let record = &self.records[i];
+            if record.dims != dims {
+                return Err(Error::TiedShape {
+                    path: name.to_owned(),
+                    first: record.dims.clone(),
+                    again: dims.to_vec(),
+                });
+            }
+            let t = record.var.as_tensor().clone();
+            return Ok(if t.dtype() == dtype {
+                t
+            } else {
+                t.to_dtype(dtype)?
+            });
+        }
+        let loaded = match &self.checkpoint {
+            Some(checkpoint) if checkpoint.contains(name) => {
+                let stored = checkpoint.shape_of(name).unwrap_or_default();
+                if stored != dims {
+                    return Err(Error::CheckpointShape {
+                        path: name.to_owned(),
+                        model: dims.to_vec(),
+                        checkpoint: stored,
+                    });
+                }
+                let file = checkpoint
+                    .file_of(name)
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default();
+                Some((checkpoint.load(name, dtype, dev)?, file))
+            }
+            Some(_) if self.strict && !self.rules.iter().any(|r| r.matches(name, dims)) => {
+                return Err(Error::Strict {
+                    problems: vec![format!(
+                        "`{name}` {dims:?} is not in the checkpoint and no rule names it"
+                    )],
+                });
+            }
+            _ => None,
+        };
+        let (var, report) = match loaded {
+            Some((tensor, file)) => (
+                Var::from_tensor(&tensor)?,
+                Some(TensorReport::loaded(name.to_owned(), dims, dtype, file)),
+            ),
+            None => {
+                let var = fresh(dims, dtype, dev)?;
+                let report = if self.deferred {
+                    None
+                } else {
+                    match self.choose(name, dims, hint, false)? {
+                        Some((init, source)) => Some(self.write(name, &var, init, source)?),
+                        None => None,
+                    }
+                };
+                (var, report)
+            }
+        };
+        if let Some(report) = &report {
+            self.progressed(report);
+        }
+        let tensor = var.as_tensor().clone();
+        self.varmap
+            .data()
+            .lock()
+            .map_err(|_| Error::VarMapPoisoned)?
+            .insert(name.to_owned(), var.clone());
+        self.index.insert(name.to_owned(), self.records.len());
+        self.records.push(Record {
+            path: name.to_owned(),
+            dims: dims.to_vec(),
+            hint,
+            var,
+            report,
+        });
+        Ok(tensor)
+    }
+
+    /// Tells the progress callback that a tensor is filled.
+    pub(crate) fn progressed(&self, report: &TensorReport) {
+        if let Some(f) = &self.progress {
+            f(report);
+        }
+    }
+
+    /// The initializer of a tensor: the first rule that matches, else the preset. `None`: the
+    /// preset waits for a sibling (only when `final_pass` is false).
+    pub(crate) fn choose(
+        &mut self,
+        path: &str,
+        dims: &[usize],
+        hint: candle_nn::Init,
+        final_pass: bool,
+    ) -> Result<Option<(Init, ValueSource)>> {
+        if let Some(i) = self.rules.iter().position(|r| r.matches(path, dims)) {
+            self.rule_hits[i] += 1;
+            let rule = &self.rules[i];
+            return Ok(Some((
+                rule.init().clone(),
+                ValueSource::Rule {
+                    pattern: rule.pattern().to_owned(),
+                },
+            )));
+        }
+        let sibling = |p: &str| self.index.get(p).map(|&i| self.records[i].dims.clone());
+        let request = Request {
+            path,
+            dims,
+            hint,
+            sibling: &sibling,
+        };
+        let preset = ValueSource::Preset {
+            preset: self.preset.to_string(),
+        };
+        match self.preset.choose(&request, final_pass) {
+            Choice::Init(init) => Ok(Some((init, preset))),
+            Choice::Wait => Ok(None),
+            Choice::Unrecognized(_) if self.strict => {
+                Err(Error::Strict {
+                    problems: vec![format!(
+                        "`{path}` {dims:?} (candle hint {hint:?}): no rule names it and preset {} does not recognize it",
+                        self.preset
+                    )],
+                })
+            }
+            Choice::Unrecognized(init) => Ok(Some((init, ValueSource::CandleHint))),
+        }
+    }
+
+    /// Checks `init` against the tensor, then writes it from the stream of `path`.
+    pub(crate) fn write(
+        &self,
+        path: &str,
+        var: &Var,
+        init: Init,
+        source: ValueSource,
+    ) -> Result<TensorReport> {
+        let tensor = var.as_tensor();
+        init.check(tensor).map_err(|e| e.at_path(path.to_owned()))?;
+        init.apply(tensor, &mut self.rng.for_path(path))
+            .map_err(|e| e.at_path(path.to_owned()))?;
+        Ok(TensorReport::initialized(
+            path.to_owned(),
+            tensor.dims(),
+            tensor.dtype(),
+            init,
+            source,
+        ))
+    }
+}
+
+/// A zero tensor that has not touched its memory yet: on the CPU, zeroed pages from the
+/// allocator (`calloc`), which the initializer's threads touch first, once. (candle's own
+/// `zeros` for bf16/f16 writes every element: a `vec![bf16::ZERO; n]` is not a zeroed
+/// allocation.)
+fn fresh(dims: &[usize], dtype: DType, dev: &Device) -> Result<Var> {
+    use half::vec::HalfBitsVecExt;
+    let n: usize = dims.iter().product();
+    let shape = Shape::from(dims.to_vec());
+    if !dev.is_cpu() {
+        return Ok(Var::zeros(shape, dtype, dev)?);
+    }
+    Ok(match dtype {
+        DType::F32 => Var::from_vec(vec![0f32; n], shape, dev)?,
+        DType::F64 => Var::from_vec(vec![0f64; n], shape, dev)?,
+        DType::BF16 => Var::from_vec(vec![0u16; n].reinterpret_into::<half::bf16>(), shape, dev)?,
+        DType::F16 => Var::from_vec(vec![0u16; n].reinterpret_into::<half::f16>(), shape, dev)?,
+        _ => Var::zeros(shape, dtype, dev)?,
+    })
+}

@@ -1,0 +1,152 @@
+//! [`Checkpoint`]: memory-mapped safetensors files a [`ModelBuilder`](super::ModelBuilder)
+//! loads tensors from.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use candle_core::safetensors::MmapedSafetensors;
+use candle_core::{DType, Device, Tensor};
+
+use crate::error::{Error, Result};
+
+/// One or several safetensors files, memory-mapped, or a Hugging Face
+/// `model.safetensors.index.json` (its files are the ones its `weight_map` names, beside it).
+pub struct Checkpoint {
+    files: Vec<(PathBuf, MmapedSafetensors)>,
+    /// Tensor name -> index in `files`.
+    routing: BTreeMap<String, usize>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field(
+                "files",
+                &self.files.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            )
+            .field("tensors", &self.routing.len())
+            .finish()
+    }
+}
+
+impl Checkpoint {
+    /// Maps `paths`: `.safetensors` files, or one `*.index.json`.
+    ///
+    /// # Safety
+    /// The files are memory-mapped (as candle's `VarBuilder::from_mmaped_safetensors` does):
+    /// they must not be modified or truncated while the `Checkpoint`, or a model built from it
+    /// on the CPU before its tensors are copied, is alive.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when a file cannot be read or parsed, when an index names no
+    /// files, or when two files hold the same tensor.
+    pub unsafe fn mmap<P: AsRef<Path>>(paths: &[P]) -> Result<Checkpoint> {
+        let mut files = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            if path.extension().is_some_and(|e| e == "json") {
+                files.extend(index_files(path)?);
+            } else {
+                files.push(path.to_path_buf());
+            }
+        }
+        if files.is_empty() {
+            return Err(Error::Checkpoint {
+                file: String::new(),
+                message: "no checkpoint files given".into(),
+            });
+        }
+        let mut checkpoint = Checkpoint {
+            files: Vec::new(),
+            routing: BTreeMap::new(),
+        };
+        for path in files {
+            // SAFETY: the caller promises the files stay unchanged while mapped.
+            let mapped =
+                unsafe { MmapedSafetensors::new(&path) }.map_err(|e| Error::Checkpoint {
+                    file: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            let index = checkpoint.files.len();
+            for (name, _) in mapped.tensors() {
+                if let Some(&other) = checkpoint.routing.get(&name) {
+                    return Err(Error::Checkpoint {
+                        file: path.display().to_string(),
+                        message: format!(
+                            "tensor `{name}` is also in {}; a checkpoint holds each tensor once",
+                            checkpoint.files[other].0.display()
+                        ),
+                    });
+                }
+                checkpoint.routing.insert(name, index);
+            }
+            checkpoint.files.push((path, mapped));
+        }
+        Ok(checkpoint)
+    }
+
+    /// The names of the tensors it holds, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.routing.keys().map(String::as_str)
+    }
+
+    /// Whether it holds a tensor named `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.routing.contains_key(name)
+    }
+
+    /// The file that holds `name`.
+    pub(crate) fn file_of(&self, name: &str) -> Option<&Path> {
+        self.routing.get(name).map(|&i| self.files[i].0.as_path())
+    }
+
+    /// The shape of `name` as stored.
+    pub(crate) fn shape_of(&self, name: &str) -> Option<Vec<usize>> {
+        let &i = self.routing.get(name)?;
+        self.files[i]
+            .1
+            .get(name)
+            .ok()
+            .map(|view| view.shape().to_vec())
+    }
+
+    /// Loads `name` onto `device` as `dtype`.
+    pub(crate) fn load(&self, name: &str, dtype: DType, device: &Device) -> Result<Tensor> {
+        let &i = self.routing.get(name).ok_or_else(|| Error::Checkpoint {
+            file: String::new(),
+            message: format!("no tensor `{name}`"),
+        })?;
+        let (path, mapped) = &self.files[i];
+        let wrap = |e: candle_core::Error| Error::Checkpoint {
+            file: path.display().to_string(),
+            message: format!("tensor `{name}`: {e}"),
+        };
+        mapped
+            .load(name, device)
+            .and_then(|t| t.to_dtype(dtype))
+            .map_err(wrap)
+    }
+}
+
+/// The files a Hugging Face index's `weight_map` names, in order, resolved beside the index.
+fn index_files(index: &Path) -> Result<Vec<PathBuf>> {
+    let fail = |message: String| Error::Checkpoint {
+        file: index.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(index).map_err(|e| fail(e.to_string()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    let map = json
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or_else(|| fail("no `weight_map` object (a safetensors index has one)".into()))?;
+    let mut names = BTreeSet::new();
+    for (tensor, file) in map {
+        let file = file
+            .as_str()
+            .ok_or_else(|| fail(format!("`weight_map.{tensor}` is not a file name")))?;
+        names.insert(file.to_owned());
+    }
+    let dir = index.parent().unwrap_or(Path::new("."));
+    Ok(names.into_iter().map(|f| dir.join(f)).collect())
+}

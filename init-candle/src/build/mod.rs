@@ -1,0 +1,367 @@
+//! Initialize a model where it is built: [`ModelBuilder`] hands a constructor a candle-nn
+//! `VarBuilder` that allocates each tensor the constructor asks for, registers it in a
+//! `VarMap` (for optimizers and `save()`, as candle's own), and fills it once: loaded from a
+//! [`Checkpoint`] when it holds the tensor, else written by the first [`Rule`] that matches
+//! its path, else by the [`Preset`] - from the stream `Generator::new(seed).for_path(path)`,
+//! so the values depend only on (seed, path), not on the order of construction. No candle
+//! random fill runs and no value is computed twice.
+//!
+//! Any constructor that takes a `VarBuilder` works: candle-nn's layers, candle-transformers'
+//! models, your own.
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use init_candle::build::{ModelBuilder, Preset};
+//! use init_candle::Init;
+//!
+//! # fn main() -> init_candle::Result<()> {
+//! let n_layer = 4;
+//! let built = ModelBuilder::new(0)
+//!     .preset(Preset::hf(0.02))
+//!     // GPT-2's scaled residual projections.
+//!     .rule("*.c_proj.weight", Init::Normal { mean: 0.0, std: 0.02 / (2.0 * n_layer as f64).sqrt() })
+//!     .build(DType::F32, &Device::Cpu, |vb| {
+//!         let fc = candle_nn::linear(64, 256, vb.pp("h.0.mlp.c_fc"))?;
+//!         let proj = candle_nn::linear(256, 64, vb.pp("h.0.mlp.c_proj"))?;
+//!         Ok((fc, proj))
+//!     })?;
+//! let (fc, proj) = &built.model;
+//! assert_eq!(built.report.tensors.len(), 4);
+//! assert!(proj.bias().unwrap().abs()?.sum_all()?.to_scalar::<f32>()? == 0.0);
+//! println!("{}", built.report); // a table: path, shape, initializer, source, fans, std
+//! # let _ = fc;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Which initializer a tensor gets
+//!
+//! 1. a tensor the checkpoint holds is loaded (converted to the requested dtype; a shape
+//!    that differs is an error naming the path and both shapes);
+//! 2. else the first rule, in the order they were added, whose pattern (and rank, shape)
+//!    matches;
+//! 3. else, for [`build_module`](ModelBuilder::build_module), the model's own `#[init(...)]`
+//!    attributes and its layers' PyTorch defaults (exactly what `init_weights` would write);
+//! 4. else the preset ([`Preset`] has the table of what each one recognizes); what it does not
+//!    recognize gets candle-nn's hint, seeded, and is reported as such.
+//!
+//! Rules that matched no tensor are listed in the report (a typo in a pattern shows there).
+//! [`strict`](ModelBuilder::strict) turns into errors: unused rules, tensors no rule or
+//! preset recognizes, and with a checkpoint, tensors it lacks that no rule names and tensors
+//! it holds that the model never asked for.
+
+mod backend;
+mod checkpoint;
+mod preset;
+mod report;
+mod rules;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+use init_core::Generator;
+
+pub use checkpoint::Checkpoint;
+pub use preset::Preset;
+pub use report::BuildReport;
+pub use rules::Rule;
+
+use crate::error::{Error, Result};
+use crate::module::InitWeights;
+use crate::plan::InitPlan;
+use crate::report::{TensorReport, ValueSource};
+use crate::traversal::StorageKey;
+use backend::{Backend, State};
+
+/// Called with each tensor's report as soon as the tensor is filled (for a progress bar).
+pub type Progress = Arc<dyn Fn(&TensorReport) + Send + Sync>;
+
+/// Builds models through an initializing `VarBuilder` (see the [module docs](self)).
+#[derive(Clone)]
+pub struct ModelBuilder {
+    seed: u64,
+    rules: Vec<Rule>,
+    preset: Preset,
+    strict: bool,
+    checkpoint: Option<Arc<Checkpoint>>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for ModelBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelBuilder")
+            .field("seed", &self.seed)
+            .field("rules", &self.rules)
+            .field("preset", &self.preset)
+            .field("strict", &self.strict)
+            .field("checkpoint", &self.checkpoint)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// A model built by a [`ModelBuilder`], with the `VarMap` that holds its variables (for an
+/// optimizer: `varmap.all_vars()`; for `varmap.save(..)`) and what was done to each tensor.
+pub struct Built<M> {
+    /// The model the constructor returned.
+    pub model: M,
+    /// Every tensor the constructor asked for, by path.
+    pub varmap: VarMap,
+    /// What each tensor got, and from where.
+    pub report: BuildReport,
+}
+
+impl ModelBuilder {
+    /// A builder whose random streams derive from `seed`, with the [`Preset::PyTorch`] preset,
+    /// no rules, not strict, no checkpoint.
+    pub fn new(seed: u64) -> ModelBuilder {
+        ModelBuilder {
+            seed,
+            rules: Vec::new(),
+            preset: Preset::PyTorch,
+            strict: false,
+            checkpoint: None,
+            progress: None,
+        }
+    }
+
+    /// What tensors no rule names get.
+    pub fn preset(mut self, preset: Preset) -> ModelBuilder {
+        self.preset = preset;
+        self
+    }
+
+    /// Adds a rule: tensors whose path matches `pattern` get `init` (earlier rules win).
+    pub fn rule(self, pattern: impl Into<String>, init: init_core::Init) -> ModelBuilder {
+        self.with_rule(Rule::new(pattern, init))
+    }
+
+    /// Adds a rule with conditions on rank or shape (see [`Rule`]).
+    pub fn with_rule(mut self, rule: Rule) -> ModelBuilder {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Makes unused rules, unrecognized tensors and checkpoint mismatches errors.
+    pub fn strict(mut self, strict: bool) -> ModelBuilder {
+        self.strict = strict;
+        self
+    }
+
+    /// Loads what `checkpoint` holds instead of initializing it.
+    pub fn checkpoint(mut self, checkpoint: Checkpoint) -> ModelBuilder {
+        self.checkpoint = Some(Arc::new(checkpoint));
+        self
+    }
+
+    /// Calls `f` with each tensor's report as soon as it is filled, in the order tensors are
+    /// filled (a progress bar: `f` adds the tensor's element count).
+    pub fn on_progress(
+        mut self,
+        f: impl Fn(&TensorReport) + Send + Sync + 'static,
+    ) -> ModelBuilder {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    fn state(&self, deferred: bool) -> Arc<Mutex<State>> {
+        Arc::new(Mutex::new(State {
+            rng: Generator::new(self.seed),
+            rules: self.rules.clone(),
+            rule_hits: vec![0; self.rules.len()],
+            preset: self.preset.clone(),
+            strict: self.strict,
+            deferred,
+            checkpoint: self.checkpoint.clone(),
+            progress: self.progress.clone(),
+            varmap: VarMap::new(),
+            records: Vec::new(),
+            index: HashMap::new(),
+            error: None,
+        }))
+    }
+
+    /// Runs `constructor` with an initializing `VarBuilder` of `dtype` on `device`.
+    ///
+    /// # Errors
+    /// The constructor's error (this crate's own, typed, when a request failed: a shape that
+    /// differs from the checkpoint's, an initializer the tensor cannot take, a strict-mode
+    /// problem), or the strict checks after construction. No model is returned then.
+    pub fn build<M>(
+        &self,
+        dtype: DType,
+        device: &Device,
+        constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
+    ) -> Result<Built<M>> {
+        let state = self.state(false);
+        let model = self.construct(&state, dtype, device, constructor)?;
+        let mut state = lock(&state)?;
+        let mut tensors = Vec::with_capacity(state.records.len());
+        for i in 0..state.records.len() {
+            tensors.push(finish_record(&mut state, i)?);
+        }
+        self.finish(&mut state, model, tensors)
+    }
+
+    /// [`build`](Self::build) for a model that implements [`InitWeights`]: its `#[init(...)]`
+    /// attributes and its layers' PyTorch defaults apply where no checkpoint tensor or rule
+    /// does, with the bytes `init_weights(seed)` would write; the preset only serves tensors
+    /// the model does not list as parameters.
+    pub fn build_module<M: InitWeights>(
+        &self,
+        dtype: DType,
+        device: &Device,
+        constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
+    ) -> Result<Built<M>> {
+        let state = self.state(true);
+        let model = self.construct(&state, dtype, device, constructor)?;
+        let mut state = lock(&state)?;
+        let loaded: HashSet<StorageKey> = state
+            .records
+            .iter()
+            .filter(|r| r.report.is_some())
+            .map(|r| StorageKey::of(r.var.as_tensor()))
+            .collect();
+        // The model's own plan, less what was loaded, with the rules over it.
+        let mut plan = InitPlan::declared(&model)?;
+        plan.retain(|e| !loaded.contains(&StorageKey::of(&e.tensor)));
+        let mut by_rule = HashMap::new();
+        for entry in plan.entries_mut() {
+            let dims = entry.tensor.dims().to_vec();
+            if let Some(i) = state
+                .rules
+                .iter()
+                .position(|r| r.matches(&entry.path, &dims))
+            {
+                state.rule_hits[i] += 1;
+                entry.init = state.rules[i].init().clone();
+                by_rule.insert(entry.path.clone(), state.rules[i].pattern().to_owned());
+            }
+        }
+        let executed = plan.execute(&state.rng)?;
+        let key_of: HashMap<&str, StorageKey> = plan
+            .entries()
+            .iter()
+            .map(|e| (e.path.as_str(), StorageKey::of(&e.tensor)))
+            .collect();
+        let mut from_plan: HashMap<StorageKey, TensorReport> = HashMap::new();
+        for mut report in executed.tensors {
+            if let Some(pattern) = by_rule.get(&report.path) {
+                report.source = ValueSource::Rule {
+                    pattern: pattern.clone(),
+                };
+            }
+            if let Some(key) = key_of.get(report.path.as_str()) {
+                from_plan.insert(key.clone(), report);
+            }
+        }
+        let mut tensors = Vec::with_capacity(state.records.len());
+        for i in 0..state.records.len() {
+            let key = StorageKey::of(state.records[i].var.as_tensor());
+            match from_plan.get(&key) {
+                Some(report) if state.records[i].report.is_none() => {
+                    let mut report = report.clone();
+                    report.path = state.records[i].path.clone();
+                    state.records[i].report = Some(report.clone());
+                    state.progressed(&report);
+                    tensors.push(report);
+                }
+                _ => tensors.push(finish_record(&mut state, i)?),
+            }
+        }
+        self.finish(&mut state, model, tensors)
+    }
+
+    fn construct<M>(
+        &self,
+        state: &Arc<Mutex<State>>,
+        dtype: DType,
+        device: &Device,
+        constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
+    ) -> Result<M> {
+        let vb = VarBuilder::from_backend(Box::new(Backend(state.clone())), dtype, device.clone());
+        match constructor(vb) {
+            Ok(model) => Ok(model),
+            Err(err) => Err(lock(state)?.error.take().unwrap_or(Error::Candle(err))),
+        }
+    }
+
+    /// Strict checks, unused rules and unexpected keys; the result.
+    fn finish<M>(
+        &self,
+        state: &mut State,
+        model: M,
+        tensors: Vec<TensorReport>,
+    ) -> Result<Built<M>> {
+        let unused_rules: Vec<String> = state
+            .rules
+            .iter()
+            .zip(&state.rule_hits)
+            .filter(|(_, &hits)| hits == 0)
+            .map(|(r, _)| r.pattern().to_owned())
+            .collect();
+        let unexpected_keys: Vec<String> = state
+            .checkpoint
+            .as_ref()
+            .map(|c| {
+                c.keys()
+                    .filter(|k| !state.index.contains_key(*k))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if self.strict {
+            let mut problems: Vec<String> = unused_rules
+                .iter()
+                .map(|p| format!("rule `{p}` matched no tensor"))
+                .collect();
+            problems.extend(
+                unexpected_keys.iter().map(|k| {
+                    format!("the checkpoint holds `{k}`, which the model never asked for")
+                }),
+            );
+            if !problems.is_empty() {
+                return Err(Error::Strict { problems });
+            }
+        }
+        Ok(Built {
+            model,
+            varmap: state.varmap.clone(),
+            report: BuildReport {
+                seed: self.seed,
+                preset: self.preset.to_string(),
+                tensors,
+                unused_rules,
+                unexpected_keys,
+            },
+        })
+    }
+}
+
+/// The report of record `i`, writing it first if it still waits (its siblings are all known
+/// now).
+fn finish_record(state: &mut State, i: usize) -> Result<TensorReport> {
+    if let Some(report) = &state.records[i].report {
+        return Ok(report.clone());
+    }
+    let (path, dims, hint) = {
+        let r = &state.records[i];
+        (r.path.clone(), r.dims.clone(), r.hint)
+    };
+    // With `final_pass` the preset decides; `None` cannot come back, and would mean candle's
+    // hint anyway.
+    let (init, source) = state
+        .choose(&path, &dims, hint, true)?
+        .unwrap_or_else(|| (preset::candle_exact(hint, &dims), ValueSource::CandleHint));
+    let var = state.records[i].var.clone();
+    let report = state.write(&path, &var, init, source)?;
+    state.records[i].report = Some(report.clone());
+    state.progressed(&report);
+    Ok(report)
+}
+
+fn lock(state: &Arc<Mutex<State>>) -> Result<std::sync::MutexGuard<'_, State>> {
+    state.lock().map_err(|_| Error::VarMapPoisoned)
+}

@@ -1,0 +1,227 @@
+//! [`Preset`]: what a tensor gets when no rule names it, recognized from what a constructor
+//! asks candle-nn's `VarBuilder` for (the path, the shape, candle-nn's hint).
+
+use std::fmt;
+
+use candle_nn::init::NormalOrUniform;
+use init_core::Init;
+use serde::Serialize;
+
+use crate::defaults::{fan_in_uniform_dims, uniform_bound};
+
+/// The initializers for tensors no [`Rule`](super::Rule) names.
+///
+/// # `Preset::PyTorch`: each candle-nn constructor's PyTorch `reset_parameters`
+///
+/// | request (what candle-nn 0.11 asks for) | constructors | initializer |
+/// |---|---|---|
+/// | hint `Const(v)` | `layer_norm`, `rms_norm`, `batch_norm` (weight 1, bias 0, running_mean 0, running_var 1), `group_norm`, `prelu` (0.25) | `constant(v)`, as PyTorch |
+/// | `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (`_reverse` too) | `lstm`, `gru` | U(-1/sqrt(H), 1/sqrt(H)), H = `weight_hh_l{k}`'s second dimension |
+/// | 2-D and up, hint `Kaiming { .. }` or `Uniform { .. }` | `linear`, `linear_no_bias`, `conv1d`/`conv2d` (and `_no_bias`), `conv_transpose1d`/`2d` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's `kaiming_uniform_(a=sqrt(5))`; fans from the full shape, ConvTranspose's `(in, out/groups, k..)` layout as in PyTorch) |
+/// | `bias`, 1-D, beside a `weight` of 2-D and up | the layers above | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of that weight (candle-nn's own hint uses `in_channels` without the kernel and groups) |
+/// | hint `Randn { mean, stdev }` | `embedding` (N(0, 1)) | `normal(mean, stdev)` |
+///
+/// A request none of these rows recognize (say a 1-D tensor that is not a `bias`, asked for
+/// with `Init::Uniform` or `Init::Kaiming` by a constructor of another crate) is written with
+/// candle-nn's own hint, seeded, and reported as
+/// [`ValueSource::CandleHint`](crate::ValueSource::CandleHint); in a
+/// [`strict`](super::ModelBuilder::strict) build it is an error. `Const` hints count as
+/// recognized (candle-nn passes them where PyTorch also fills constants), and so does
+/// `vb.get(shape, name)` without a hint, which is `Const(0)` to candle: zeros.
+///
+/// # `Preset::Hf { initializer_range }`: Hugging Face's common `_init_weights`
+///
+/// Weights of 2 dimensions and up (Linear, Embedding, convolutions) N(0, initializer_range);
+/// 1-D `bias` zeros; `Const` hints as given (norm weights 1, biases 0). Anything else: the
+/// candle hint, as above.
+///
+/// # `Preset::Candle`: candle-nn's hints, seeded
+///
+/// What candle's `VarMap` would draw (the same distributions, with candle's fans: 1 for
+/// fan_in of a 1-D tensor), from this crate's generator: reproducible and multi-threaded.
+///
+/// # `Preset::Zeros`
+///
+/// Every tensor 0.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Preset {
+    /// PyTorch's `reset_parameters` of each candle-nn constructor.
+    PyTorch,
+    /// Hugging Face's `_init_weights`: N(0, initializer_range) weights, zero biases.
+    Hf {
+        /// transformers' `config.initializer_range` (0.02 for most models).
+        initializer_range: f64,
+    },
+    /// candle-nn's own hints, seeded.
+    Candle,
+    /// Every tensor 0.
+    Zeros,
+}
+
+impl Preset {
+    /// `Preset::Hf { initializer_range }`.
+    pub fn hf(initializer_range: f64) -> Preset {
+        Preset::Hf { initializer_range }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Preset::PyTorch => f.write_str("pytorch"),
+            Preset::Hf { initializer_range } => write!(f, "hf({initializer_range})"),
+            Preset::Candle => f.write_str("candle"),
+            Preset::Zeros => f.write_str("zeros"),
+        }
+    }
+}
+
+/// What a preset makes of a request.
+#[derive(Debug)]
+pub(crate) enum Choice {
+    /// This initializer.
+    Init(Init),
+    /// It depends on a sibling tensor not requested yet (the `weight` of a `bias`, an RNN's
+    /// `weight_hh_l{k}`): ask again when construction is over.
+    Wait,
+    /// Not recognized: candle's hint (seeded), reported as such.
+    Unrecognized(Init),
+}
+
+/// The request: path, shape, candle's hint, and the shapes of the tensors already requested.
+pub(crate) struct Request<'a> {
+    pub path: &'a str,
+    pub dims: &'a [usize],
+    pub hint: candle_nn::Init,
+    pub sibling: &'a dyn Fn(&str) -> Option<Vec<usize>>,
+}
+
+impl Request<'_> {
+    /// The last segment of the path and the prefix before it (`("fc", "weight")`).
+    fn split(&self) -> (&str, &str) {
+        match self.path.rfind('.') {
+            Some(i) => (&self.path[..i], &self.path[i + 1..]),
+            None => ("", self.path),
+        }
+    }
+
+    fn sibling_dims(&self, name: &str) -> Option<Vec<usize>> {
+        let (prefix, _) = self.split();
+        let path = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        (self.sibling)(&path)
+    }
+}
+
+impl Preset {
+    /// The initializer for `req`; `final_pass` is set once construction is over (nothing more
+    /// will be requested, so a missing sibling will not come).
+    pub(crate) fn choose(&self, req: &Request<'_>, final_pass: bool) -> Choice {
+        match self {
+            Preset::Zeros => Choice::Init(Init::Zeros),
+            Preset::Candle => Choice::Init(candle_exact(req.hint, req.dims)),
+            Preset::Hf { initializer_range } => {
+                let (_, name) = req.split();
+                match req.hint {
+                    candle_nn::Init::Const(value) => Choice::Init(Init::Constant { value }),
+                    _ if req.dims.len() >= 2 => Choice::Init(Init::Normal {
+                        mean: 0.0,
+                        std: *initializer_range,
+                    }),
+                    _ if req.dims.len() == 1 && name.starts_with("bias") => {
+                        Choice::Init(Init::Zeros)
+                    }
+                    hint => Choice::Unrecognized(candle_exact(hint, req.dims)),
+                }
+            }
+            Preset::PyTorch => pytorch(req, final_pass),
+        }
+    }
+}
+
+fn pytorch(req: &Request<'_>, final_pass: bool) -> Choice {
+    let (_, name) = req.split();
+    if let Some(layer) = rnn_layer(name) {
+        // PyTorch's RNNBase.reset_parameters: every weight and bias U(-1/sqrt(H), 1/sqrt(H)).
+        return match req.sibling_dims(&format!("weight_hh_{layer}")) {
+            Some(dims) if dims.len() == 2 => {
+                Choice::Init(uniform_bound(1.0 / (dims[1] as f64).sqrt()))
+            }
+            _ if !final_pass => Choice::Wait,
+            _ => Choice::Unrecognized(candle_exact(req.hint, req.dims)),
+        };
+    }
+    match req.hint {
+        candle_nn::Init::Const(value) => return Choice::Init(Init::Constant { value }),
+        candle_nn::Init::Kaiming { .. } | candle_nn::Init::Uniform { .. }
+            if req.dims.len() >= 2 =>
+        {
+            return Choice::Init(fan_in_uniform_dims(req.dims));
+        }
+        _ => {}
+    }
+    if name == "bias" && req.dims.len() == 1 {
+        return match req.sibling_dims("weight") {
+            Some(w) if w.len() >= 2 => Choice::Init(fan_in_uniform_dims(&w)),
+            None if !final_pass => Choice::Wait,
+            _ => Choice::Unrecognized(candle_exact(req.hint, req.dims)),
+        };
+    }
+    match req.hint {
+        candle_nn::Init::Randn { mean, stdev } => Choice::Init(Init::Normal { mean, std: stdev }),
+        hint => Choice::Unrecognized(candle_exact(hint, req.dims)),
+    }
+}
+
+/// `l0`, `l1_reverse`, ... for an RNN parameter name (`weight_ih_l0_reverse`).
+fn rnn_layer(name: &str) -> Option<&str> {
+    let rest = ["weight_ih_", "weight_hh_", "bias_ih_", "bias_hh_"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))?;
+    let digits = rest.strip_prefix('l')?;
+    let (num, tail) = digits.split_at(
+        digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len()),
+    );
+    (!num.is_empty() && (tail.is_empty() || tail == "_reverse")).then_some(rest)
+}
+
+/// candle-nn's hint as it would fill the tensor (`Init::var`), with candle's fans.
+pub(crate) fn candle_exact(hint: candle_nn::Init, dims: &[usize]) -> Init {
+    match hint {
+        candle_nn::Init::Kaiming {
+            dist,
+            fan,
+            non_linearity,
+        } => {
+            let fan = fan.for_shape(&candle_core::Shape::from(dims));
+            let std = non_linearity.gain() / (fan as f64).sqrt();
+            match dist {
+                NormalOrUniform::Normal => Init::Normal { mean: 0.0, std },
+                NormalOrUniform::Uniform => uniform_bound(3f64.sqrt() * std),
+            }
+        }
+        candle_nn::Init::Const(value) => Init::Constant { value },
+        candle_nn::Init::Randn { mean, stdev } => Init::Normal { mean, std: stdev },
+        candle_nn::Init::Uniform { lo, up } => Init::Uniform { low: lo, high: up },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rnn_layer;
+
+    #[test]
+    fn rnn_names() {
+        assert_eq!(rnn_layer("weight_ih_l0"), Some("l0"));
+        assert_eq!(rnn_layer("bias_hh_l12_reverse"), Some("l12_reverse"));
+        assert_eq!(rnn_layer("weight_ih_lx"), None);
+        assert_eq!(rnn_layer("weight_ih_l0_other"), None);
+        assert_eq!(rnn_layer("weight"), None);
+    }
+}

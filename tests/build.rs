@@ -1,0 +1,567 @@
+//! `ModelBuilder`: models initialized where they are built. Each candle-nn constructor gets
+//! PyTorch's `reset_parameters` under the pytorch preset; values depend only on (seed, path);
+//! rules win over presets, unused rules are reported and strict makes them errors; a derived
+//! model gets the bytes `init_weights` writes; checkpoints load what they hold (bit for bit) and
+//! the rest is initialized and reported.
+
+mod common;
+
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Conv2d, Linear, VarBuilder};
+use common::{assert_ks, normal_cdf, uniform_cdf, values, varmap};
+use init_candle::build::{Checkpoint, ModelBuilder, Preset, Rule};
+use init_candle::{Error, Init, InitWeights, InitWeightsExt, ValueSource};
+
+fn bits(t: &Tensor) -> Vec<u32> {
+    t.flatten_all()
+        .and_then(|t| t.to_dtype(DType::F32))
+        .and_then(|t| t.to_vec1::<f32>())
+        .expect("values")
+        .into_iter()
+        .map(f32::to_bits)
+        .collect()
+}
+
+/// One of each candle-nn constructor (the model holds them all; the test reads some).
+#[allow(dead_code)]
+struct Zoo {
+    fc: Linear,
+    conv: Conv2d,
+    deconv: candle_nn::ConvTranspose2d,
+    emb: candle_nn::Embedding,
+    ln: candle_nn::LayerNorm,
+    bn: candle_nn::BatchNorm,
+    lstm: candle_nn::LSTM,
+    gru: candle_nn::GRU,
+    prelu: candle_nn::PReLU,
+}
+
+fn zoo(vb: VarBuilder) -> candle_core::Result<Zoo> {
+    Ok(Zoo {
+        fc: candle_nn::linear(300, 200, vb.pp("fc"))?,
+        conv: candle_nn::conv2d(16, 32, 3, Default::default(), vb.pp("conv"))?,
+        deconv: candle_nn::conv_transpose2d(8, 12, 3, Default::default(), vb.pp("deconv"))?,
+        emb: candle_nn::embedding(500, 64, vb.pp("emb"))?,
+        ln: candle_nn::layer_norm(64, 1e-5, vb.pp("ln"))?,
+        bn: candle_nn::batch_norm(32, 1e-5, vb.pp("bn"))?,
+        lstm: candle_nn::lstm(20, 50, Default::default(), vb.pp("lstm"))?,
+        gru: candle_nn::gru(20, 40, Default::default(), vb.pp("gru"))?,
+        prelu: candle_nn::prelu(Some(32), vb.pp("prelu"))?,
+    })
+}
+
+fn init_of<'r>(report: &'r init_candle::build::BuildReport, path: &str) -> &'r Init {
+    report
+        .get(path)
+        .and_then(|t| t.init.as_ref())
+        .unwrap_or_else(|| panic!("{path} initialized"))
+}
+
+fn uniform(bound: f64) -> Init {
+    Init::Uniform {
+        low: -bound,
+        high: bound,
+    }
+}
+
+#[test]
+fn pytorch_preset_is_each_constructors_reset_parameters() {
+    let built = ModelBuilder::new(3)
+        .build(DType::F32, &Device::Cpu, zoo)
+        .unwrap();
+    let r = &built.report;
+    let b = |fan_in: usize| uniform(1.0 / (fan_in as f64).sqrt());
+    assert_eq!(init_of(r, "fc.weight"), &b(300));
+    assert_eq!(init_of(r, "fc.bias"), &b(300));
+    assert_eq!(init_of(r, "conv.weight"), &b(16 * 9));
+    // PyTorch's bias bound uses the weight's fan_in (candle-nn's hint uses in_channels).
+    assert_eq!(init_of(r, "conv.bias"), &b(16 * 9));
+    // ConvTranspose2d weight (in, out, k, k): fan_in = out * k * k, as PyTorch computes it.
+    assert_eq!(built.model.deconv.weight().dims(), &[8, 12, 3, 3]);
+    assert_eq!(init_of(r, "deconv.weight"), &b(12 * 9));
+    assert_eq!(init_of(r, "deconv.bias"), &b(12 * 9));
+    assert_eq!(
+        init_of(r, "emb.weight"),
+        &Init::Normal {
+            mean: 0.0,
+            std: 1.0
+        }
+    );
+    assert_eq!(init_of(r, "ln.weight"), &Init::Constant { value: 1.0 });
+    assert_eq!(init_of(r, "ln.bias"), &Init::Constant { value: 0.0 });
+    assert_eq!(init_of(r, "bn.running_var"), &Init::Constant { value: 1.0 });
+    assert_eq!(init_of(r, "prelu.weight"), &Init::Constant { value: 0.25 });
+    for p in ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"] {
+        assert_eq!(init_of(r, &format!("lstm.{p}")), &b(50), "lstm.{p}");
+        assert_eq!(init_of(r, &format!("gru.{p}")), &b(40), "gru.{p}");
+    }
+    assert!(r.unrecognized().next().is_none(), "{r}");
+    for t in &r.tensors {
+        assert_eq!(
+            t.source,
+            ValueSource::Preset {
+                preset: "pytorch".into()
+            },
+            "{}",
+            t.path
+        );
+    }
+    // The values follow the reported initializers.
+    let m = &built.model;
+    let bound = 1.0 / 300f64.sqrt();
+    assert_ks(
+        "fc.weight",
+        &values(m.fc.weight()),
+        uniform_cdf(-bound, bound),
+    );
+    assert_ks(
+        "emb.weight",
+        &values(m.emb.embeddings()),
+        normal_cdf(0.0, 1.0),
+    );
+    let bound = 1.0 / 50f64.sqrt();
+    let vars = built.varmap.data().lock().unwrap();
+    assert_ks(
+        "lstm.weight_hh_l0",
+        &values(vars["lstm.weight_hh_l0"].as_tensor()),
+        uniform_cdf(-bound, bound),
+    );
+    assert!(values(m.ln.weight()).iter().all(|&v| v == 1.0));
+    assert!(values(&m.prelu.weight().clone()).iter().all(|&v| v == 0.25));
+    // Every tensor is a variable of the VarMap: the model computes with them.
+    assert_eq!(vars.len(), r.tensors.len());
+    let x = Tensor::ones((2, 300), DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(m.fc.forward(&x).unwrap().dims(), &[2, 200]);
+}
+
+#[test]
+fn values_depend_only_on_seed_and_path() {
+    let a = ModelBuilder::new(11)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            Ok((
+                candle_nn::linear(30, 20, vb.pp("a"))?,
+                candle_nn::linear(20, 10, vb.pp("b"))?,
+            ))
+        })
+        .unwrap();
+    // Other order, and another tensor first.
+    let b = ModelBuilder::new(11)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            let _extra = candle_nn::linear(5, 5, vb.pp("extra"))?;
+            let b = candle_nn::linear(20, 10, vb.pp("b"))?;
+            Ok((candle_nn::linear(30, 20, vb.pp("a"))?, b))
+        })
+        .unwrap();
+    assert_eq!(bits(a.model.0.weight()), bits(b.model.0.weight()));
+    assert_eq!(bits(a.model.1.weight()), bits(b.model.1.weight()));
+    assert_eq!(
+        bits(a.model.1.bias().unwrap()),
+        bits(b.model.1.bias().unwrap())
+    );
+    let c = ModelBuilder::new(12)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(30, 20, vb.pp("a"))
+        })
+        .unwrap();
+    assert_ne!(bits(a.model.0.weight()), bits(c.model.weight()));
+}
+
+#[test]
+fn rules_come_first_in_order_and_unused_ones_are_reported() {
+    let proj = Init::Normal {
+        mean: 0.0,
+        std: 0.02 / (2.0 * 12f64).sqrt(),
+    };
+    let built = ModelBuilder::new(0)
+        .preset(Preset::hf(0.02))
+        .rule("*.c_proj.weight", proj.clone())
+        .rule("*.weight", Init::Zeros) // after the first: c_proj keeps its rule
+        .with_rule(Rule::new("*.bias", Init::Ones).rank(2)) // no 2-D bias: unused
+        .rule("*.c_porj.weight", Init::Zeros) // a typo: unused
+        .build(DType::F32, &Device::Cpu, |vb| {
+            Ok((
+                candle_nn::linear(64, 64, vb.pp("h.0.attn.c_proj"))?,
+                candle_nn::linear(64, 64, vb.pp("h.0.attn.c_attn"))?,
+            ))
+        })
+        .unwrap();
+    let r = &built.report;
+    assert_eq!(init_of(r, "h.0.attn.c_proj.weight"), &proj);
+    assert_eq!(
+        r.get("h.0.attn.c_proj.weight").unwrap().source,
+        ValueSource::Rule {
+            pattern: "*.c_proj.weight".into()
+        }
+    );
+    assert_eq!(init_of(r, "h.0.attn.c_attn.weight"), &Init::Zeros);
+    assert_eq!(init_of(r, "h.0.attn.c_attn.bias"), &Init::Zeros); // hf: biases 0
+    assert_eq!(r.unused_rules, ["*.bias", "*.c_porj.weight"]);
+    assert!(r.warnings().contains("*.c_porj.weight"));
+    assert_ks(
+        "c_proj",
+        &values(built.model.0.weight()),
+        normal_cdf(0.0, 0.02 / 24f64.sqrt()),
+    );
+
+    // Strict: the unused rules are an error, listing each.
+    let err = ModelBuilder::new(0)
+        .rule("*.c_porj.weight", Init::Zeros)
+        .strict(true)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(4, 4, vb.pp("c_proj"))
+        })
+        .err()
+        .expect("strict");
+    assert!(matches!(err, Error::Strict { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("rule `*.c_porj.weight` matched no tensor"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unrecognized_requests_get_candles_hint_or_fail_when_strict() {
+    let custom = |vb: VarBuilder| {
+        vb.get_with_hints(8, "mystery", candle_nn::Init::Uniform { lo: -0.5, up: 0.5 })
+    };
+    let built = ModelBuilder::new(0)
+        .build(DType::F32, &Device::Cpu, custom)
+        .unwrap();
+    assert_eq!(built.report.unrecognized().collect::<Vec<_>>(), ["mystery"]);
+    assert_eq!(init_of(&built.report, "mystery"), &uniform(0.5));
+    let err = ModelBuilder::new(0)
+        .strict(true)
+        .build(DType::F32, &Device::Cpu, custom)
+        .err()
+        .expect("strict");
+    assert!(
+        matches!(&err, Error::Strict { problems } if problems[0].contains("`mystery`")),
+        "{err}"
+    );
+    // A rule makes it known.
+    let built = ModelBuilder::new(0)
+        .strict(true)
+        .rule("mystery", Init::Ones)
+        .build(DType::F32, &Device::Cpu, custom)
+        .unwrap();
+    assert!(values(&built.model).iter().all(|&v| v == 1.0));
+}
+
+#[test]
+fn a_bad_rule_is_an_error_naming_the_path() {
+    let err = ModelBuilder::new(0)
+        .rule("*.bias", Init::xavier_normal()) // 1-D: xavier needs 2 dimensions
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(4, 4, vb.pp("fc"))
+        })
+        .err()
+        .expect("xavier on a bias");
+    assert!(err.to_string().contains("fc.bias"), "{err}");
+}
+
+#[test]
+fn tied_paths_are_one_variable_written_once() {
+    let built = ModelBuilder::new(5)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            let emb = candle_nn::embedding(100, 16, vb.pp("wte"))?;
+            // GPT-2's lm_head: the same tensor asked for again by path.
+            let head = vb.pp("wte").get((100, 16), "weight")?;
+            Ok((emb, head))
+        })
+        .unwrap();
+    assert_eq!(built.report.tensors.len(), 1);
+    assert_eq!(bits(built.model.0.embeddings()), bits(&built.model.1));
+    let err = ModelBuilder::new(5)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            let _ = candle_nn::embedding(100, 16, vb.pp("wte"))?;
+            vb.pp("wte").get((16, 100), "weight")
+        })
+        .err()
+        .expect("shapes differ");
+    assert!(matches!(err, Error::TiedShape { .. }), "{err}");
+}
+
+#[test]
+fn bf16_and_f16_are_written_through_fresh_pages() {
+    for dtype in [DType::BF16, DType::F16, DType::F64] {
+        let built = ModelBuilder::new(1)
+            .build(dtype, &Device::Cpu, |vb| candle_nn::linear(256, 128, vb))
+            .unwrap();
+        assert_eq!(built.model.weight().dtype(), dtype);
+        let bound = 1.0 / 16.0;
+        let v = values(built.model.weight());
+        assert!(v.iter().all(|x| x.abs() <= bound), "{dtype:?}");
+        assert!(v.iter().any(|&x| x != 0.0), "{dtype:?}");
+        assert_ks(&format!("{dtype:?}"), &v, uniform_cdf(-bound, bound));
+    }
+}
+
+// ---- derived models: the same bytes as VarMap + init_weights ----
+
+#[derive(InitWeights)]
+struct Block {
+    #[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = zeros)]
+    conv: Conv2d,
+    bn: candle_nn::BatchNorm,
+}
+
+#[derive(InitWeights)]
+struct Net {
+    blocks: Vec<Block>,
+    #[init(normal(std = 0.01), bias = constant(value = 0.5))]
+    head: Linear,
+    aux: Linear,
+}
+
+fn net(vb: VarBuilder) -> candle_core::Result<Net> {
+    let block = |cin, cout, vb: VarBuilder| -> candle_core::Result<Block> {
+        Ok(Block {
+            conv: candle_nn::conv2d(cin, cout, 3, Default::default(), vb.pp("conv"))?,
+            bn: candle_nn::batch_norm(cout, 1e-5, vb.pp("bn"))?,
+        })
+    };
+    Ok(Net {
+        blocks: vec![
+            block(3, 8, vb.pp("blocks.0"))?,
+            block(8, 8, vb.pp("blocks.1"))?,
+        ],
+        head: candle_nn::linear(8, 4, vb.pp("head"))?,
+        aux: candle_nn::linear(8, 2, vb.pp("aux"))?,
+    })
+}
+
+#[test]
+fn a_derived_model_gets_the_bytes_of_init_weights() {
+    let (_varmap, vb) = varmap();
+    let reference = net(vb).unwrap();
+    reference.init_weights(21).unwrap();
+
+    let built = ModelBuilder::new(21)
+        .build_module(DType::F32, &Device::Cpu, net)
+        .unwrap();
+    let ours = built.model.named_parameters();
+    let theirs = reference.named_parameters();
+    assert_eq!(ours.len(), theirs.len());
+    for ((p, a), (q, b)) in ours.iter().zip(&theirs) {
+        assert_eq!(p, q);
+        assert_eq!(bits(a), bits(b), "{p}");
+    }
+    let buffers = built.model.named_buffers();
+    assert!(!buffers.is_empty());
+    for ((p, a), (q, b)) in buffers.iter().zip(reference.named_buffers()) {
+        assert_eq!(p, &q);
+        assert_eq!(bits(a), bits(&b), "{p}");
+    }
+    let r = &built.report;
+    assert_eq!(r.get("head.weight").unwrap().source, ValueSource::Attribute);
+    assert_eq!(
+        r.get("aux.weight").unwrap().source,
+        ValueSource::LayerDefault
+    );
+    assert_eq!(
+        init_of(r, "blocks.0.conv.bias"),
+        &Init::Zeros,
+        "the attribute's bias"
+    );
+
+    // A rule overrides the attribute.
+    let built = ModelBuilder::new(21)
+        .rule("head.weight", Init::Ones)
+        .build_module(DType::F32, &Device::Cpu, net)
+        .unwrap();
+    assert!(values(built.model.head.weight()).iter().all(|&v| v == 1.0));
+    assert_eq!(
+        built.report.get("head.weight").unwrap().source,
+        ValueSource::Rule {
+            pattern: "head.weight".into()
+        }
+    );
+    // init_weights reports the same table.
+    let (_varmap, vb) = varmap();
+    let again = net(vb).unwrap().init_weights(21).unwrap();
+    assert_eq!(again.tensors.len(), again.parameters);
+    assert!(again.to_string().contains("head.weight"));
+}
+
+// ---- checkpoints ----
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("init-candle-build-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn backbone(vb: &VarBuilder) -> candle_core::Result<(Linear, Linear)> {
+    Ok((
+        candle_nn::linear(16, 32, vb.pp("body.fc1"))?,
+        candle_nn::linear(32, 32, vb.pp("body.fc2"))?,
+    ))
+}
+
+#[test]
+fn fine_tuning_loads_the_checkpoint_and_initializes_only_the_new_head() {
+    let dir = temp_dir("finetune");
+    let pretrained = ModelBuilder::new(1)
+        .build(DType::F32, &Device::Cpu, |vb| backbone(&vb))
+        .unwrap();
+    let file = dir.join("model.safetensors");
+    pretrained.varmap.save(&file).unwrap();
+
+    // SAFETY: the file is not modified while mapped.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let built = ModelBuilder::new(2)
+        .checkpoint(checkpoint)
+        .rule(
+            "head.weight",
+            Init::Normal {
+                mean: 0.0,
+                std: 0.01,
+            },
+        )
+        .rule("head.bias", Init::Zeros)
+        .strict(true)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            let body = backbone(&vb)?;
+            Ok((body, candle_nn::linear(32, 3, vb.pp("head"))?))
+        })
+        .unwrap();
+    let r = &built.report;
+    let initialized: Vec<&str> = r.initialized().map(|t| t.path.as_str()).collect();
+    assert_eq!(initialized, ["head.weight", "head.bias"]);
+    let loaded: Vec<&str> = r.loaded().map(|t| t.path.as_str()).collect();
+    assert_eq!(loaded.len(), 4);
+    let ((fc1, fc2), _head) = &built.model;
+    let ((p1, p2), ()) = (&pretrained.model, ());
+    assert_eq!(bits(fc1.weight()), bits(p1.weight()));
+    assert_eq!(bits(fc1.bias().unwrap()), bits(p1.bias().unwrap()));
+    assert_eq!(bits(fc2.weight()), bits(p2.weight()));
+    assert!(r
+        .warnings()
+        .contains("newly initialized: [head.weight, head.bias]"));
+
+    // Strict without a rule for the head: an error that names it.
+    // SAFETY: as above.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let err = ModelBuilder::new(2)
+        .checkpoint(checkpoint)
+        .strict(true)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            let body = backbone(&vb)?;
+            Ok((body, candle_nn::linear(32, 3, vb.pp("head"))?))
+        })
+        .err()
+        .expect("strict: the head is missing");
+    assert!(err.to_string().contains("head.weight"), "{err}");
+
+    // Unexpected keys: a smaller model.
+    // SAFETY: as above.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let built = ModelBuilder::new(2)
+        .checkpoint(checkpoint)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(16, 32, vb.pp("body.fc1"))
+        })
+        .unwrap();
+    assert_eq!(
+        built.report.unexpected_keys,
+        ["body.fc2.bias", "body.fc2.weight"]
+    );
+
+    // A shape mismatch names the path and both shapes.
+    // SAFETY: as above.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let err = ModelBuilder::new(2)
+        .checkpoint(checkpoint)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(16, 48, vb.pp("body.fc1"))
+        })
+        .err()
+        .expect("shape mismatch");
+    assert!(
+        matches!(&err, Error::CheckpointShape { path, model, checkpoint }
+            if path == "body.fc1.weight" && model == &[48, 16] && checkpoint == &[32, 16]),
+        "{err}"
+    );
+
+    // Loaded to the requested dtype.
+    // SAFETY: as above.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let built = ModelBuilder::new(2)
+        .checkpoint(checkpoint)
+        .build(DType::BF16, &Device::Cpu, |vb| {
+            candle_nn::linear(16, 32, vb.pp("body.fc1"))
+        })
+        .unwrap();
+    let expect = p1.weight().to_dtype(DType::BF16).unwrap();
+    assert_eq!(bits(built.model.weight()), bits(&expect));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_sharded_hugging_face_checkpoint_loads_through_its_index() {
+    let dir = temp_dir("index");
+    let pretrained = ModelBuilder::new(4)
+        .build(DType::F32, &Device::Cpu, |vb| backbone(&vb))
+        .unwrap();
+    let ((fc1, fc2), ()) = (&pretrained.model, ());
+    let save = |name: &str, l: &Linear, prefix: &str| {
+        let tensors = [
+            (format!("{prefix}.weight"), l.weight().clone()),
+            (format!("{prefix}.bias"), l.bias().unwrap().clone()),
+        ];
+        candle_core::safetensors::save(
+            &tensors
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+            dir.join(name),
+        )
+        .unwrap();
+    };
+    save("model-00001-of-00002.safetensors", fc1, "body.fc1");
+    save("model-00002-of-00002.safetensors", fc2, "body.fc2");
+    let index = serde_json::json!({
+        "metadata": {"total_size": 0},
+        "weight_map": {
+            "body.fc1.weight": "model-00001-of-00002.safetensors",
+            "body.fc1.bias": "model-00001-of-00002.safetensors",
+            "body.fc2.weight": "model-00002-of-00002.safetensors",
+            "body.fc2.bias": "model-00002-of-00002.safetensors",
+        }
+    });
+    let index_path = dir.join("model.safetensors.index.json");
+    std::fs::write(&index_path, index.to_string()).unwrap();
+    // SAFETY: the files are not modified while mapped.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&index_path]) }.unwrap();
+    assert_eq!(checkpoint.keys().count(), 4);
+    let built = ModelBuilder::new(9)
+        .checkpoint(checkpoint)
+        .build(DType::F32, &Device::Cpu, |vb| backbone(&vb))
+        .unwrap();
+    assert_eq!(built.report.loaded().count(), 4);
+    assert_eq!(bits(built.model.1.weight()), bits(fc2.weight()));
+    let src = &built.report.get("body.fc2.weight").unwrap().source;
+    assert!(
+        matches!(src, ValueSource::Checkpoint { file } if file.ends_with("model-00002-of-00002.safetensors")),
+        "{src:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_report_serializes_and_prints_a_table() {
+    let built = ModelBuilder::new(0)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(8, 4, vb.pp("fc"))
+        })
+        .unwrap();
+    let json = serde_json::to_value(&built.report).unwrap();
+    assert_eq!(json["tensors"][0]["path"], "fc.weight");
+    assert_eq!(json["tensors"][0]["fan_in"], 8);
+    assert_eq!(json["tensors"][0]["source"]["kind"], "preset");
+    assert_eq!(json["tensors"][0]["init"]["kind"], "uniform");
+    let text = built.report.to_string();
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("path"), "{text}");
+    assert!(text.contains("uniform(a=-0.35355"), "{text}");
+}
