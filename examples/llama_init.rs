@@ -5,12 +5,17 @@
 //! forward step.
 //!
 //! Run: `cargo run --release --example llama_init` (`-- --dtype f32`, `-- --size small` for a
-//! 2-layer model, `-- --config config.json` for a Hugging Face Llama config, `-- --skip-varmap`).
+//! 2-layer model, `-- --config config.json` for a Hugging Face Llama config). `-- --only
+//! varmap|builder|floor` runs one measurement (`bench/llama.sh` runs each in its own process,
+//! so that the peak memory printed at the end is that measurement's): `floor` allocates the
+//! model's tensors as fresh memory and writes each once on every core, the least any
+//! initialization can cost.
 
 use std::error::Error;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
+use rayon::prelude::*;
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -70,7 +75,21 @@ fn main() -> Result<(), Box<dyn Error>> {
         n as f64 / 1e6
     );
 
-    if !args.iter().any(|a| a == "--skip-varmap") {
+    let only = value("--only");
+    let run = |what: &str| only.is_none_or(|o| o == what);
+
+    if run("floor") {
+        let start = Instant::now();
+        let bytes = floor(&cfg, dtype);
+        println!(
+            "floor: {:.2} GB of fresh memory written once on {} threads in {:.2} s",
+            bytes as f64 / 1e9,
+            rayon::current_num_threads(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+
+    if run("varmap") {
         let start = Instant::now();
         let varmap = VarMap::new();
         let model = Llama::load(VarBuilder::from_varmap(&varmap, dtype, &dev), &cfg)?;
@@ -79,6 +98,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             start.elapsed().as_secs_f64()
         );
         drop((model, varmap));
+    }
+    if !run("builder") {
+        println!("peak RSS: {:.2} GB", peak_rss_gb());
+        return Ok(());
     }
 
     let bar = ProgressBar::new(n);
@@ -109,6 +132,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("  {line}");
     }
 
+    println!("peak RSS: {:.2} GB", peak_rss_gb());
     let start = Instant::now();
     let mut cache = Cache::new(true, dtype, &cfg, &dev)?;
     let tokens = Tensor::new(&[[1u32, 450, 4996, 17354]], &dev)?;
@@ -121,4 +145,34 @@ fn main() -> Result<(), Box<dyn Error>> {
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The model's tensors as fresh allocations, each written once by all threads; returns bytes.
+fn floor(cfg: &Config, dtype: DType) -> usize {
+    let (h, i, v) = (cfg.hidden_size, cfg.intermediate_size, cfg.vocab_size);
+    let kv = h / cfg.num_attention_heads * cfg.num_key_value_heads;
+    let mut sizes = vec![v * h, h, v * h];
+    for _ in 0..cfg.num_hidden_layers {
+        sizes.extend([h * h, kv * h, kv * h, h * h, i * h, i * h, h * i, h, h]);
+    }
+    let width = dtype.size_in_bytes();
+    let mut kept = Vec::with_capacity(sizes.len());
+    for n in sizes {
+        let mut buf = vec![0u8; n * width];
+        buf.par_chunks_mut(1 << 16).for_each(|c| c.fill(0x3c));
+        kept.push(buf);
+    }
+    kept.iter().map(Vec::len).sum()
+}
+
+/// The process's peak resident memory (Linux's VmHWM), 0 elsewhere.
+fn peak_rss_gb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb * 1024.0 / 1e9)
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Construct and initialize a LLaMA-shaped model (hidden 2048, 16 layers, 953M parameters) on the
+# CPU, side by side in one run: transformers' LlamaForCausalLM(config) (2 threads), candle's
+# VarMap, init-candle's ModelBuilder with Preset::hf(0.02), and the floor (the model's bytes as
+# fresh memory, written once on both cores); f32 and bf16. Each measurement runs in its own
+# process, so the peak RSS it prints is its own.
+# Usage: bash bench/llama.sh [dtypes...]   (default: f32 bf16)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p target
+venv=target/bench-venv
+if ! "$venv/bin/python" -c "import torch, transformers" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers
+fi
+cargo build --release --quiet --example llama_init
+exe=target/release/examples/llama_init
+dtypes=("$@")
+if [ ${#dtypes[@]} -eq 0 ]; then dtypes=(f32 bf16); fi
+for dtype in "${dtypes[@]}"; do
+  echo "=== $dtype"
+  "$venv/bin/python" bench/llama_transformers.py "$dtype"
+  for what in floor varmap builder; do
+    "$exe" --dtype "$dtype" --only "$what" | grep -v "^  "
+  done
+done

@@ -1,0 +1,36 @@
+"""transformers' side of bench/llama.sh: construct LlamaForCausalLM(config) (its __init__ runs
+_init_weights on every module) with 2 threads; prints the seconds and the peak RSS."""
+import resource
+import sys
+import time
+
+import torch
+import transformers
+from transformers import LlamaConfig, LlamaForCausalLM
+
+torch.set_num_threads(2)
+dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[sys.argv[1]]
+cfg = LlamaConfig(
+    hidden_size=2048,
+    intermediate_size=5632,
+    vocab_size=32000,
+    num_hidden_layers=16,
+    num_attention_heads=32,
+    num_key_value_heads=32,
+    max_position_embeddings=2048,
+    rms_norm_eps=1e-5,
+    tie_word_embeddings=False,
+)
+start = time.perf_counter()
+previous = torch.get_default_dtype()
+torch.set_default_dtype(dtype)
+model = LlamaForCausalLM(cfg)
+torch.set_default_dtype(previous)
+took = time.perf_counter() - start
+params = sum(p.numel() for p in model.parameters())
+assert next(model.parameters()).dtype == dtype
+print(
+    f"transformers {transformers.__version__} (torch {torch.__version__}) "
+    f"LlamaForCausalLM(config): {params / 1e6:.0f}M parameters, {sys.argv[1]}, {took:.2f} s"
+)
+print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9:.2f} GB")
