@@ -15,11 +15,11 @@ use std::error::Error;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use rayon::prelude::*;
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use init_candle::build::{ModelBuilder, Preset};
+use rayon::prelude::*;
 
 fn config(size: &str, path: Option<&str>) -> Result<Config, Box<dyn Error>> {
     let json = match path {

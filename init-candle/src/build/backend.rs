@@ -142,7 +142,7 @@ impl State {
                     .file_of(name)
                     .map(|f| f.display().to_string())
                     .unwrap_or_default();
-                Some((checkpoint.load(name, dtype, dev)?, file))
+                Some((checkpoint.load_var(name, dtype, dev)?, file))
             }
             Some(_) if self.strict && !self.rules.iter().any(|r| r.matches(name, dims)) => {
                 return Err(Error::Strict {
@@ -154,8 +154,8 @@ impl State {
             _ => None,
         };
         let (var, report) = match loaded {
-            Some((tensor, file)) => (
-                Var::from_tensor(&tensor)?,
+            Some((var, file)) => (
+                var,
                 Some(TensorReport::loaded(name.to_owned(), dims, dtype, file)),
             ),
             None => {

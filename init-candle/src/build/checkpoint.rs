@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use candle_core::safetensors::MmapedSafetensors;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor, Var};
 
 use crate::error::{Error, Result};
 
@@ -126,6 +126,50 @@ impl Checkpoint {
             .and_then(|t| t.to_dtype(dtype))
             .map_err(wrap)
     }
+}
+
+impl Checkpoint {
+    /// `name` as a new variable of `dtype` on `device`. Stored in that dtype, the file's bytes
+    /// are decoded straight into the variable's buffer (one copy); otherwise candle loads and
+    /// converts it first.
+    pub(crate) fn load_var(&self, name: &str, dtype: DType, device: &Device) -> Result<Var> {
+        let direct = self.routing.get(name).and_then(|&i| {
+            let view = self.files[i].1.get(name).ok()?;
+            let stored = DType::try_from(view.dtype()).ok()?;
+            (stored == dtype).then(|| (view.data(), view.shape().to_vec()))
+        });
+        let Some((bytes, dims)) = direct else {
+            return Ok(Var::from_tensor(&self.load(name, dtype, device)?)?);
+        };
+        let var = match dtype {
+            DType::F32 => Var::from_vec(decode(bytes, f32::from_le_bytes), dims, device),
+            DType::F64 => Var::from_vec(decode(bytes, f64::from_le_bytes), dims, device),
+            DType::BF16 => Var::from_vec(
+                decode(bytes, |b| half::bf16::from_bits(u16::from_le_bytes(b))),
+                dims,
+                device,
+            ),
+            DType::F16 => Var::from_vec(
+                decode(bytes, |b| half::f16::from_bits(u16::from_le_bytes(b))),
+                dims,
+                device,
+            ),
+            _ => Var::from_tensor(&self.load(name, dtype, device)?),
+        };
+        Ok(var?)
+    }
+}
+
+/// Little-endian elements of `N` bytes each.
+fn decode<const N: usize, T>(bytes: &[u8], from: impl Fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut b = [0u8; N];
+            b.copy_from_slice(c);
+            from(b)
+        })
+        .collect()
 }
 
 /// The files a Hugging Face index's `weight_map` names, in order, resolved beside the index.
