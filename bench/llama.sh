@@ -3,7 +3,9 @@
 # CPU, side by side in one run: transformers' LlamaForCausalLM(config) (2 threads), candle's
 # VarMap, init-candle's ModelBuilder with Preset::hf(0.02), and the floor (the model's bytes as
 # fresh memory, written once on both cores); f32 and bf16. Each measurement runs in its own
-# process, so the peak RSS it prints is its own.
+# process, so the peak RSS it prints is its own. Then, from a checkpoint of that model (saved
+# under target/llama-checkpoint): transformers' LlamaForSequenceClassification.from_pretrained
+# against ModelBuilder loading the same file plus a new `score` head.
 # Usage: bash bench/llama.sh [dtypes...]   (default: f32 bf16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +25,8 @@ for dtype in "${dtypes[@]}"; do
   for what in floor varmap builder; do
     "$exe" --dtype "$dtype" --only "$what" | grep -v "^  "
   done
+  "$exe" --dtype "$dtype" --only builder --save target/llama-checkpoint > /dev/null
+  "$venv/bin/python" bench/llama_transformers.py "$dtype" target/llama-checkpoint
+  "$exe" --dtype "$dtype" --only checkpoint --checkpoint target/llama-checkpoint | grep -v "^  "
 done
+rm -rf target/llama-checkpoint

@@ -1,12 +1,14 @@
-"""transformers' side of bench/llama.sh: construct LlamaForCausalLM(config) (its __init__ runs
-_init_weights on every module) with 2 threads; prints the seconds and the peak RSS."""
+"""transformers' side of bench/llama.sh, 2 threads: `DTYPE` constructs LlamaForCausalLM(config)
+(its __init__ runs _init_weights on every module); `DTYPE DIR` loads the checkpoint in DIR into
+LlamaForSequenceClassification (the checkpoint's tensors loaded, the new `score` head
+initialized). Prints the seconds and the peak RSS."""
 import resource
 import sys
 import time
 
 import torch
 import transformers
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification
 
 torch.set_num_threads(2)
 dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[sys.argv[1]]
@@ -21,6 +23,16 @@ cfg = LlamaConfig(
     rms_norm_eps=1e-5,
     tie_word_embeddings=False,
 )
+if len(sys.argv) > 2:
+    start = time.perf_counter()
+    model = LlamaForSequenceClassification.from_pretrained(sys.argv[2], num_labels=2, dtype=dtype)
+    took = time.perf_counter() - start
+    print(
+        f"transformers {transformers.__version__} LlamaForSequenceClassification.from_pretrained"
+        f" (checkpoint + a new 2-label head), {sys.argv[1]}: {took:.2f} s"
+    )
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9:.2f} GB")
+    sys.exit(0)
 start = time.perf_counter()
 previous = torch.get_default_dtype()
 torch.set_default_dtype(dtype)

@@ -9,7 +9,10 @@
 //! varmap|builder|floor` runs one measurement (`bench/llama.sh` runs each in its own process,
 //! so that the peak memory printed at the end is that measurement's): `floor` allocates the
 //! model's tensors as fresh memory and writes each once on every core, the least any
-//! initialization can cost.
+//! initialization can cost. `-- --save DIR` writes the built model as a Hugging Face checkpoint
+//! (`model.safetensors`, `config.json`); `-- --only checkpoint --checkpoint DIR` then builds the
+//! model from it plus a new classification head `score` (the fine-tuning flow: the checkpoint's
+//! tensors loaded, only the head initialized).
 
 use std::error::Error;
 use std::time::Instant;
@@ -18,10 +21,11 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use init_candle::build::{ModelBuilder, Preset};
+use init_candle::build::{Checkpoint, ModelBuilder, Preset};
 use rayon::prelude::*;
 
-fn config(size: &str, path: Option<&str>) -> Result<Config, Box<dyn Error>> {
+/// The config and its Hugging Face JSON.
+fn config(size: &str, path: Option<&str>) -> Result<(Config, String), Box<dyn Error>> {
     let json = match path {
         Some(path) => std::fs::read_to_string(path)?,
         None => {
@@ -38,7 +42,7 @@ fn config(size: &str, path: Option<&str>) -> Result<Config, Box<dyn Error>> {
         }
     };
     let cfg: LlamaConfig = serde_json::from_str(&json)?;
-    Ok(cfg.into_config(false))
+    Ok((cfg.into_config(false), json))
 }
 
 /// Parameters of a Llama of this config (what the progress bar counts).
@@ -64,7 +68,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         "f16" => DType::F16,
         other => return Err(format!("--dtype {other}: expected bf16, f16 or f32").into()),
     };
-    let cfg = config(value("--size").unwrap_or("1b"), value("--config"))?;
+    let from = value("--checkpoint").map(std::path::PathBuf::from);
+    let config_path = from
+        .as_ref()
+        .map(|d| d.join("config.json").display().to_string());
+    let (cfg, cfg_json) = config(
+        value("--size").unwrap_or("1b"),
+        value("--config").or(config_path.as_deref()),
+    )?;
     let dev = Device::Cpu;
     let n = parameters(&cfg);
     println!(
@@ -98,6 +109,26 @@ fn main() -> Result<(), Box<dyn Error>> {
             start.elapsed().as_secs_f64()
         );
         drop((model, varmap));
+    }
+    if let (Some(dir), true) = (&from, run("checkpoint")) {
+        let labels = 2;
+        let start = Instant::now();
+        // SAFETY: the checkpoint's files are not modified while this program runs.
+        let checkpoint = unsafe { Checkpoint::mmap(&[dir.join("model.safetensors")])? };
+        let built = ModelBuilder::new(0)
+            .preset(Preset::hf(0.02))
+            .checkpoint(checkpoint)
+            .build(dtype, &dev, |vb| {
+                let llama = Llama::load(vb.clone(), &cfg)?;
+                let score = candle_nn::linear_no_bias(cfg.hidden_size, labels, vb.pp("score"))?;
+                Ok((llama, score))
+            })?;
+        println!(
+            "init-candle ModelBuilder from the checkpoint + a new {labels}-label head: {:.2} s ({} tensors loaded)",
+            start.elapsed().as_secs_f64(),
+            built.report.loaded().count()
+        );
+        print!("{}", built.report.warnings());
     }
     if !run("builder") {
         println!("peak RSS: {:.2} GB", peak_rss_gb());
@@ -133,6 +164,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     println!("peak RSS: {:.2} GB", peak_rss_gb());
+    if let Some(dir) = value("--save") {
+        let dir = std::path::Path::new(dir);
+        std::fs::create_dir_all(dir)?;
+        built.varmap.save(dir.join("model.safetensors"))?;
+        let mut hf: serde_json::Value = serde_json::from_str(&cfg_json)?;
+        hf["model_type"] = "llama".into();
+        hf["architectures"] = serde_json::json!(["LlamaForCausalLM"]);
+        hf["tie_word_embeddings"] = cfg.tie_word_embeddings.into();
+        std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(&hf)?)?;
+        println!("saved to {}", dir.display());
+    }
     let start = Instant::now();
     let mut cache = Cache::new(true, dtype, &cfg, &dev)?;
     let tokens = Tensor::new(&[[1u32, 450, 4996, 17354]], &dev)?;
