@@ -565,3 +565,70 @@ fn the_report_serializes_and_prints_a_table() {
     assert!(header.starts_with("path"), "{text}");
     assert!(text.contains("uniform(a=-0.35355"), "{text}");
 }
+
+#[test]
+fn a_strict_derived_build_from_a_checkpoint_accepts_what_attributes_name() {
+    #[derive(InitWeights)]
+    struct Tuned {
+        body: Linear,
+        #[init(normal(std = 0.01), bias = zeros)]
+        head: Linear,
+    }
+    let dir = temp_dir("strict-derived");
+    let pretrained = ModelBuilder::new(1)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(8, 8, vb.pp("body"))
+        })
+        .unwrap();
+    let file = dir.join("model.safetensors");
+    pretrained.varmap.save(&file).unwrap();
+    let tuned = |vb: VarBuilder| {
+        Ok(Tuned {
+            body: candle_nn::linear(8, 8, vb.pp("body"))?,
+            head: candle_nn::linear(8, 2, vb.pp("head"))?,
+        })
+    };
+    // SAFETY: the file is not modified while mapped.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let built = ModelBuilder::new(3)
+        .checkpoint(checkpoint)
+        .strict(true)
+        .build_module(DType::F32, &Device::Cpu, tuned)
+        .unwrap();
+    let initialized: Vec<&str> = built
+        .report
+        .initialized()
+        .map(|t| t.path.as_str())
+        .collect();
+    assert_eq!(initialized, ["head.weight", "head.bias"]);
+    assert_eq!(
+        bits(built.model.body.weight()),
+        bits(pretrained.model.weight())
+    );
+    assert_eq!(
+        built.report.get("head.weight").unwrap().source,
+        ValueSource::Attribute
+    );
+
+    // Without the attribute, the head has only a layer default: strict refuses.
+    #[derive(InitWeights)]
+    struct Plain {
+        body: Linear,
+        head: Linear,
+    }
+    // SAFETY: as above.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let err = ModelBuilder::new(3)
+        .checkpoint(checkpoint)
+        .strict(true)
+        .build_module(DType::F32, &Device::Cpu, |vb| {
+            Ok(Plain {
+                body: candle_nn::linear(8, 8, vb.pp("body"))?,
+                head: candle_nn::linear(8, 2, vb.pp("head"))?,
+            })
+        })
+        .err()
+        .expect("strict");
+    assert!(err.to_string().contains("`head.weight`"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+}

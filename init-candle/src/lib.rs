@@ -9,6 +9,10 @@
 //!   `init_weights`, `init_with`, `module_repr`, ...;
 //! - [`nn`], layers candle-nn lacks or keeps closed (`Sequential`, `ReLU`, `Conv3d`,
 //!   `GroupNorm`, `Lstm`, ...); candle-nn's own layers implement [`InitWeights`] as they are;
+//! - [`build`], models initialized where they are built: [`build::ModelBuilder`] gives any
+//!   constructor that takes a `VarBuilder` (candle-nn's, candle-transformers', yours) tensors
+//!   loaded from a checkpoint or written once by rules and a preset (PyTorch's, Hugging
+//!   Face's, candle's), with a report of what each tensor got;
 //! - [`init`], PyTorch's `torch.nn.init` on Candle tensors (init-core), with its most used
 //!   items also at the root ([`Init`], [`Generator`], [`FanMode`], [`Nonlinearity`], ...);
 //! - one [`Error`] and [`Result`] for all of it.

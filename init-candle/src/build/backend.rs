@@ -144,7 +144,12 @@ impl State {
                     .unwrap_or_default();
                 Some((checkpoint.load_var(name, dtype, dev)?, file))
             }
-            Some(_) if self.strict && !self.rules.iter().any(|r| r.matches(name, dims)) => {
+            // (`build_module` checks after construction, when the model's attributes are known.)
+            Some(_)
+                if self.strict
+                    && !self.deferred
+                    && !self.rules.iter().any(|r| r.matches(name, dims)) =>
+            {
                 return Err(Error::Strict {
                     problems: vec![format!(
                         "`{name}` {dims:?} is not in the checkpoint and no rule names it"

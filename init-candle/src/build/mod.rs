@@ -47,8 +47,9 @@
 //!
 //! Rules that matched no tensor are listed in the report (a typo in a pattern shows there).
 //! [`strict`](ModelBuilder::strict) turns into errors: unused rules, tensors no rule or
-//! preset recognizes, and with a checkpoint, tensors it lacks that no rule names and tensors
-//! it holds that the model never asked for.
+//! preset recognizes, and with a checkpoint, tensors it lacks that no rule (for
+//! `build_module`: no rule or `#[init]` attribute) names and tensors it holds that the model
+//! never asked for.
 
 mod backend;
 mod checkpoint;
@@ -70,7 +71,7 @@ pub use rules::Rule;
 
 use crate::error::{Error, Result};
 use crate::module::InitWeights;
-use crate::plan::InitPlan;
+use crate::plan::{InitPlan, InitSource};
 use crate::report::{TensorReport, ValueSource};
 use crate::traversal::StorageKey;
 use backend::{Backend, State};
@@ -238,6 +239,36 @@ impl ModelBuilder {
                 state.rule_hits[i] += 1;
                 entry.init = state.rules[i].init().clone();
                 by_rule.insert(entry.path.clone(), state.rules[i].pattern().to_owned());
+            }
+        }
+        if self.strict && self.checkpoint.is_some() {
+            // What the checkpoint lacks must be named by a rule or an `#[init]` attribute.
+            let named: HashSet<StorageKey> = plan
+                .entries()
+                .iter()
+                .filter(|e| by_rule.contains_key(&e.path) || e.source == InitSource::Declared)
+                .map(|e| StorageKey::of(&e.tensor))
+                .collect();
+            let problems: Vec<String> = state
+                .records
+                .iter()
+                .filter(|r| r.report.is_none())
+                .filter(|r| !named.contains(&StorageKey::of(r.var.as_tensor())))
+                .filter(|r| {
+                    !state
+                        .rules
+                        .iter()
+                        .any(|rule| rule.matches(&r.path, &r.dims))
+                })
+                .map(|r| {
+                    format!(
+                        "`{}` {:?} is not in the checkpoint and no rule or attribute names it",
+                        r.path, r.dims
+                    )
+                })
+                .collect();
+            if !problems.is_empty() {
+                return Err(Error::Strict { problems });
             }
         }
         let executed = plan.execute(&state.rng)?;
