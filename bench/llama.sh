@@ -26,6 +26,7 @@ for dtype in "${dtypes[@]}"; do
     "$exe" --dtype "$dtype" --only "$what" | grep -v "^  "
   done
   "$exe" --dtype "$dtype" --only builder --save target/llama-checkpoint > /dev/null
+  sync  # the checkpoint on disk, not being written back during the loads
   "$venv/bin/python" bench/llama_transformers.py "$dtype" target/llama-checkpoint
   "$exe" --dtype "$dtype" --only checkpoint --checkpoint target/llama-checkpoint | grep -v "^  "
 done

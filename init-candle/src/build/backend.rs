@@ -9,6 +9,7 @@ use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::VarMap;
 use init_core::{Generator, Init};
 
+use super::alloc::fresh;
 use super::checkpoint::Checkpoint;
 use super::preset::{Choice, Preset, Request};
 use super::rules::Rule;
@@ -267,24 +268,4 @@ impl State {
             source,
         ))
     }
-}
-
-/// A zero tensor that has not touched its memory yet: on the CPU, zeroed pages from the
-/// allocator (`calloc`), which the initializer's threads touch first, once. (candle's own
-/// `zeros` for bf16/f16 writes every element: a `vec![bf16::ZERO; n]` is not a zeroed
-/// allocation.)
-fn fresh(dims: &[usize], dtype: DType, dev: &Device) -> Result<Var> {
-    use half::vec::HalfBitsVecExt;
-    let n: usize = dims.iter().product();
-    let shape = Shape::from(dims.to_vec());
-    if !dev.is_cpu() {
-        return Ok(Var::zeros(shape, dtype, dev)?);
-    }
-    Ok(match dtype {
-        DType::F32 => Var::from_vec(vec![0f32; n], shape, dev)?,
-        DType::F64 => Var::from_vec(vec![0f64; n], shape, dev)?,
-        DType::BF16 => Var::from_vec(vec![0u16; n].reinterpret_into::<half::bf16>(), shape, dev)?,
-        DType::F16 => Var::from_vec(vec![0u16; n].reinterpret_into::<half::f16>(), shape, dev)?,
-        _ => Var::zeros(shape, dtype, dev)?,
-    })
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device, Tensor, Var};
 
+use super::alloc::ZeroedVec;
 use crate::error::{Error, Result};
 
 /// One or several safetensors files, memory-mapped, or a Hugging Face
@@ -160,16 +161,25 @@ impl Checkpoint {
     }
 }
 
-/// Little-endian elements of `N` bytes each.
-fn decode<const N: usize, T>(bytes: &[u8], from: impl Fn([u8; N]) -> T) -> Vec<T> {
-    bytes
-        .chunks_exact(N)
-        .map(|c| {
-            let mut b = [0u8; N];
-            b.copy_from_slice(c);
-            from(b)
-        })
-        .collect()
+/// Little-endian elements of `N` bytes each, decoded on every core into zeroed pages (each
+/// page touched first by the thread that writes it).
+fn decode<const N: usize, T: ZeroedVec + Send>(
+    bytes: &[u8],
+    from: impl Fn([u8; N]) -> T + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
+    let mut out = T::zeroed(bytes.len() / N);
+    out.par_chunks_mut(CHUNK)
+        .zip(bytes.par_chunks(CHUNK * N))
+        .for_each(|(dst, src)| {
+            for (d, c) in dst.iter_mut().zip(src.chunks_exact(N)) {
+                let mut b = [0u8; N];
+                b.copy_from_slice(c);
+                *d = from(b);
+            }
+        });
+    out
 }
 
 /// The files a Hugging Face index's `weight_map` names, in order, resolved beside the index.

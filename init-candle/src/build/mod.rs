@@ -51,6 +51,7 @@
 //! `build_module`: no rule or `#[init]` attribute) names and tensors it holds that the model
 //! never asked for.
 
+mod alloc;
 mod backend;
 mod checkpoint;
 mod preset;
