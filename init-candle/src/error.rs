@@ -141,6 +141,17 @@ pub enum Error {
         /// The path.
         path: String,
     },
+    /// A tensor of a sharded build that no rule names and the preset does not recognize from
+    /// its path and shape (a sharded `VarBuilder` passes no candle hint to fall back on).
+    #[error("`{path}` {dims:?}: no rule names it and preset {preset} does not recognize it from its name and shape, and a sharded build has no candle hint to fall back on; add a rule for it (e.g. `.rule(\"{path}\", Init::Ones)`)")]
+    Unrecognized {
+        /// The tensor's path.
+        path: String,
+        /// Its full shape.
+        dims: Vec<usize>,
+        /// The preset's name.
+        preset: String,
+    },
     /// What a strict build refuses (each problem on its own line).
     #[error("strict build: {}", problems.join("; "))]
     Strict {

@@ -77,6 +77,10 @@ pub enum InitError {
     /// The tensor lives on a device this build cannot write.
     #[error("{op}: tensors on {device} are not supported by this build; supported: cpu")]
     UnsupportedDevice { op: &'static str, device: String },
+    /// A shard region that does not lie inside the full tensor, or a shard tensor whose shape
+    /// is not the region's.
+    #[error("{op}: {message}")]
+    InvalidRegion { op: &'static str, message: String },
     /// An error, with the path of the parameter it concerns (e.g. `features.0.weight`).
     #[error("{path}: {source}")]
     AtPath {

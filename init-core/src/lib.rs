@@ -45,6 +45,7 @@ mod layout;
 mod ops;
 mod philox;
 mod real;
+mod shard;
 mod structured;
 mod ziggurat;
 
@@ -60,3 +61,4 @@ pub use init::Init;
 /// An argument of [`Init::from_args`]: a number or a name (`0.02.into()`, `"relu".into()`).
 pub use init_spec::Arg;
 pub use philox::philox4x32_10;
+pub use shard::Region;

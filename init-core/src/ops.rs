@@ -43,6 +43,23 @@ pub(crate) fn sample<S: AnySampler>(
     Ok(t.inplace_op1(&op)?)
 }
 
+/// Samples a shard (see [`MappedSampleOp`]) with the generator's next key.
+pub(crate) fn sample_mapped<S: AnySampler>(
+    name: &'static str,
+    t: &Tensor,
+    s: &S,
+    view: Layout,
+    rng: &mut Generator,
+) -> Result<()> {
+    let op = MappedSampleOp {
+        name,
+        key: rng.next_key(),
+        sampler: s,
+        view,
+    };
+    Ok(t.inplace_op1(&op)?)
+}
+
 /// Samples in place: the value at storage position p depends only on (key, p).
 pub(crate) struct SampleOp<'a, S> {
     pub name: &'static str,
@@ -89,6 +106,48 @@ impl<S: AnySampler> candle_core::InplaceOp1 for SampleOp<'_, S> {
             }),
         };
         r.map_err(candle_core::Error::wrap)
+    }
+}
+
+/// Samples a shard: the tensor holds, in row-major order, the positions of `view`, a view of a
+/// full tensor that is not in memory; each gets the full tensor's value there.
+pub(crate) struct MappedSampleOp<'a, S> {
+    pub name: &'static str,
+    pub key: Key,
+    pub sampler: &'a S,
+    pub view: Layout,
+}
+
+impl<S: AnySampler> candle_core::InplaceOp1 for MappedSampleOp<'_, S> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let (k, s, v) = (&self.key, self.sampler, &self.view);
+        let r = match storage {
+            CpuStorage::F32(d) => shard(d, layout).and_then(|d| cpu::sample_mapped(d, v, k, s)),
+            CpuStorage::F64(d) => shard(d, layout).and_then(|d| cpu::sample_mapped(d, v, k, s)),
+            CpuStorage::F16(d) => shard(d, layout).and_then(|d| cpu::sample_mapped(d, v, k, s)),
+            CpuStorage::BF16(d) => shard(d, layout).and_then(|d| cpu::sample_mapped(d, v, k, s)),
+            other => Err(InitError::UnsupportedDtype {
+                op: self.name,
+                dtype: other.dtype(),
+                allowed: "f32, f64, f16, bf16",
+            }),
+        };
+        r.map_err(candle_core::Error::wrap)
+    }
+}
+
+/// The elements of a contiguous tensor in its storage.
+fn shard<'d, T>(data: &'d mut [T], layout: &Layout) -> Result<&'d mut [T]> {
+    let n = layout.shape().elem_count();
+    match layout.contiguous_offsets() {
+        Some((start, end)) if end <= data.len() && end - start == n => Ok(&mut data[start..end]),
+        _ => Err(InitError::Internal(
+            "a shard must be a contiguous tensor".into(),
+        )),
     }
 }
 

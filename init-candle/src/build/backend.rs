@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::VarMap;
-use init_core::{Generator, Init};
+use init_core::{Generator, Init, Region};
 
 use super::alloc::fresh;
 use super::checkpoint::Checkpoint;
@@ -20,7 +20,9 @@ use crate::report::{TensorReport, ValueSource};
 pub(crate) struct Record {
     pub path: String,
     pub dims: Vec<usize>,
-    pub hint: candle_nn::Init,
+    pub hint: Option<candle_nn::Init>,
+    /// The part of the full tensor (of shape `dims`) this rank holds; `None`: all of it.
+    pub region: Option<Region>,
     pub var: Var,
     /// `None` while it waits: for a sibling (the preset needs the `weight` of a `bias`), or for
     /// the model's own plan (`build_module`).
@@ -65,7 +67,7 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
         dev: &Device,
     ) -> candle_core::Result<Tensor> {
         let mut state = self.state()?;
-        let result = state.get(shape.dims(), name, hint, dtype, dev);
+        let result = state.get(shape.dims(), name, Some(hint), None, dtype, dev);
         state.keep_error(result)
     }
 
@@ -74,10 +76,24 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
         let result = match state.index.get(name) {
             Some(&i) => {
                 let dims = state.records[i].dims.clone();
-                state.get(&dims, name, candle_nn::Init::Const(0.0), dtype, dev)
+                state.get(
+                    &dims,
+                    name,
+                    Some(candle_nn::Init::Const(0.0)),
+                    None,
+                    dtype,
+                    dev,
+                )
             }
             None => match state.checkpoint.as_ref().and_then(|c| c.shape_of(name)) {
-                Some(dims) => state.get(&dims, name, candle_nn::Init::Const(0.0), dtype, dev),
+                Some(dims) => state.get(
+                    &dims,
+                    name,
+                    Some(candle_nn::Init::Const(0.0)),
+                    None,
+                    dtype,
+                    dev,
+                ),
                 None => Err(Error::UnknownShape {
                     path: name.to_owned(),
                 }),
@@ -103,23 +119,29 @@ impl State {
         })
     }
 
+    /// The tensor at `name` of full shape `dims`, or its `region` when sharded.
     fn get(
         &mut self,
         dims: &[usize],
         name: &str,
-        hint: candle_nn::Init,
+        hint: Option<candle_nn::Init>,
+        region: Option<Region>,
         dtype: DType,
         dev: &Device,
     ) -> Result<Tensor> {
+        let local = match region {
+            Some(region) => region.dims(dims).map_err(|e| e.at_path(name.to_owned()))?,
+            None => dims.to_vec(),
+        };
         if let Some(&i) = self.index.get(name) {
             // Asked again (tied weights, or a layer that reads its weight twice): the same
             // variable, written once.
             let record = &self.records[i];
-            if record.dims != dims {
+            if record.dims != dims || record.region != region {
                 return Err(Error::TiedShape {
                     path: name.to_owned(),
-                    first: record.dims.clone(),
-                    again: dims.to_vec(),
+                    first: record.var.dims().to_vec(),
+                    again: local,
                 });
             }
             let t = record.var.as_tensor().clone();
@@ -143,7 +165,15 @@ impl State {
                     .file_of(name)
                     .map(|f| f.display().to_string())
                     .unwrap_or_default();
-                Some((checkpoint.load_var(name, dtype, dev)?, file))
+                let var = match region {
+                    None => checkpoint.load_var(name, dtype, dev)?,
+                    // The whole tensor is read, then this rank's part kept.
+                    Some(region) => {
+                        let full = checkpoint.load(name, dtype, dev)?;
+                        Var::from_tensor(&region_of(&full, region)?)?
+                    }
+                };
+                Some((var, file))
             }
             // (`build_module` checks after construction, when the model's attributes are known.)
             Some(_)
@@ -165,12 +195,14 @@ impl State {
                 Some(TensorReport::loaded(name.to_owned(), dims, dtype, file)),
             ),
             None => {
-                let var = fresh(dims, dtype, dev)?;
+                let var = fresh(&local, dtype, dev)?;
                 let report = if self.deferred {
                     None
                 } else {
                     match self.choose(name, dims, hint, false)? {
-                        Some((init, source)) => Some(self.write(name, &var, init, source)?),
+                        Some((init, source)) => {
+                            Some(self.write(name, &var, dims, region, init, source)?)
+                        }
                         None => None,
                     }
                 };
@@ -191,6 +223,7 @@ impl State {
             path: name.to_owned(),
             dims: dims.to_vec(),
             hint,
+            region,
             var,
             report,
         });
@@ -210,7 +243,7 @@ impl State {
         &mut self,
         path: &str,
         dims: &[usize],
-        hint: candle_nn::Init,
+        hint: Option<candle_nn::Init>,
         final_pass: bool,
     ) -> Result<Option<(Init, ValueSource)>> {
         if let Some(i) = self.rules.iter().position(|r| r.matches(path, dims)) {
@@ -236,6 +269,11 @@ impl State {
         match self.preset.choose(&request, final_pass) {
             Choice::Init(init) => Ok(Some((init, preset))),
             Choice::Wait => Ok(None),
+            Choice::Unrecognized(None) => Err(Error::Unrecognized {
+                path: path.to_owned(),
+                dims: dims.to_vec(),
+                preset: self.preset.to_string(),
+            }),
             Choice::Unrecognized(_) if self.strict => {
                 Err(Error::Strict {
                     problems: vec![format!(
@@ -244,28 +282,91 @@ impl State {
                     )],
                 })
             }
-            Choice::Unrecognized(init) => Ok(Some((init, ValueSource::CandleHint))),
+            Choice::Unrecognized(Some(init)) => Ok(Some((init, ValueSource::CandleHint))),
         }
     }
 
-    /// Checks `init` against the tensor, then writes it from the stream of `path`.
+    /// Checks `init` against the full tensor's shape, then writes the variable (the full
+    /// tensor, or its `region`) from the stream of `path`.
     pub(crate) fn write(
         &self,
         path: &str,
         var: &Var,
+        dims: &[usize],
+        region: Option<Region>,
         init: Init,
         source: ValueSource,
     ) -> Result<TensorReport> {
         let tensor = var.as_tensor();
-        init.check(tensor).map_err(|e| e.at_path(path.to_owned()))?;
-        init.apply(tensor, &mut self.rng.for_path(path))
-            .map_err(|e| e.at_path(path.to_owned()))?;
+        let at = |e: init_core::InitError| e.at_path(path.to_owned());
+        let mut rng = self.rng.for_path(path);
+        match region {
+            None => {
+                init.check(tensor).map_err(at)?;
+                init.apply(tensor, &mut rng).map_err(at)?;
+            }
+            Some(region) => {
+                init.validate(dims, tensor.dtype()).map_err(at)?;
+                init.apply_region(tensor, dims, region, &mut rng)
+                    .map_err(at)?;
+            }
+        }
         Ok(TensorReport::initialized(
             path.to_owned(),
-            tensor.dims(),
+            dims,
             tensor.dtype(),
             init,
             source,
         ))
+    }
+}
+
+/// `region` of `full`, as a contiguous tensor of its own.
+fn region_of(full: &Tensor, region: Region) -> Result<Tensor> {
+    Ok(match region {
+        Region::Narrow { dim, start, len } => full.narrow(dim, start, len)?.contiguous()?,
+        Region::Flat { start, len } => full.flatten_all()?.narrow(0, start, len)?.contiguous()?,
+    })
+}
+
+/// The backend of [`ModelBuilder::build_sharded`](super::ModelBuilder::build_sharded): candle's
+/// `Shard { dim, rank, world_size }` hints, with the full shape as the requested shape.
+pub struct ShardedInit(pub(crate) Arc<Mutex<State>>);
+
+impl candle_nn::var_builder::Backend for ShardedInit {
+    type Hints = candle_nn::var_builder::Shard;
+
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        h: Self::Hints,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let backend = Backend(self.0.clone());
+        let mut state = backend.state()?;
+        let result = if h.world_size <= 1 {
+            Ok(None)
+        } else {
+            Region::split(shape.dims(), h.dim, h.rank, h.world_size)
+                .map(Some)
+                .map_err(|e| Error::Init(e.at_path(name.to_owned())))
+        }
+        .and_then(|region| state.get(shape.dims(), name, None, region, dtype, dev));
+        state.keep_error(result)
+    }
+
+    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        candle_nn::var_builder::SimpleBackend::get_unchecked(
+            &Backend(self.0.clone()),
+            name,
+            dtype,
+            dev,
+        )
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        candle_nn::var_builder::SimpleBackend::contains_tensor(&Backend(self.0.clone()), name)
     }
 }

@@ -75,6 +75,7 @@ use crate::module::InitWeights;
 use crate::plan::{InitPlan, InitSource};
 use crate::report::{TensorReport, ValueSource};
 use crate::traversal::StorageKey;
+pub use backend::ShardedInit;
 use backend::{Backend, State};
 
 /// Called with each tensor's report as soon as the tensor is filled (for a progress bar).
@@ -306,6 +307,66 @@ impl ModelBuilder {
         self.finish(&mut state, model, tensors)
     }
 
+    /// [`build`](Self::build) for one rank of a sharded model: the constructor gets a
+    /// `VarBuilderArgs` whose hints are candle-nn's `Shard { dim, rank, world_size }` (as with
+    /// candle's `ShardedVarBuilder`), and asks with the **full** shape; each tensor is then
+    /// this rank's part, equal bit for bit to that part of what [`build`](Self::build) (same
+    /// seed, rules, preset) writes for the full tensor, computed from the part alone for
+    /// element-wise initializers (`orthogonal`, `sparse`, `eye`, `dirac` compute the full
+    /// tensor on the CPU and keep the part). A size not divisible by `world_size` is an error
+    /// (candle's convention). From a checkpoint, each tensor is read whole and the part kept.
+    ///
+    /// candle's `ShardedVarBuilder` is a type alias for its safetensors backend, so a model
+    /// written for it takes this one when its constructor is generic over the backend:
+    /// `fn new<B: Backend<Hints = Shard>>(vb: VarBuilderArgs<B>)`.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use candle_nn::var_builder::{Backend, Shard, VarBuilderArgs};
+    /// use init_candle::build::ModelBuilder;
+    ///
+    /// // A column-parallel linear: each rank holds out/world_size rows of the weight.
+    /// fn column<B: Backend<Hints = Shard>>(vb: VarBuilderArgs<'_, B>, rank: usize, ws: usize)
+    ///     -> candle_core::Result<Tensor> {
+    ///     vb.get_with_hints((8, 4), "weight", Shard { dim: 0, rank, world_size: ws })
+    /// }
+    /// # fn main() -> init_candle::Result<()> {
+    /// let builder = ModelBuilder::new(5);
+    /// let whole = builder.build(DType::F32, &Device::Cpu, |vb| candle_nn::linear_no_bias(4, 8, vb))?;
+    /// let parts: Vec<Tensor> = (0..2)
+    ///     .map(|rank| Ok(builder.build_sharded(DType::F32, &Device::Cpu, |vb| column(vb, rank, 2))?.model))
+    ///     .collect::<init_candle::Result<_>>()?;
+    /// let joined = Tensor::cat(&parts, 0)?;
+    /// assert_eq!(joined.to_vec2::<f32>()?, whole.model.weight().to_vec2::<f32>()?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn build_sharded<M>(
+        &self,
+        dtype: DType,
+        device: &Device,
+        constructor: impl FnOnce(
+            candle_nn::var_builder::VarBuilderArgs<'_, ShardedInit>,
+        ) -> candle_core::Result<M>,
+    ) -> Result<Built<M>> {
+        let state = self.state(false);
+        let vb = candle_nn::var_builder::VarBuilderArgs::new_with_args(
+            ShardedInit(state.clone()),
+            dtype,
+            device,
+        );
+        let model = match constructor(vb) {
+            Ok(model) => model,
+            Err(err) => return Err(lock(&state)?.error.take().unwrap_or(Error::Candle(err))),
+        };
+        let mut state = lock(&state)?;
+        let mut tensors = Vec::with_capacity(state.records.len());
+        for i in 0..state.records.len() {
+            tensors.push(finish_record(&mut state, i)?);
+        }
+        self.finish(&mut state, model, tensors)
+    }
+
     fn construct<M>(
         &self,
         state: &Arc<Mutex<State>>,
@@ -382,13 +443,17 @@ fn finish_record(state: &mut State, i: usize) -> Result<TensorReport> {
         let r = &state.records[i];
         (r.path.clone(), r.dims.clone(), r.hint)
     };
-    // With `final_pass` the preset decides; `None` cannot come back, and would mean candle's
-    // hint anyway.
-    let (init, source) = state
-        .choose(&path, &dims, hint, true)?
-        .unwrap_or_else(|| (preset::candle_exact(hint, &dims), ValueSource::CandleHint));
-    let var = state.records[i].var.clone();
-    let report = state.write(&path, &var, init, source)?;
+    // With `final_pass` the preset decides (it does not wait any more).
+    let (init, source) =
+        state
+            .choose(&path, &dims, hint, true)?
+            .ok_or_else(|| Error::Unrecognized {
+                path: path.clone(),
+                dims: dims.clone(),
+                preset: state.preset.to_string(),
+            })?;
+    let (var, region) = (state.records[i].var.clone(), state.records[i].region);
+    let report = state.write(&path, &var, &dims, region, init, source)?;
     state.records[i].report = Some(report.clone());
     state.progressed(&report);
     Ok(report)

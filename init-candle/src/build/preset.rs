@@ -29,6 +29,12 @@ use crate::defaults::{fan_in_uniform_dims, uniform_bound};
 /// recognized (candle-nn passes them where PyTorch also fills constants), and so does
 /// `vb.get(shape, name)` without a hint, which is `Const(0)` to candle: zeros.
 ///
+/// A sharded build ([`build_sharded`](super::ModelBuilder::build_sharded)) gets candle's
+/// `Shard` hints, which say nothing about initialization: there the rows above that need a
+/// hint apply by name and shape only (a tensor of 2-D and up is a Linear/Conv weight; a 1-D
+/// `bias` beside one its bias; RNN names), and what they do not recognize is an error that asks
+/// for a rule (norm weights, for instance: `.rule("*norm.weight", Init::Ones)`).
+///
 /// # `Preset::Hf { initializer_range }`: Hugging Face's common `_init_weights`
 ///
 /// Weights of 2 dimensions and up (Linear, Embedding, convolutions) N(0, initializer_range);
@@ -85,15 +91,17 @@ pub(crate) enum Choice {
     /// It depends on a sibling tensor not requested yet (the `weight` of a `bias`, an RNN's
     /// `weight_hh_l{k}`): ask again when construction is over.
     Wait,
-    /// Not recognized: candle's hint (seeded), reported as such.
-    Unrecognized(Init),
+    /// Not recognized: candle's hint (seeded), reported as such; `None` when the request
+    /// carried no hint (a sharded build).
+    Unrecognized(Option<Init>),
 }
 
 /// The request: path, shape, candle's hint, and the shapes of the tensors already requested.
 pub(crate) struct Request<'a> {
     pub path: &'a str,
     pub dims: &'a [usize],
-    pub hint: candle_nn::Init,
+    /// candle-nn's hint; `None` from a sharded `VarBuilder`, whose hints are `Shard`s.
+    pub hint: Option<candle_nn::Init>,
     pub sibling: &'a dyn Fn(&str) -> Option<Vec<usize>>,
 }
 
@@ -104,6 +112,11 @@ impl Request<'_> {
             Some(i) => (&self.path[..i], &self.path[i + 1..]),
             None => ("", self.path),
         }
+    }
+
+    /// Not recognized: candle's hint if there is one.
+    fn fallback(&self) -> Choice {
+        Choice::Unrecognized(self.hint.map(|h| candle_exact(h, self.dims)))
     }
 
     fn sibling_dims(&self, name: &str) -> Option<Vec<usize>> {
@@ -123,11 +136,14 @@ impl Preset {
     pub(crate) fn choose(&self, req: &Request<'_>, final_pass: bool) -> Choice {
         match self {
             Preset::Zeros => Choice::Init(Init::Zeros),
-            Preset::Candle => Choice::Init(candle_exact(req.hint, req.dims)),
+            Preset::Candle => match req.hint {
+                Some(hint) => Choice::Init(candle_exact(hint, req.dims)),
+                None => Choice::Unrecognized(None),
+            },
             Preset::Hf { initializer_range } => {
                 let (_, name) = req.split();
                 match req.hint {
-                    candle_nn::Init::Const(value) => Choice::Init(Init::Constant { value }),
+                    Some(candle_nn::Init::Const(value)) => Choice::Init(Init::Constant { value }),
                     _ if req.dims.len() >= 2 => Choice::Init(Init::Normal {
                         mean: 0.0,
                         std: *initializer_range,
@@ -135,7 +151,7 @@ impl Preset {
                     _ if req.dims.len() == 1 && name.starts_with("bias") => {
                         Choice::Init(Init::Zeros)
                     }
-                    hint => Choice::Unrecognized(candle_exact(hint, req.dims)),
+                    _ => req.fallback(),
                 }
             }
             Preset::PyTorch => pytorch(req, final_pass),
@@ -152,12 +168,13 @@ fn pytorch(req: &Request<'_>, final_pass: bool) -> Choice {
                 Choice::Init(uniform_bound(1.0 / (dims[1] as f64).sqrt()))
             }
             _ if !final_pass => Choice::Wait,
-            _ => Choice::Unrecognized(candle_exact(req.hint, req.dims)),
+            _ => req.fallback(),
         };
     }
     match req.hint {
-        candle_nn::Init::Const(value) => return Choice::Init(Init::Constant { value }),
-        candle_nn::Init::Kaiming { .. } | candle_nn::Init::Uniform { .. }
+        Some(candle_nn::Init::Const(value)) => return Choice::Init(Init::Constant { value }),
+        // Without a hint (sharded), a weight of 2-D and up is taken for a Linear/Conv weight.
+        Some(candle_nn::Init::Kaiming { .. } | candle_nn::Init::Uniform { .. }) | None
             if req.dims.len() >= 2 =>
         {
             return Choice::Init(fan_in_uniform_dims(req.dims));
@@ -168,12 +185,14 @@ fn pytorch(req: &Request<'_>, final_pass: bool) -> Choice {
         return match req.sibling_dims("weight") {
             Some(w) if w.len() >= 2 => Choice::Init(fan_in_uniform_dims(&w)),
             None if !final_pass => Choice::Wait,
-            _ => Choice::Unrecognized(candle_exact(req.hint, req.dims)),
+            _ => req.fallback(),
         };
     }
     match req.hint {
-        candle_nn::Init::Randn { mean, stdev } => Choice::Init(Init::Normal { mean, std: stdev }),
-        hint => Choice::Unrecognized(candle_exact(hint, req.dims)),
+        Some(candle_nn::Init::Randn { mean, stdev }) => {
+            Choice::Init(Init::Normal { mean, std: stdev })
+        }
+        _ => req.fallback(),
     }
 }
 

@@ -8,4 +8,4 @@ pub(crate) mod sample;
 mod walk;
 pub(crate) mod write;
 
-pub(crate) use sample::{sample, sample_into};
+pub(crate) use sample::{sample, sample_into, sample_mapped};

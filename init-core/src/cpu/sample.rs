@@ -12,6 +12,7 @@ use crate::error::Result;
 #[cfg(target_arch = "x86_64")]
 use crate::isa::{Avx2, Avx512};
 use crate::isa::{Isa, Portable};
+use crate::layout::{RunStarts, Runs};
 use crate::philox::Key;
 use crate::real::Real;
 
@@ -155,6 +156,55 @@ pub(crate) fn sample<T: Elem, S: Sampler<T::Acc>>(
     for_each_run(data, layout, |run, pos| {
         sample_run_dispatch(run, pos, key, s)
     })
+}
+
+/// Fills `data` (contiguous, in the row-major order of `view`) with the values the sampler gives
+/// the storage positions of `view`, a view of a larger tensor that is not in memory: a shard
+/// gets exactly what the full tensor would hold there.
+pub(crate) fn sample_mapped<T: Elem, S: Sampler<T::Acc>>(
+    data: &mut [T],
+    view: &Layout,
+    key: &Key,
+    s: &S,
+) -> Result<()> {
+    use rayon::prelude::*;
+    if data.len() != view.shape().elem_count() {
+        return Err(crate::error::InitError::Internal(format!(
+            "a shard of {} elements for a view of {}",
+            data.len(),
+            view.shape().elem_count()
+        )));
+    }
+    match Runs::of(view) {
+        Runs::Single { start, len } => {
+            for_each_run(&mut data[..len], &Layout::contiguous(len), |run, p| {
+                sample_run_dispatch(run, p + start, key, s)
+            })
+        }
+        Runs::Blocks {
+            start, outer, len, ..
+        } => {
+            // Whole runs per task, about a PIECE of values each.
+            let per_task = ((1 << 16) / len).max(1);
+            let ok = data
+                .par_chunks_mut(per_task * len)
+                .enumerate()
+                .map(|(t, runs)| {
+                    let mut starts = RunStarts::new(start, &outer, t * per_task);
+                    runs.chunks_mut(len)
+                        .all(|run| sample_run_dispatch(run, starts.next_start(), key, s))
+                })
+                .reduce(|| true, |x, y| x && y);
+            if ok {
+                Ok(())
+            } else {
+                Err(crate::error::InitError::Internal(format!(
+                    "a rejection sampler rejected some position {} times in a row",
+                    crate::dist::MAX_ATTEMPTS
+                )))
+            }
+        }
+    }
 }
 
 /// Fills a host buffer with the values the sampler gives positions `0..out.len()`.

@@ -9,7 +9,7 @@ use crate::error::{InitError, Result};
 use crate::fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};
 use crate::gain::{calculate_gain, Nonlinearity};
 use crate::generator::Generator;
-use crate::ops::{check_device, check_representable, sample, ConstOp};
+use crate::ops::{check_device, check_representable, sample, sample_mapped, ConstOp};
 use crate::structured;
 
 mod check;
@@ -348,7 +348,7 @@ impl Init {
 
     /// Validation, and what the checks computed (the distribution to sample), in one place so
     /// that `validate` and `apply` can never disagree.
-    fn plan(&self, dims: &[usize], dtype: DType) -> Result<Plan> {
+    pub(crate) fn plan(&self, dims: &[usize], dtype: DType) -> Result<Plan> {
         let op = self.name();
         let numel: usize = dims.iter().product();
         let float = matches!(dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16);
@@ -525,6 +525,24 @@ impl Init {
         })
     }
 
+    /// [`run`](Self::run) for a shard holding the positions `view` of the full tensor.
+    pub(crate) fn run_mapped(
+        &self,
+        plan: Plan,
+        t: &Tensor,
+        view: candle_core::Layout,
+        rng: &mut Generator,
+    ) -> Result<()> {
+        let name = self.name();
+        match plan {
+            Plan::Uniform(s) => sample_mapped(name, t, &s, view, rng),
+            Plan::Normal(s) => sample_mapped(name, t, &s, view, rng),
+            Plan::Trunc(s) => sample_mapped(name, t, &s, view, rng),
+            // Constants and draws without positions are the same for a shard.
+            other => self.run(other, t, rng),
+        }
+    }
+
     fn run(&self, plan: Plan, t: &Tensor, rng: &mut Generator) -> Result<()> {
         let name = self.name();
         match plan {
@@ -556,7 +574,7 @@ impl Init {
 }
 
 /// What an [`Init`] does to a tensor that passed its checks.
-enum Plan {
+pub(crate) enum Plan {
     Nothing,
     Const(f64),
     /// A constant written by a random initializer (uniform with low == high): takes a draw.
@@ -565,4 +583,11 @@ enum Plan {
     Normal(Normal),
     Trunc(TruncNormal),
     Structured,
+}
+
+impl Plan {
+    /// Whether the initializer needs the whole tensor (eye, dirac, orthogonal, sparse).
+    pub(crate) fn is_structured(&self) -> bool {
+        matches!(self, Plan::Structured)
+    }
 }
