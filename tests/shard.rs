@@ -167,3 +167,133 @@ fn what_a_sharded_build_cannot_recognize_needs_a_rule() {
         "{err}"
     );
 }
+
+// ---- no full-size allocation on a rank ----
+
+/// The system allocator, recording the largest allocation of each thread (the thread that
+/// builds a rank allocates its tensors; the initializer's worker threads only write).
+struct Largest;
+
+thread_local! {
+    static LARGEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the bookkeeping only
+// reads and writes a thread-local integer (no allocation).
+unsafe impl std::alloc::GlobalAlloc for Largest {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = LARGEST.try_with(|l| l.set(l.get().max(layout.size())));
+        // SAFETY: the caller's layout is passed on as is.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = LARGEST.try_with(|l| l.set(l.get().max(layout.size())));
+        // SAFETY: as above.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        let _ = LARGEST.try_with(|l| l.set(l.get().max(new)));
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Largest = Largest;
+
+#[test]
+fn a_rank_never_allocates_a_full_size_tensor() {
+    let world_size = 8;
+    let largest_full = INTER * HIDDEN * 4; // gate/up/down, f32
+    let largest_shard = largest_full / world_size;
+    LARGEST.with(|l| l.set(0));
+    let built = builder()
+        .build_sharded(DType::F32, &Device::Cpu, |vb| sharded(vb, 3, world_size))
+        .unwrap();
+    let largest = LARGEST.with(|l| l.get());
+    assert!(
+        largest >= largest_shard && largest < largest_full / 2,
+        "largest allocation {largest} bytes; a shard is {largest_shard}, the full tensor {largest_full}"
+    );
+    drop(built);
+}
+
+// ---- ranks in separate processes ----
+
+fn worker_env() -> Option<(usize, usize, std::path::PathBuf)> {
+    let rank = std::env::var("INIT_SHARD_RANK").ok()?.parse().ok()?;
+    let ws = std::env::var("INIT_SHARD_WORLD_SIZE").ok()?.parse().ok()?;
+    Some((rank, ws, std::env::var_os("INIT_SHARD_DIR")?.into()))
+}
+
+/// One rank, as its own process: builds only its shards and saves them. Run by
+/// `ranks_in_separate_processes_equal_the_single_process_model`, not on its own.
+#[test]
+#[ignore = "a worker process of ranks_in_separate_processes_equal_the_single_process_model"]
+fn shard_worker() {
+    let (rank, world_size, dir) =
+        worker_env().expect("INIT_SHARD_RANK, INIT_SHARD_WORLD_SIZE and INIT_SHARD_DIR");
+    let built = builder()
+        .build_sharded(DType::BF16, &Device::Cpu, |vb| {
+            sharded(vb, rank, world_size)
+        })
+        .unwrap();
+    built
+        .varmap
+        .save(dir.join(format!("rank{rank}.safetensors")))
+        .unwrap();
+}
+
+#[test]
+fn ranks_in_separate_processes_equal_the_single_process_model() {
+    let world_size = 4;
+    let dir = std::env::temp_dir().join(format!("init-candle-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..world_size)
+        .map(|rank| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "shard_worker",
+                    "--ignored",
+                    "--test-threads",
+                    "1",
+                ])
+                .env("INIT_SHARD_RANK", rank.to_string())
+                .env("INIT_SHARD_WORLD_SIZE", world_size.to_string())
+                .env("INIT_SHARD_DIR", &dir)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let whole = builder()
+        .build(DType::BF16, &Device::Cpu, single)
+        .unwrap()
+        .model;
+    let ranks: Vec<_> = (0..world_size)
+        .map(|r| {
+            candle_core::safetensors::load(dir.join(format!("rank{r}.safetensors")), &Device::Cpu)
+                .unwrap()
+        })
+        .collect();
+    for (i, (path, _, dim)) in params().into_iter().enumerate() {
+        let joined = match dim {
+            Some(dim) => {
+                let parts: Vec<&Tensor> = ranks.iter().map(|r| &r[&path]).collect();
+                Tensor::cat(&parts, dim).unwrap()
+            }
+            None => ranks[0][&path].clone(),
+        };
+        assert!(bits(&joined) == bits(&whole[i]), "{path}: the parts differ");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
