@@ -297,3 +297,46 @@ fn ranks_in_separate_processes_equal_the_single_process_model() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_rank_reads_only_its_part_of_a_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("init-candle-shard-ckpt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("model.safetensors");
+    let saved = ModelBuilder::new(99)
+        .preset(Preset::hf(0.02))
+        .rule("*norm.weight", Init::Ones)
+        .build(DType::F32, &Device::Cpu, single)
+        .unwrap();
+    saved.varmap.save(&file).unwrap();
+    let world_size = 4;
+    for rank in 0..world_size {
+        // SAFETY: the file is not modified while mapped.
+        let checkpoint = unsafe { init_candle::build::Checkpoint::mmap(&[&file]) }.unwrap();
+        LARGEST.with(|l| l.set(0));
+        let built = builder()
+            .checkpoint(checkpoint)
+            .build_sharded(DType::BF16, &Device::Cpu, |vb| {
+                sharded(vb, rank, world_size)
+            })
+            .unwrap();
+        let largest = LARGEST.with(|l| l.get());
+        assert!(
+            largest < INTER * HIDDEN * 4 / 2,
+            "largest allocation {largest} bytes: a full tensor was read"
+        );
+        assert_eq!(built.report.loaded().count(), params().len());
+        for (i, (path, dims, dim)) in params().into_iter().enumerate() {
+            let full = saved.model[i].to_dtype(DType::BF16).unwrap();
+            let expect = match dim {
+                Some(dim) => {
+                    let len = dims[dim] / world_size;
+                    full.narrow(dim, rank * len, len).unwrap()
+                }
+                None => full,
+            };
+            assert!(bits(&built.model[i]) == bits(&expect), "{path} rank {rank}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

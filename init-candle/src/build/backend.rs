@@ -167,11 +167,8 @@ impl State {
                     .unwrap_or_default();
                 let var = match region {
                     None => checkpoint.load_var(name, dtype, dev)?,
-                    // The whole tensor is read, then this rank's part kept.
-                    Some(region) => {
-                        let full = checkpoint.load(name, dtype, dev)?;
-                        Var::from_tensor(&region_of(&full, region)?)?
-                    }
+                    // Only this rank's part is read.
+                    Some(region) => checkpoint.load_region_var(name, dims, region, dtype, dev)?,
                 };
                 Some((var, file))
             }
@@ -319,14 +316,6 @@ impl State {
             source,
         ))
     }
-}
-
-/// `region` of `full`, as a contiguous tensor of its own.
-fn region_of(full: &Tensor, region: Region) -> Result<Tensor> {
-    Ok(match region {
-        Region::Narrow { dim, start, len } => full.narrow(dim, start, len)?.contiguous()?,
-        Region::Flat { start, len } => full.flatten_all()?.narrow(0, start, len)?.contiguous()?,
-    })
 }
 
 /// The backend of [`ModelBuilder::build_sharded`](super::ModelBuilder::build_sharded): candle's

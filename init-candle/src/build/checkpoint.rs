@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device, Tensor, Var};
+use init_core::Region;
 
 use super::alloc::ZeroedVec;
 use crate::error::{Error, Result};
@@ -158,6 +159,52 @@ impl Checkpoint {
             _ => Var::from_tensor(&self.load(name, dtype, device)?),
         };
         Ok(var?)
+    }
+}
+
+impl Checkpoint {
+    /// The `region` of `name` (of shape `full`) as a new variable of `dtype` on `device`: only
+    /// the region's bytes are read from the map.
+    pub(crate) fn load_region_var(
+        &self,
+        name: &str,
+        full: &[usize],
+        region: Region,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Var> {
+        let &i = self.routing.get(name).ok_or_else(|| Error::Checkpoint {
+            file: String::new(),
+            message: format!("no tensor `{name}`"),
+        })?;
+        let (path, mapped) = &self.files[i];
+        let fail = |message: String| Error::Checkpoint {
+            file: path.display().to_string(),
+            message: format!("tensor `{name}`: {message}"),
+        };
+        let view = mapped.get(name).map_err(|e| fail(e.to_string()))?;
+        let stored = DType::try_from(view.dtype()).map_err(|e| fail(e.to_string()))?;
+        let size = stored.size_in_bytes();
+        let data = view.data();
+        let shard = region.dims(full)?;
+        let bytes: Vec<u8> = match region {
+            Region::Flat { start, len } => data[start * size..(start + len) * size].to_vec(),
+            Region::Narrow { dim, start, len } => {
+                let outer: usize = full[..dim].iter().product();
+                let inner = full[dim + 1..].iter().product::<usize>() * size;
+                let mut out = Vec::with_capacity(outer * len * inner);
+                for o in 0..outer {
+                    let from = (o * full[dim] + start) * inner;
+                    out.extend_from_slice(&data[from..from + len * inner]);
+                }
+                out
+            }
+        };
+        let part = Tensor::from_raw_buffer(&bytes, stored, &shard, &Device::Cpu)
+            .and_then(|t| t.to_dtype(dtype))
+            .and_then(|t| t.to_device(device))
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Var::from_tensor(&part)?)
     }
 }
 

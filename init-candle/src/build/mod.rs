@@ -314,7 +314,7 @@ impl ModelBuilder {
     /// seed, rules, preset) writes for the full tensor, computed from the part alone for
     /// element-wise initializers (`orthogonal`, `sparse`, `eye`, `dirac` compute the full
     /// tensor on the CPU and keep the part). A size not divisible by `world_size` is an error
-    /// (candle's convention). From a checkpoint, each tensor is read whole and the part kept.
+    /// (candle's convention). From a checkpoint, only the rank's part of each tensor is read.
     ///
     /// candle's `ShardedVarBuilder` is a type alias for its safetensors backend, so a model
     /// written for it takes this one when its constructor is generic over the backend:
