@@ -73,31 +73,23 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
 
     fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
         let mut state = self.state()?;
-        let result = match state.index.get(name) {
-            Some(&i) => {
-                let dims = state.records[i].dims.clone();
-                state.get(
-                    &dims,
-                    name,
-                    Some(candle_nn::Init::Const(0.0)),
-                    None,
-                    dtype,
-                    dev,
-                )
-            }
-            None => match state.checkpoint.as_ref().and_then(|c| c.shape_of(name)) {
-                Some(dims) => state.get(
-                    &dims,
-                    name,
-                    Some(candle_nn::Init::Const(0.0)),
-                    None,
-                    dtype,
-                    dev,
-                ),
-                None => Err(Error::UnknownShape {
-                    path: name.to_owned(),
-                }),
-            },
+        // The shape is the one asked for before, else the checkpoint's.
+        let dims = match state.index.get(name) {
+            Some(&i) => Some(state.records[i].dims.clone()),
+            None => state.checkpoint.as_ref().and_then(|c| c.shape_of(name)),
+        };
+        let result = match dims {
+            Some(dims) => state.get(
+                &dims,
+                name,
+                Some(candle_nn::Init::Const(0.0)),
+                None,
+                dtype,
+                dev,
+            ),
+            None => Err(Error::UnknownShape {
+                path: name.to_owned(),
+            }),
         };
         state.keep_error(result)
     }

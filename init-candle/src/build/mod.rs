@@ -200,12 +200,7 @@ impl ModelBuilder {
     ) -> Result<Built<M>> {
         let state = self.state(false);
         let model = self.construct(&state, dtype, device, constructor)?;
-        let mut state = lock(&state)?;
-        let mut tensors = Vec::with_capacity(state.records.len());
-        for i in 0..state.records.len() {
-            tensors.push(finish_record(&mut state, i)?);
-        }
-        self.finish(&mut state, model, tensors)
+        self.finish_all(&state, model)
     }
 
     /// [`build`](Self::build) for a model that implements [`InitWeights`]: its `#[init(...)]`
@@ -355,16 +350,8 @@ impl ModelBuilder {
             dtype,
             device,
         );
-        let model = match constructor(vb) {
-            Ok(model) => model,
-            Err(err) => return Err(lock(&state)?.error.take().unwrap_or(Error::Candle(err))),
-        };
-        let mut state = lock(&state)?;
-        let mut tensors = Vec::with_capacity(state.records.len());
-        for i in 0..state.records.len() {
-            tensors.push(finish_record(&mut state, i)?);
-        }
-        self.finish(&mut state, model, tensors)
+        let model = constructor(vb).map_err(|err| constructor_error(&state, err))?;
+        self.finish_all(&state, model)
     }
 
     fn construct<M>(
@@ -375,10 +362,17 @@ impl ModelBuilder {
         constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
     ) -> Result<M> {
         let vb = VarBuilder::from_backend(Box::new(Backend(state.clone())), dtype, device.clone());
-        match constructor(vb) {
-            Ok(model) => Ok(model),
-            Err(err) => Err(lock(state)?.error.take().unwrap_or(Error::Candle(err))),
+        constructor(vb).map_err(|err| constructor_error(state, err))
+    }
+
+    /// Writes every tensor still waiting, then [`finish`](Self::finish).
+    fn finish_all<M>(&self, state: &Arc<Mutex<State>>, model: M) -> Result<Built<M>> {
+        let mut state = lock(state)?;
+        let mut tensors = Vec::with_capacity(state.records.len());
+        for i in 0..state.records.len() {
+            tensors.push(finish_record(&mut state, i)?);
         }
+        self.finish(&mut state, model, tensors)
     }
 
     /// Strict checks, unused rules and unexpected keys; the result.
@@ -457,6 +451,14 @@ fn finish_record(state: &mut State, i: usize) -> Result<TensorReport> {
     state.records[i].report = Some(report.clone());
     state.progressed(&report);
     Ok(report)
+}
+
+/// The typed error a request met, if the constructor failed because of one; else candle's.
+fn constructor_error(state: &Arc<Mutex<State>>, err: candle_core::Error) -> Error {
+    match lock(state) {
+        Ok(mut state) => state.error.take().unwrap_or(Error::Candle(err)),
+        Err(poisoned) => poisoned,
+    }
 }
 
 fn lock(state: &Arc<Mutex<State>>) -> Result<std::sync::MutexGuard<'_, State>> {
