@@ -11,16 +11,7 @@ use candle_nn::{Conv2d, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, uniform_cdf, values, varmap};
 use init_candle::build::{Checkpoint, ModelBuilder, Preset, Rule};
 use init_candle::{Error, Init, InitWeights, InitWeightsExt, ValueSource};
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    t.flatten_all()
-        .and_then(|t| t.to_dtype(DType::F32))
-        .and_then(|t| t.to_vec1::<f32>())
-        .expect("values")
-        .into_iter()
-        .map(f32::to_bits)
-        .collect()
-}
+use init_testkit::bits;
 
 /// One of each candle-nn constructor (the model holds them all; the test reads some).
 #[allow(dead_code)]

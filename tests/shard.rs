@@ -7,6 +7,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
 use init_candle::build::{ModelBuilder, Preset};
 use init_candle::{Error, Init};
+use init_testkit::bits;
 
 const HIDDEN: usize = 64;
 const INTER: usize = 128;
@@ -74,16 +75,6 @@ fn single(vb: VarBuilderArgs<'_, Box<dyn SimpleBackend + '_>>) -> candle_core::R
             };
             vb.get_with_hints(dims, &path, hint)
         })
-        .collect()
-}
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    t.flatten_all()
-        .and_then(|t| t.to_dtype(DType::F32))
-        .and_then(|t| t.to_vec1::<f32>())
-        .expect("values")
-        .into_iter()
-        .map(f32::to_bits)
         .collect()
 }
 

@@ -4,16 +4,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use init_core::{FanMode, Generator, Init, InitError, Nonlinearity, Region};
-
-fn bits(t: &Tensor) -> Vec<u32> {
-    t.flatten_all()
-        .and_then(|t| t.to_dtype(DType::F32))
-        .and_then(|t| t.to_vec1::<f32>())
-        .expect("values")
-        .into_iter()
-        .map(f32::to_bits)
-        .collect()
-}
+use init_testkit::bits;
 
 fn inits() -> Vec<Init> {
     vec![

@@ -186,3 +186,15 @@ pub fn assert_uniform(what: &str, samples: &[f64], a: f64, b: f64) {
 pub fn assert_trunc_normal(what: &str, samples: &[f64], mean: f64, std: f64, a: f64, b: f64) {
     assert_ks(what, samples, |x| trunc_normal_cdf(x, mean, std, a, b));
 }
+
+/// The bits of every value of `t`, as f32 (exact for f16/bf16/f32; f64 rounded), in row-major
+/// order: for bit-for-bit comparisons of tensors.
+pub fn bits(t: &candle_core::Tensor) -> Vec<u32> {
+    t.flatten_all()
+        .and_then(|t| t.to_dtype(candle_core::DType::F32))
+        .and_then(|t| t.to_vec1::<f32>())
+        .expect("tensor values")
+        .into_iter()
+        .map(f32::to_bits)
+        .collect()
+}
