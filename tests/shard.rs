@@ -301,15 +301,17 @@ fn a_rank_reads_only_its_part_of_a_checkpoint() {
         .unwrap();
     saved.varmap.save(&file).unwrap();
     let world_size = 4;
-    for rank in 0..world_size {
+    // bf16: converted from the f32 file; f32: decoded straight from the map.
+    for (dtype, rank) in [DType::BF16, DType::F32]
+        .into_iter()
+        .flat_map(|d| (0..world_size).map(move |r| (d, r)))
+    {
         // SAFETY: the file is not modified while mapped.
         let checkpoint = unsafe { init_candle::build::Checkpoint::mmap(&[&file]) }.unwrap();
         LARGEST.with(|l| l.set(0));
         let built = builder()
             .checkpoint(checkpoint)
-            .build_sharded(DType::BF16, &Device::Cpu, |vb| {
-                sharded(vb, rank, world_size)
-            })
+            .build_sharded(dtype, &Device::Cpu, |vb| sharded(vb, rank, world_size))
             .unwrap();
         let largest = LARGEST.with(|l| l.get());
         assert!(
@@ -318,7 +320,7 @@ fn a_rank_reads_only_its_part_of_a_checkpoint() {
         );
         assert_eq!(built.report.loaded().count(), params().len());
         for (i, (path, dims, dim)) in params().into_iter().enumerate() {
-            let full = saved.model[i].to_dtype(DType::BF16).unwrap();
+            let full = saved.model[i].to_dtype(dtype).unwrap();
             let expect = match dim {
                 Some(dim) => {
                     let len = dims[dim] / world_size;
@@ -326,7 +328,14 @@ fn a_rank_reads_only_its_part_of_a_checkpoint() {
                 }
                 None => full,
             };
-            assert!(bits(&built.model[i]) == bits(&expect), "{path} rank {rank}");
+            let (a, b) = (bits(&built.model[i]), bits(&expect));
+            let first = a.iter().zip(&b).position(|(x, y)| x != y);
+            assert!(
+                a == b,
+                "{path} {dtype:?} rank {rank}: first difference at {first:?} of {}/{}: {:?} vs {:?}",
+                a.len(), b.len(),
+                first.map(|f| f32::from_bits(a[f])), first.map(|f| f32::from_bits(b[f]))
+            );
         }
     }
     std::fs::remove_dir_all(dir).ok();

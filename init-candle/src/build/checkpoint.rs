@@ -143,23 +143,32 @@ impl Checkpoint {
         let Some((bytes, dims)) = direct else {
             return Ok(Var::from_tensor(&self.load(name, dtype, device)?)?);
         };
-        let var = match dtype {
-            DType::F32 => Var::from_vec(decode(bytes, f32::from_le_bytes), dims, device),
-            DType::F64 => Var::from_vec(decode(bytes, f64::from_le_bytes), dims, device),
-            DType::BF16 => Var::from_vec(
-                decode(bytes, |b| half::bf16::from_bits(u16::from_le_bytes(b))),
-                dims,
-                device,
-            ),
-            DType::F16 => Var::from_vec(
-                decode(bytes, |b| half::f16::from_bits(u16::from_le_bytes(b))),
-                dims,
-                device,
-            ),
-            _ => Var::from_tensor(&self.load(name, dtype, device)?),
-        };
-        Ok(var?)
+        match decoded(bytes, dtype, dims, device) {
+            Some(var) => var,
+            None => Ok(Var::from_tensor(&self.load(name, dtype, device)?)?),
+        }
     }
+}
+
+/// A variable decoded straight from little-endian `bytes` of `dtype` (one copy), for the float
+/// dtypes; `None` for the others.
+fn decoded(bytes: &[u8], dtype: DType, dims: Vec<usize>, device: &Device) -> Option<Result<Var>> {
+    let var = match dtype {
+        DType::F32 => Var::from_vec(decode(bytes, f32::from_le_bytes), dims, device),
+        DType::F64 => Var::from_vec(decode(bytes, f64::from_le_bytes), dims, device),
+        DType::BF16 => Var::from_vec(
+            decode(bytes, |b| half::bf16::from_bits(u16::from_le_bytes(b))),
+            dims,
+            device,
+        ),
+        DType::F16 => Var::from_vec(
+            decode(bytes, |b| half::f16::from_bits(u16::from_le_bytes(b))),
+            dims,
+            device,
+        ),
+        _ => return None,
+    };
+    Some(var.map_err(Error::from))
 }
 
 impl Checkpoint {
@@ -200,6 +209,11 @@ impl Checkpoint {
                 out
             }
         };
+        if stored == dtype {
+            if let Some(var) = decoded(&bytes, dtype, shard.clone(), device) {
+                return var;
+            }
+        }
         let part = Tensor::from_raw_buffer(&bytes, stored, &shard, &Device::Cpu)
             .and_then(|t| t.to_dtype(dtype))
             .and_then(|t| t.to_device(device))
