@@ -1,7 +1,8 @@
 //! Sharded builds: every rank builds only its part of a LLaMA-shaped tensor-parallel model
 //! (column-parallel q/k/v/gate/up, row-parallel o/down, vocab-parallel embedding, replicated
 //! norms), and the parts put together equal the single-device build bit for bit, for world
-//! sizes 1, 2, 4, 8 and f32/bf16; no rank holds a full-size tensor.
+//! sizes 1, 2, 4, 8 and f32/bf16; no rank holds a full-size tensor. The same for flat
+//! (FSDP-style) chunks of every tensor, world sizes 1 to 8, even and uneven.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
@@ -339,4 +340,159 @@ fn a_rank_reads_only_its_part_of_a_checkpoint() {
         }
     }
     std::fs::remove_dir_all(dir).ok();
+}
+
+// ---- flat (FSDP-style) chunks ----
+
+/// candle-nn layers with sizes that do not divide by most world sizes (uneven chunks), asking
+/// with candle's hints as they do (the PyTorch preset recognizes them).
+fn layers(vb: candle_nn::VarBuilder) -> candle_core::Result<()> {
+    candle_nn::embedding(97, 24, vb.pp("emb"))?;
+    candle_nn::linear(24, 50, vb.pp("fc"))?;
+    candle_nn::conv2d(3, 5, 3, Default::default(), vb.pp("conv"))?;
+    candle_nn::layer_norm(24, 1e-5, vb.pp("norm"))?;
+    candle_nn::linear_no_bias(50, 7, vb.pp("head"))?;
+    Ok(())
+}
+
+/// Every rank's chunk of every tensor, joined in rank order, per path.
+fn joined_flat_chunks(
+    builder: &ModelBuilder,
+    dtype: DType,
+    world_size: usize,
+    model: impl Fn(candle_nn::VarBuilder) -> candle_core::Result<()> + Copy,
+) -> std::collections::BTreeMap<String, Tensor> {
+    let mut parts: std::collections::BTreeMap<String, Vec<Tensor>> = Default::default();
+    for rank in 0..world_size {
+        let shards = builder
+            .build_flat(dtype, &Device::Cpu, rank, world_size, model)
+            .unwrap();
+        assert_eq!(shards.report.tensors.len(), shards.params.len());
+        for p in shards.params {
+            let numel: usize = p.dims.iter().product();
+            let chunk = numel.div_ceil(world_size);
+            assert_eq!(p.start, (rank * chunk).min(numel), "{}", p.path);
+            assert_eq!(p.var.dims().len(), 1, "{}", p.path);
+            parts
+                .entry(p.path)
+                .or_default()
+                .push(p.var.as_tensor().clone());
+        }
+    }
+    parts
+        .into_iter()
+        .map(|(path, chunks)| (path, Tensor::cat(&chunks, 0).unwrap()))
+        .collect()
+}
+
+#[test]
+fn flat_chunks_put_together_equal_the_single_device_build() {
+    let builders = [
+        (ModelBuilder::new(3), "pytorch preset"),
+        (
+            ModelBuilder::new(3)
+                .preset(Preset::hf(0.02))
+                .rule("fc.weight", Init::xavier_uniform()),
+            "hf preset and a rule",
+        ),
+    ];
+    for (builder, what) in &builders {
+        for dtype in [DType::F32, DType::BF16, DType::F64] {
+            let whole = builder.build(dtype, &Device::Cpu, |vb| layers(vb)).unwrap();
+            let whole = whole.varmap.data().lock().unwrap().clone();
+            for world_size in 1..=8 {
+                let joined = joined_flat_chunks(builder, dtype, world_size, layers);
+                assert_eq!(joined.len(), whole.len());
+                for (path, t) in &joined {
+                    let full = whole[path].as_tensor().flatten_all().unwrap();
+                    assert!(
+                        bits(t) == bits(&full),
+                        "{what} {dtype:?} world_size {world_size}: {path} differs"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_flat_rank_never_allocates_a_full_size_tensor() {
+    let largest_full = INTER * HIDDEN * 4;
+    let model = |vb: candle_nn::VarBuilder| single(vb).map(drop);
+    LARGEST.with(|l| l.set(0));
+    let shards = builder()
+        .build_flat(DType::F32, &Device::Cpu, 5, 8, model)
+        .unwrap();
+    let largest = LARGEST.with(|l| l.get());
+    assert!(
+        largest >= largest_full / 8 && largest < largest_full / 2,
+        "largest allocation {largest} bytes; the full tensor is {largest_full}"
+    );
+    // And the chunks are right.
+    let whole = builder().build(DType::F32, &Device::Cpu, single).unwrap();
+    for p in &shards.params {
+        let full = whole.varmap.data().lock().unwrap()[&p.path]
+            .as_tensor()
+            .flatten_all()
+            .unwrap();
+        let part = full.narrow(0, p.start, p.var.elem_count()).unwrap();
+        assert!(bits(p.var.as_tensor()) == bits(&part), "{}", p.path);
+    }
+}
+
+#[test]
+fn a_flat_rank_reads_only_its_chunk_of_a_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("init-candle-flat-ckpt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("model.safetensors");
+    let saved = ModelBuilder::new(41)
+        .build(DType::F32, &Device::Cpu, single)
+        .unwrap();
+    saved.varmap.save(&file).unwrap();
+    let saved = saved.varmap.data().lock().unwrap().clone();
+    let world_size = 3;
+    let model = |vb: candle_nn::VarBuilder| single(vb).map(drop);
+    for dtype in [DType::F32, DType::BF16] {
+        for rank in 0..world_size {
+            // SAFETY: the file is not modified while mapped.
+            let checkpoint = unsafe { init_candle::build::Checkpoint::mmap(&[&file]) }.unwrap();
+            LARGEST.with(|l| l.set(0));
+            let shards = builder()
+                .checkpoint(checkpoint)
+                .build_flat(dtype, &Device::Cpu, rank, world_size, model)
+                .unwrap();
+            let largest = LARGEST.with(|l| l.get());
+            assert!(
+                largest < INTER * HIDDEN * 4 / 2,
+                "largest allocation {largest} bytes"
+            );
+            assert_eq!(shards.report.loaded().count(), params().len());
+            for p in &shards.params {
+                let full = saved[&p.path].as_tensor().to_dtype(dtype).unwrap();
+                let part = full
+                    .flatten_all()
+                    .unwrap()
+                    .narrow(0, p.start, p.var.elem_count())
+                    .unwrap();
+                assert!(
+                    bits(p.var.as_tensor()) == bits(&part),
+                    "{} {dtype:?}",
+                    p.path
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_flat_rank_outside_the_world_is_an_error() {
+    let err = ModelBuilder::new(0)
+        .build_flat(DType::F32, &Device::Cpu, 4, 4, |vb| layers(vb))
+        .err()
+        .expect("rank 4 of 4 is refused");
+    assert!(
+        err.to_string().contains("rank must be < world_size"),
+        "{err}"
+    );
 }

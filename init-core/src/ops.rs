@@ -123,6 +123,22 @@ impl<S: AnySampler> candle_core::InplaceOp1 for MappedSampleOp<'_, S> {
         self.name
     }
 
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        storage: &mut candle_core::CudaStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<()> {
+        crate::cuda::sample_mapped(
+            self.name,
+            &self.key,
+            self.sampler,
+            storage,
+            layout,
+            &self.view,
+        )
+    }
+
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
         let (k, s, v) = (&self.key, self.sampler, &self.view);
         let r = match storage {

@@ -59,6 +59,40 @@ impl Region {
         })
     }
 
+    /// The flat chunk of rank `rank` when the row-major flattening of `full` is cut into
+    /// `world_size` chunks of `numel.div_ceil(world_size)` elements (`torch.chunk` on the
+    /// flattened tensor, FSDP's chunks before padding): the last ranks may hold fewer elements,
+    /// or none. Chunks of every rank, concatenated in rank order, are the flattened tensor.
+    ///
+    /// # Errors
+    /// When `rank >= world_size`.
+    ///
+    /// ```
+    /// use init_core::Region;
+    ///
+    /// // 10 elements over 4 ranks: 3, 3, 3, 1.
+    /// assert_eq!(Region::flat_chunk(&[2, 5], 3, 4)?, Region::Flat { start: 9, len: 1 });
+    /// # Ok::<(), init_core::InitError>(())
+    /// ```
+    pub fn flat_chunk(full: &[usize], rank: usize, world_size: usize) -> Result<Region> {
+        if world_size == 0 || rank >= world_size {
+            return Err(InitError::InvalidRegion {
+                op: "shard",
+                message: format!(
+                    "rank {rank} of world_size {world_size}; rank must be < world_size"
+                ),
+            });
+        }
+        let numel: usize = full.iter().product();
+        let chunk = numel.div_ceil(world_size);
+        let start = (rank * chunk).min(numel);
+        let end = ((rank + 1) * chunk).min(numel);
+        Ok(Region::Flat {
+            start,
+            len: end - start,
+        })
+    }
+
     /// The shard's shape, or an error when the region does not lie inside `full`.
     pub fn dims(&self, full: &[usize]) -> Result<Vec<usize>> {
         let op = "shard";
@@ -121,9 +155,10 @@ impl Init {
     /// Initializes `shard`, the `region` of a tensor of shape `full_dims`, with exactly the
     /// values [`apply`](Init::apply) with the same `rng` would write there in the full tensor:
     /// fans, gains and bounds come from `full_dims`, each value from its position in the full
-    /// tensor. Element-wise initializers compute only the shard; `orthogonal` and `sparse`
-    /// (which mix the whole tensor) and `eye`/`dirac` compute the full tensor on the CPU and
-    /// keep the region: memory and time of the full tensor, on every rank.
+    /// tensor. Element-wise initializers compute only the shard, where it lives (on CUDA, one
+    /// kernel thread per element of the shard); `orthogonal` and `sparse` (which mix the whole
+    /// tensor) and `eye`/`dirac` compute the full tensor on the CPU and keep the region
+    /// (uploaded to the shard's device): memory and time of the full tensor, on every rank.
     ///
     /// `shard` must be contiguous with the region's shape. Checked before any write.
     ///
@@ -165,19 +200,13 @@ impl Init {
             });
         }
         crate::ops::check_device(op, shard.device())?;
-        if !shard.device().is_cpu() {
-            return Err(InitError::UnsupportedDevice {
-                op,
-                device: format!("{:?} (shards are initialized on the CPU)", shard.device()),
-            });
-        }
         let plan = self.plan(full_dims, shard.dtype())?;
         if plan.is_structured() {
-            // The whole tensor, on the CPU, then the region.
+            // The whole tensor, on the CPU, then the region (uploaded to the shard's device).
             let full = Tensor::zeros(full_dims, shard.dtype(), &Device::Cpu)?;
             self.apply(&full, rng)?;
-            let part = region.of(&full)?.contiguous()?;
-            shard.slice_set(&part.reshape(shard.shape())?, 0, 0)?;
+            let part = region.of(&full)?.contiguous()?.reshape(shard.shape())?;
+            shard.slice_set(&part.to_device(shard.device())?, 0, 0)?;
             return Ok(());
         }
         self.run_mapped(plan, shard, region.layout(full_dims)?, rng)

@@ -6,7 +6,7 @@
 //!   within a few ulps (CUDA's `log`/`sincos` against the host's libm), truncated values inside
 //!   (a, b);
 //! - strided views get the values the full tensor gets at their positions, and nothing else is
-//!   written;
+//!   written; shards (`apply_region`) get the CPU shard's values;
 //! - the storage (and its device allocation) is the same after initialization.
 //!
 //! Build here, run on the GPU machine (see `../shared/cuda/README.md`), from the repository root:
@@ -275,6 +275,40 @@ fn views_get_the_values_of_the_full_tensor_and_nothing_else_is_written() -> Test
                 } else {
                     compare(&what, &c, &g, false, 0);
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn shards_on_the_gpu_equal_the_cpu_shards() -> TestResult {
+    use init_core::Region;
+    let full = [48usize, 70];
+    let regions = [
+        Region::split(&full, 0, 1, 4)?,
+        Region::split(&full, 1, 1, 2)?,
+        Region::split(&full, 1, 9, 10)?,
+        Region::flat_chunk(&full, 2, 3)?,
+    ];
+    let structured = [
+        ("orthogonal", Init::Orthogonal { gain: 1.0 }),
+        ("eye", Init::Eye),
+    ];
+    for dtype in FLOATS {
+        for (name, init) in random_inits().into_iter().chain(structured.clone()) {
+            for region in regions {
+                let dims = region.dims(&full)?;
+                let (c, g) = pair(&dims, dtype);
+                let on_cpu = init.apply_region(&c, &full, region, &mut Generator::new(5));
+                let on_gpu = init.apply_region(&g, &full, region, &mut Generator::new(5));
+                assert_eq!(on_cpu.is_ok(), on_gpu.is_ok(), "{name} {region:?}");
+                if on_cpu.is_err() {
+                    continue;
+                }
+                let what = format!("{name} {dtype:?} shard {region:?}");
+                let close = is_f64_transcendental(name, dtype) && name != "orthogonal";
+                compare(&what, &c, &g, close, c.elem_count() / 100_000);
             }
         }
     }

@@ -73,12 +73,7 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
 
     fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
         let mut state = self.state()?;
-        // The shape is the one asked for before, else the checkpoint's.
-        let dims = match state.index.get(name) {
-            Some(&i) => Some(state.records[i].dims.clone()),
-            None => state.checkpoint.as_ref().and_then(|c| c.shape_of(name)),
-        };
-        let result = match dims {
+        let result = match state.known_dims(name) {
             Some(dims) => state.get(
                 &dims,
                 name,
@@ -103,6 +98,14 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
 }
 
 impl State {
+    /// The full shape of `name`: the one asked for before, else the checkpoint's.
+    fn known_dims(&self, name: &str) -> Option<Vec<usize>> {
+        match self.index.get(name) {
+            Some(&i) => Some(self.records[i].dims.clone()),
+            None => self.checkpoint.as_ref().and_then(|c| c.shape_of(name)),
+        }
+    }
+
     fn keep_error(&mut self, result: Result<Tensor>) -> candle_core::Result<Tensor> {
         result.map_err(|e| {
             let message = e.to_string();
@@ -349,5 +352,62 @@ impl candle_nn::var_builder::Backend for ShardedInit {
 
     fn contains_tensor(&self, name: &str) -> bool {
         candle_nn::var_builder::SimpleBackend::contains_tensor(&Backend(self.0.clone()), name)
+    }
+}
+
+/// The backend of [`ModelBuilder::build_flat`](super::ModelBuilder::build_flat): each tensor
+/// becomes this rank's flat chunk (a `Var` in the state), and the constructor gets a zero-stride
+/// placeholder of the full shape (one element of storage) in its place.
+pub(crate) struct FlatInit {
+    pub state: Arc<Mutex<State>>,
+    pub rank: usize,
+    pub world_size: usize,
+}
+
+impl FlatInit {
+    fn chunk(
+        &self,
+        dims: &[usize],
+        name: &str,
+        hint: Option<candle_nn::Init>,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let backend = Backend(self.state.clone());
+        let mut state = backend.state()?;
+        let result = Region::flat_chunk(dims, self.rank, self.world_size)
+            .map_err(|e| Error::Init(e.at_path(name.to_owned())))
+            .and_then(|region| state.get(dims, name, hint, Some(region), dtype, dev))
+            .and_then(|_| Ok(Tensor::zeros((), dtype, dev)?.broadcast_as(dims)?));
+        state.keep_error(result)
+    }
+}
+
+impl candle_nn::var_builder::SimpleBackend for FlatInit {
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        hint: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        self.chunk(shape.dims(), name, Some(hint), dtype, dev)
+    }
+
+    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let dims = Backend(self.state.clone()).state()?.known_dims(name);
+        match dims {
+            Some(dims) => self.chunk(&dims, name, Some(candle_nn::Init::Const(0.0)), dtype, dev),
+            None => Backend(self.state.clone())
+                .state()?
+                .keep_error(Err(Error::UnknownShape {
+                    path: name.to_owned(),
+                })),
+        }
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        candle_nn::var_builder::SimpleBackend::contains_tensor(&Backend(self.state.clone()), name)
     }
 }

@@ -61,9 +61,9 @@ mod rules;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Var};
 use candle_nn::{VarBuilder, VarMap};
-use init_core::Generator;
+use init_core::{Generator, Region};
 
 pub use checkpoint::Checkpoint;
 pub use preset::Preset;
@@ -76,7 +76,7 @@ use crate::plan::{InitPlan, InitSource};
 use crate::report::{TensorReport, ValueSource};
 use crate::traversal::StorageKey;
 pub use backend::ShardedInit;
-use backend::{Backend, State};
+use backend::{Backend, FlatInit, State};
 
 /// Called with each tensor's report as soon as the tensor is filled (for a progress bar).
 pub type Progress = Arc<dyn Fn(&TensorReport) + Send + Sync>;
@@ -114,6 +114,30 @@ pub struct Built<M> {
     pub varmap: VarMap,
     /// What each tensor got, and from where.
     pub report: BuildReport,
+}
+
+/// One rank's flat chunks of every parameter of a model ([`ModelBuilder::build_flat`]).
+pub struct FlatShards {
+    /// Each parameter's chunk, in the order the constructor asked for them.
+    pub params: Vec<FlatParam>,
+    /// The chunks by path (for an optimizer: `varmap.all_vars()`).
+    pub varmap: VarMap,
+    /// What each tensor got (the whole tensor's initializer, fans and std), and from where.
+    pub report: BuildReport,
+}
+
+/// A rank's flat chunk of one parameter: elements `start..start + var.elem_count()` of the
+/// row-major flattening of the full tensor of shape `dims`.
+#[derive(Clone, Debug)]
+pub struct FlatParam {
+    /// The parameter's path.
+    pub path: String,
+    /// The full tensor's shape.
+    pub dims: Vec<usize>,
+    /// Where the chunk starts in the flattened full tensor.
+    pub start: usize,
+    /// The chunk (1-D).
+    pub var: Var,
 }
 
 impl ModelBuilder {
@@ -352,6 +376,81 @@ impl ModelBuilder {
         );
         let model = constructor(vb).map_err(|err| constructor_error(&state, err))?;
         self.finish_all(&state, model)
+    }
+
+    /// [`build`](Self::build) for one rank of a model sharded FSDP/ZeRO-style: every tensor
+    /// the constructor asks for is cut into `world_size` flat chunks of its row-major
+    /// flattening ([`Region::flat_chunk`]: `numel.div_ceil(world_size)` elements each, the last
+    /// ranks may hold fewer or none; FSDP pads them, pad yourself if your collectives need equal
+    /// sizes), and this rank keeps its chunk, equal bit for bit to that part of what
+    /// [`build`](Self::build) (same seed, rules, preset) writes, computed from the chunk alone
+    /// for element-wise initializers. From a checkpoint, only the chunk is read.
+    ///
+    /// The constructor is the model's ordinary one. It runs against zero-stride placeholders of
+    /// the full shapes (one element of storage each), so that the model's parameters are known
+    /// without allocating them; the model it returns is dropped (its tensors are placeholders)
+    /// and the chunks are returned instead. A constructor that computes with its tensors
+    /// (`to_dtype`, concatenating q/k/v) materializes those results at full size.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device, Tensor};
+    /// use init_candle::build::ModelBuilder;
+    ///
+    /// # fn main() -> init_candle::Result<()> {
+    /// let builder = ModelBuilder::new(5);
+    /// let model = |vb: candle_nn::VarBuilder| candle_nn::linear(4, 6, vb.pp("fc"));
+    /// let whole = builder.build(DType::F32, &Device::Cpu, model)?;
+    /// let chunks: Vec<Tensor> = (0..4)
+    ///     .map(|rank| {
+    ///         let shards = builder.build_flat(DType::F32, &Device::Cpu, rank, 4, model)?;
+    ///         Ok(shards.params[0].var.as_tensor().clone()) // fc.weight: 24 elements, 6 a rank
+    ///     })
+    ///     .collect::<init_candle::Result<_>>()?;
+    /// let weight = whole.model.weight().flatten_all()?;
+    /// assert_eq!(Tensor::cat(&chunks, 0)?.to_vec1::<f32>()?, weight.to_vec1::<f32>()?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`build`](Self::build); also when `rank >= world_size`.
+    pub fn build_flat<M>(
+        &self,
+        dtype: DType,
+        device: &Device,
+        rank: usize,
+        world_size: usize,
+        constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
+    ) -> Result<FlatShards> {
+        Region::flat_chunk(&[], rank, world_size)?;
+        let state = self.state(false);
+        let backend = FlatInit {
+            state: state.clone(),
+            rank,
+            world_size,
+        };
+        let vb = VarBuilder::from_backend(Box::new(backend), dtype, device.clone());
+        let placeholders = constructor(vb).map_err(|err| constructor_error(&state, err))?;
+        drop(placeholders);
+        let built = self.finish_all(&state, ())?;
+        let params = lock(&state)?
+            .records
+            .iter()
+            .map(|r| FlatParam {
+                path: r.path.clone(),
+                dims: r.dims.clone(),
+                start: match r.region {
+                    Some(Region::Flat { start, .. }) => start,
+                    _ => 0,
+                },
+                var: r.var.clone(),
+            })
+            .collect();
+        Ok(FlatShards {
+            params,
+            varmap: built.varmap,
+            report: built.report,
+        })
     }
 
     fn construct<M>(

@@ -8,11 +8,13 @@
 //   emulate < request > storage-bytes
 //   emulate check-fill          (checks the fill and scatter kernels itself; exit status)
 //
-// Request (whitespace-separated): dtype(f32|f64|f16|bf16) len start end strided rank
+// Request (whitespace-separated): dtype(f32|f64|f16|bf16) len start end mode rank
 // dims[rank] strides[rank] key0 key1 stream method per bounded max_attempts lo_closed a b q0..q6,
 // then, for the ziggurat (method 5), its table: 4 * ZIG_LAYERS words in hex.
-// Contiguous requests (strided = 0) run `init_sample_contiguous_*`'s two phases per tile;
-// strided ones `init_sample_strided_*` over the axes. The storage starts as 0xAB bytes.
+// Contiguous requests (mode 0) run `init_sample_contiguous_*`'s two phases per tile;
+// strided ones (mode 1) `init_sample_strided_*` over the axes; mapped ones (mode 2)
+// `init_sample_mapped_*`: the axes (from `start`) are positions of a full tensor, element i is
+// written at `end + i`. The storage starts as 0xAB bytes.
 // Output: the storage's bytes, then one byte: the `failed` flag.
 #define INIT_EMULATE 1
 #include <cmath>
@@ -82,10 +84,10 @@ static inline float __bfloat162float(__nv_bfloat16 x) { return __uint_as_float((
 #include "kernels.cu"
 
 template <class T>
-static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, bool strided, const Axes& ax,
+static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, u64 mode, const Axes& ax,
                 const SampleParams& P, const u32* zig, u32* failed) {
     T* data = reinterpret_cast<T*>(bytes.data());
-    if (!strided) {
+    if (mode == 0) {
         const u64 tile_elems = 16 * (u64)P.per;
         const u64 first = start / tile_elems, last = (end - 1) / tile_elems;
         static uint4 smem[256];
@@ -99,7 +101,10 @@ static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, bool stri
         blockDim.x = 256;
         gridDim.x = (unsigned)((n + 255) / 256);
         for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
-            for (threadIdx.x = 0; threadIdx.x < 256; ++threadIdx.x) sample_strided<T>(data, n, ax, P, zig, failed);
+            for (threadIdx.x = 0; threadIdx.x < 256; ++threadIdx.x) {
+                if (mode == 1) sample_strided<T>(data, n, ax, P, zig, failed);
+                else sample_mapped<T>(data, end, n, ax, P, zig, failed);
+            }
     }
 }
 
@@ -159,12 +164,12 @@ int main(int argc, char** argv) {
         return bad;
     }
     std::string dtype;
-    u64 len, start, end, strided;
+    u64 len, start, end, mode;
     Axes ax;
     std::memset(&ax, 0, sizeof ax);
     SampleParams P;
     std::memset(&P, 0, sizeof P);
-    std::cin >> dtype >> len >> start >> end >> strided >> ax.rank;
+    std::cin >> dtype >> len >> start >> end >> mode >> ax.rank;
     ax.start = start;
     for (u64 k = 0; k < ax.rank; ++k) std::cin >> ax.dims[k];
     for (u64 k = 0; k < ax.rank; ++k) std::cin >> ax.strides[k];
@@ -188,10 +193,10 @@ int main(int argc, char** argv) {
     size_t size = dtype == "f64" ? 8 : dtype == "f32" ? 4 : 2;
     std::vector<unsigned char> bytes(len * size, 0xAB);
     u32 failed = 0;
-    if (dtype == "f32") run<float>(bytes, start, end, strided, ax, P, table, &failed);
-    else if (dtype == "f64") run<double>(bytes, start, end, strided, ax, P, table, &failed);
-    else if (dtype == "f16") run<__half>(bytes, start, end, strided, ax, P, table, &failed);
-    else if (dtype == "bf16") run<__nv_bfloat16>(bytes, start, end, strided, ax, P, table, &failed);
+    if (dtype == "f32") run<float>(bytes, start, end, mode, ax, P, table, &failed);
+    else if (dtype == "f64") run<double>(bytes, start, end, mode, ax, P, table, &failed);
+    else if (dtype == "f16") run<__half>(bytes, start, end, mode, ax, P, table, &failed);
+    else if (dtype == "bf16") run<__nv_bfloat16>(bytes, start, end, mode, ax, P, table, &failed);
     else { std::fprintf(stderr, "bad dtype\n"); return 2; }
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     unsigned char f = failed ? 1 : 0;

@@ -379,6 +379,19 @@ __device__ void sample_contiguous(T* data, u64 start, u64 end, u64 first_tile, u
     sample_store<T>(data, smem, tile, threadIdx.x, start, end, aligned, P);
 }
 
+// The value of storage position p, computed on its own (its Philox block for this position's
+// slot only).
+template <class T>
+__device__ __forceinline__ T sample_at(u64 p, const SampleParams& P, const u32* zig, u32* failed) {
+    const u64 per = P.per;
+    const u64 block = (p / per) * 16 + (p % per) % 16;
+    const u32 slot = (u32)((p % per) / 16);
+    u32 w[4];
+    philox(block, 0, P, w);
+    T v = Elem<T>::from_acc(Elem<T>::slot(P, w, slot, block, 0, zig));
+    return finish(P, zig, p, v, failed);
+}
+
 // Any layout: one thread per element of the box `ax` (grid-stride), each computing its own
 // Philox block.
 template <class T>
@@ -386,14 +399,17 @@ __device__ void sample_strided(T* data, u64 n, Axes ax, const SampleParams& P, c
                                u32* failed) {
     for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
         const u64 p = axes_position(ax, i);
-        const u64 per = P.per;
-        const u64 block = (p / per) * 16 + (p % per) % 16;
-        const u32 slot = (u32)((p % per) / 16);
-        u32 w[4];
-        philox(block, 0, P, w);
-        T v = Elem<T>::from_acc(Elem<T>::slot(P, w, slot, block, 0, zig));
-        data[p] = finish(P, zig, p, v, failed);
+        data[p] = sample_at<T>(p, P, zig, failed);
     }
+}
+
+// A shard: element i of the box `ax` (positions of a full tensor that is not in memory) is
+// written at data[out + i], with the value the full tensor holds at its position.
+template <class T>
+__device__ void sample_mapped(T* data, u64 out, u64 n, Axes ax, const SampleParams& P,
+                              const u32* zig, u32* failed) {
+    for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
+        data[out + i] = sample_at<T>(axes_position(ax, i), P, zig, failed);
 }
 
 #define SAMPLE_KERNELS(T, NAME)                                                                  \
@@ -405,6 +421,11 @@ __device__ void sample_strided(T* data, u64 n, Axes ax, const SampleParams& P, c
     extern "C" __global__ void init_sample_strided_##NAME(T* data, u64 n, Axes ax, SampleParams P, \
                                                           const u32* zig, u32* failed) {        \
         sample_strided<T>(data, n, ax, P, zig, failed);                                          \
+    }                                                                                            \
+    extern "C" __global__ void init_sample_mapped_##NAME(T* data, u64 out, u64 n, Axes ax,       \
+                                                         SampleParams P, const u32* zig,         \
+                                                         u32* failed) {                          \
+        sample_mapped<T>(data, out, n, ax, P, zig, failed);                                      \
     }
 
 SAMPLE_KERNELS(float, f32)

@@ -36,7 +36,7 @@ use crate::dist::{Sampler, MAX_ATTEMPTS};
 use crate::layout::{end, position};
 use crate::philox::Key;
 pub(crate) use params::GpuSampler;
-use params::{for_dtype, plan_sample, Axes, GpuDist, Launch, Method};
+use params::{for_dtype, plan_mapped, plan_sample, Axes, GpuDist, Launch, Method};
 
 /// The kernels, compiled by `build.rs`.
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/init_kernels.ptx"));
@@ -78,25 +78,49 @@ pub(crate) fn sample<S: GpuSampler>(
     storage: &mut CudaStorage,
     layout: &Layout,
 ) -> Result<()> {
+    sample_storage(name, key, s, storage, layout, None)
+}
+
+/// Fills the contiguous `layout` of the CUDA storage (a shard) with the values `s` gives the
+/// positions of `view`, a view of a full tensor that is not in memory.
+pub(crate) fn sample_mapped<S: GpuSampler>(
+    name: &'static str,
+    key: &Key,
+    s: &S,
+    storage: &mut CudaStorage,
+    layout: &Layout,
+    view: &Layout,
+) -> Result<()> {
+    sample_storage(name, key, s, storage, layout, Some(view))
+}
+
+fn sample_storage<S: GpuSampler>(
+    name: &'static str,
+    key: &Key,
+    s: &S,
+    storage: &mut CudaStorage,
+    layout: &Layout,
+    view: Option<&Layout>,
+) -> Result<()> {
     let dev = storage.device().clone();
     let m32 = Sampler::<f32>::max_value(s);
     let m64 = Sampler::<f64>::max_value(s);
     match &mut storage.slice {
         CudaStorageSlice::F32(x) => {
             let d = for_dtype(s, m32, |m| m as f64);
-            sample_slice(&dev, x, "f32", false, key, &d, layout)
+            sample_slice(&dev, x, "f32", false, key, &d, layout, view)
         }
         CudaStorageSlice::F64(x) => {
             let d = for_dtype(s, m64, |m| m);
-            sample_slice(&dev, x, "f64", true, key, &d, layout)
+            sample_slice(&dev, x, "f64", true, key, &d, layout, view)
         }
         CudaStorageSlice::F16(x) => {
             let d = for_dtype(s, m32, |m| f16::from_f32(m).to_f64());
-            sample_slice(&dev, x, "f16", false, key, &d, layout)
+            sample_slice(&dev, x, "f16", false, key, &d, layout, view)
         }
         CudaStorageSlice::BF16(x) => {
             let d = for_dtype(s, m32, |m| bf16::from_f32(m).to_f64());
-            sample_slice(&dev, x, "bf16", false, key, &d, layout)
+            sample_slice(&dev, x, "bf16", false, key, &d, layout, view)
         }
         _ => Err(err(format!(
             "{name}: unsupported dtype {:?} (allowed: f32, f64, f16, bf16)",
@@ -105,6 +129,7 @@ pub(crate) fn sample<S: GpuSampler>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sample_slice<T>(
     dev: &CudaDevice,
     slice: &mut CudaSlice<T>,
@@ -113,9 +138,14 @@ fn sample_slice<T>(
     key: &Key,
     dist: &GpuDist,
     layout: &Layout,
+    view: Option<&Layout>,
 ) -> Result<()> {
     check_len(layout, slice.len())?;
-    let Some((params, launch)) = plan_sample(key, dist, wide, layout)? else {
+    let planned = match view {
+        None => plan_sample(key, dist, wide, layout)?,
+        Some(view) => plan_mapped(key, dist, wide, layout, view)?,
+    };
+    let Some((params, launch)) = planned else {
         return Ok(());
     };
     // Bounded samplers (truncated normals; uniform where its top value rounds onto `high`)
@@ -192,6 +222,28 @@ fn sample_slice<T>(
             // SAFETY: the arguments match the kernel's signature; the positions of the axes
             // are those of the layout, inside the slice (checked above), and distinct (Candle
             // refuses in-place ops on layouts with internal overlap).
+            unsafe { builder.launch(grid(n, THREADS)) }.w()?;
+        }
+        Launch::Mapped { out, n, axes } => {
+            let func =
+                dev.get_or_load_custom_func(&format!("init_sample_mapped_{suffix}"), MODULE, PTX)?;
+            let mut builder = func.builder();
+            builder.arg(&mut *slice);
+            builder.arg(&out);
+            builder.arg(&n);
+            builder.arg(&axes);
+            builder.arg(&params);
+            match zig.as_ref() {
+                Some(t) => builder.arg(t),
+                None => builder.arg(&null),
+            };
+            match failed.as_mut() {
+                Some(f) => builder.arg(f),
+                None => builder.arg(&null),
+            };
+            // SAFETY: the arguments match the kernel's signature; the kernel writes positions
+            // [out, out + n), the contiguous layout, inside the slice (checked above); the
+            // axes are only read as numbers (positions of the full tensor), never addresses.
             unsafe { builder.launch(grid(n, THREADS)) }.w()?;
         }
     }

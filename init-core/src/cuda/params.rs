@@ -233,6 +233,9 @@ pub(super) enum Launch {
     },
     /// `init_sample_strided_*`: the `n` positions of `axes`.
     Strided { n: u64, axes: Axes },
+    /// `init_sample_mapped_*`: a shard; the value of the `i`-th of the `n` positions of `axes`
+    /// (in a full tensor that is not in memory) is written at storage position `out + i`.
+    Mapped { out: u64, n: u64, axes: Axes },
 }
 
 /// The kernel parameters and launch of a sampler over a layout; `None` when it is empty.
@@ -288,6 +291,35 @@ pub(super) fn plan_sample(
             n,
             axes: Axes::of(layout)?,
         },
+    };
+    Ok(Some((params, launch)))
+}
+
+/// The kernel parameters and launch that fill the contiguous `out` (a shard) with the values of
+/// the positions of `view` (its region in the full tensor); `None` when it is empty.
+pub(super) fn plan_mapped(
+    key: &Key,
+    dist: &GpuDist,
+    wide: bool,
+    out: &Layout,
+    view: &Layout,
+) -> Result<Option<(SampleParams, Launch)>> {
+    let n = view.shape().elem_count();
+    let start = match out.contiguous_offsets() {
+        Some((start, end)) if end - start == n => start,
+        _ => {
+            return Err(Error::Msg(format!(
+                "init-core (cuda): a shard must be contiguous with the {n} elements of its region, got {out:?}"
+            )))
+        }
+    };
+    let Some((params, _)) = plan_sample(key, dist, wide, view)? else {
+        return Ok(None);
+    };
+    let launch = Launch::Mapped {
+        out: start as u64,
+        n: n as u64,
+        axes: Axes::of(view)?,
     };
     Ok(Some((params, launch)))
 }

@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 use candle_core::Layout;
 use half::{bf16, f16};
 
-use super::params::{for_dtype, plan_sample, Axes, GpuDist, GpuSampler, Launch, Method};
+use super::params::{
+    for_dtype, plan_mapped, plan_sample, Axes, GpuDist, GpuSampler, Launch, Method,
+};
 use super::params::{SampleParams, MAX_RANK};
 use super::SAMPLE_THREADS;
 use crate::dist::{Normal, Sampler, TruncNormal, Uniform};
@@ -90,11 +92,24 @@ fn emulate(
     dist: &GpuDist,
     layout: &Layout,
 ) -> Vec<u8> {
-    let wide = dtype == "f64";
-    let (p, launch) = plan_sample(key, dist, wide, layout).unwrap().unwrap();
+    let planned = plan_sample(key, dist, dtype == "f64", layout).unwrap();
+    run_emulator(exe, dtype, size, len, dist, planned.unwrap())
+}
+
+/// The storage bytes (`len` elements, initially 0xAB bytes) the emulated kernels write for a
+/// planned launch.
+fn run_emulator(
+    exe: &PathBuf,
+    dtype: &str,
+    size: usize,
+    len: usize,
+    dist: &GpuDist,
+    (p, launch): (SampleParams, Launch),
+) -> Vec<u8> {
     let (start, end, strided, axes) = match launch {
         Launch::Contiguous { start, end, .. } => (start, end, 0, Axes::default()),
         Launch::Strided { axes, .. } => (axes.start, 0, 1, axes),
+        Launch::Mapped { out, axes, .. } => (axes.start, out, 2, axes),
     };
     let r = axes.rank as usize;
     let join = |v: &[u64]| {
@@ -267,6 +282,118 @@ fn emulated_kernels_match_the_cpu() {
             &format!("trunc_normal ({a}, {b})"),
         );
     }
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
+/// The storage bytes (`len` elements, initially 0xAB bytes) after the CPU fills elements
+/// `out..out + n` with the values of `view`'s positions (a shard).
+fn cpu_mapped<S: GpuSampler>(
+    dtype: &str,
+    len: usize,
+    out: usize,
+    key: &Key,
+    s: &S,
+    view: &Layout,
+) -> Vec<u8> {
+    use crate::cpu::sample_mapped;
+    let part = out..out + view.shape().elem_count();
+    match dtype {
+        "f32" => {
+            let mut v = vec![f32::from_bits(0xABAB_ABAB); len];
+            sample_mapped(&mut v[part], view, key, s).unwrap();
+            v.iter().flat_map(|x| x.to_le_bytes()).collect()
+        }
+        "f64" => {
+            let mut v = vec![f64::from_bits(0xABAB_ABAB_ABAB_ABAB); len];
+            sample_mapped(&mut v[part], view, key, s).unwrap();
+            v.iter().flat_map(|x| x.to_le_bytes()).collect()
+        }
+        "f16" => {
+            let mut v = vec![f16::from_bits(0xABAB); len];
+            sample_mapped(&mut v[part], view, key, s).unwrap();
+            v.iter().flat_map(|x| x.to_le_bytes()).collect()
+        }
+        _ => {
+            let mut v = vec![bf16::from_bits(0xABAB); len];
+            sample_mapped(&mut v[part], view, key, s).unwrap();
+            v.iter().flat_map(|x| x.to_le_bytes()).collect()
+        }
+    }
+}
+
+/// The shard kernel, run on the host, writes exactly what the CPU writes for a shard (the
+/// values of its region's positions in the full tensor, at the shard's own offset, nothing
+/// else): row and column splits, a flat chunk, every sampler and dtype.
+#[test]
+fn emulated_shards_match_the_cpu() {
+    let exe = emulator("shards");
+    let key = Key {
+        key: [0x0bad_cafe, 0x1357_9bdf],
+        stream: 0x1111_2222_3333_4444,
+    };
+    let full = Layout::contiguous((48, 70));
+    let views = [
+        full.narrow(0, 12, 12).unwrap(),               // rows: rank 1 of 4
+        full.narrow(1, 35, 35).unwrap(),               // columns: rank 1 of 2
+        full.narrow(1, 63, 7).unwrap(),                // columns: rank 9 of 10
+        Layout::contiguous_with_offset((1000,), 1500), // a flat chunk across tiles
+    ];
+    let out = 3;
+    fn check<S: GpuSampler>(exe: &PathBuf, key: &Key, s: &S, views: &[Layout], out: usize) {
+        for (dtype, size) in [("f32", 4), ("f64", 8), ("f16", 2), ("bf16", 2)] {
+            let d = match dtype {
+                "f32" => for_dtype(s, Sampler::<f32>::max_value(s), |m| m as f64),
+                "f64" => for_dtype(s, Sampler::<f64>::max_value(s), |m| m),
+                "f16" => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
+                    f16::from_f32(m).to_f64()
+                }),
+                _ => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
+                    bf16::from_f32(m).to_f64()
+                }),
+            };
+            for view in views {
+                let n = view.shape().elem_count();
+                let len = out + n + 5;
+                let shard = Layout::contiguous_with_offset((n,), out);
+                let planned = plan_mapped(key, &d, dtype == "f64", &shard, view)
+                    .unwrap()
+                    .unwrap();
+                let got = run_emulator(exe, dtype, size, len, &d, planned);
+                let want = cpu_mapped(dtype, len, out, key, s, view);
+                assert!(want == got, "{dtype} shard of {view:?} differs");
+            }
+        }
+    }
+    check(
+        &exe,
+        &key,
+        &Uniform {
+            low: -1.0,
+            high: 3.0,
+        },
+        &views,
+        out,
+    );
+    check(
+        &exe,
+        &key,
+        &Normal {
+            mean: 0.5,
+            std: 2.0,
+        },
+        &views,
+        out,
+    );
+    for (a, b) in [(-2.0, 2.0), (2.0, 3.0)] {
+        check(&exe, &key, &TruncNormal::new(0.0, 1.0, a, b), &views, out);
+    }
+    // A shard that is not contiguous with its region's element count is refused.
+    let normal = Normal {
+        mean: 0.0,
+        std: 1.0,
+    };
+    let d = for_dtype(&normal, Sampler::<f32>::max_value(&normal), |m| m as f64);
+    assert!(plan_mapped(&key, &d, false, &full.narrow(1, 0, 35).unwrap(), &views[1]).is_err());
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
