@@ -162,91 +162,65 @@ fn sample_slice<T>(
         (Some(t), Method::TruncZig) => Some(dev.clone_htod(t)?),
         _ => None,
     };
-    match launch {
+    let (kernel, cfg) = match launch {
+        Launch::Contiguous { tiles, .. } => (
+            "contiguous",
+            LaunchConfig {
+                grid_dim: (tiles, 1, 1),
+                block_dim: (SAMPLE_THREADS, 1, 1),
+                shared_mem_bytes: 0,
+            },
+        ),
+        Launch::Strided { n, .. } => ("strided", grid(n, THREADS)),
+        Launch::Mapped { n, .. } => ("mapped", grid(n, THREADS)),
+    };
+    let aligned = {
+        let stream = dev.cuda_stream();
+        let (ptr, _sync) = slice.device_ptr(&stream);
+        (ptr % 16 == 0) as u32
+    };
+    let func =
+        dev.get_or_load_custom_func(&format!("init_sample_{kernel}_{suffix}"), MODULE, PTX)?;
+    let mut builder = func.builder();
+    builder.arg(&mut *slice);
+    match &launch {
         Launch::Contiguous {
             start,
             end,
             first_tile,
-            tiles,
+            ..
         } => {
-            let aligned = {
-                let stream = dev.cuda_stream();
-                let (ptr, _sync) = slice.device_ptr(&stream);
-                (ptr % 16 == 0) as u32
-            };
-            let func = dev.get_or_load_custom_func(
-                &format!("init_sample_contiguous_{suffix}"),
-                MODULE,
-                PTX,
-            )?;
-            let mut builder = func.builder();
-            builder.arg(&mut *slice);
-            builder.arg(&start);
-            builder.arg(&end);
-            builder.arg(&first_tile);
+            builder.arg(start);
+            builder.arg(end);
+            builder.arg(first_tile);
             builder.arg(&aligned);
-            builder.arg(&params);
-            match zig.as_ref() {
-                Some(t) => builder.arg(t),
-                None => builder.arg(&null),
-            };
-            match failed.as_mut() {
-                Some(f) => builder.arg(f),
-                None => builder.arg(&null),
-            };
-            let cfg = LaunchConfig {
-                grid_dim: (tiles, 1, 1),
-                block_dim: (SAMPLE_THREADS, 1, 1),
-                shared_mem_bytes: 0,
-            };
-            // SAFETY: the arguments match the kernel's signature; every position written lies
-            // in [start, end), inside the slice (checked above).
-            unsafe { builder.launch(cfg) }.w()?;
         }
         Launch::Strided { n, axes } => {
-            let func =
-                dev.get_or_load_custom_func(&format!("init_sample_strided_{suffix}"), MODULE, PTX)?;
-            let mut builder = func.builder();
-            builder.arg(&mut *slice);
-            builder.arg(&n);
-            builder.arg(&axes);
-            builder.arg(&params);
-            match zig.as_ref() {
-                Some(t) => builder.arg(t),
-                None => builder.arg(&null),
-            };
-            match failed.as_mut() {
-                Some(f) => builder.arg(f),
-                None => builder.arg(&null),
-            };
-            // SAFETY: the arguments match the kernel's signature; the positions of the axes
-            // are those of the layout, inside the slice (checked above), and distinct (Candle
-            // refuses in-place ops on layouts with internal overlap).
-            unsafe { builder.launch(grid(n, THREADS)) }.w()?;
+            builder.arg(n);
+            builder.arg(axes);
         }
         Launch::Mapped { out, n, axes } => {
-            let func =
-                dev.get_or_load_custom_func(&format!("init_sample_mapped_{suffix}"), MODULE, PTX)?;
-            let mut builder = func.builder();
-            builder.arg(&mut *slice);
-            builder.arg(&out);
-            builder.arg(&n);
-            builder.arg(&axes);
-            builder.arg(&params);
-            match zig.as_ref() {
-                Some(t) => builder.arg(t),
-                None => builder.arg(&null),
-            };
-            match failed.as_mut() {
-                Some(f) => builder.arg(f),
-                None => builder.arg(&null),
-            };
-            // SAFETY: the arguments match the kernel's signature; the kernel writes positions
-            // [out, out + n), the contiguous layout, inside the slice (checked above); the
-            // axes are only read as numbers (positions of the full tensor), never addresses.
-            unsafe { builder.launch(grid(n, THREADS)) }.w()?;
+            builder.arg(out);
+            builder.arg(n);
+            builder.arg(axes);
         }
     }
+    builder.arg(&params);
+    match zig.as_ref() {
+        Some(t) => builder.arg(t),
+        None => builder.arg(&null),
+    };
+    match failed.as_mut() {
+        Some(f) => builder.arg(f),
+        None => builder.arg(&null),
+    };
+    // SAFETY: the arguments match the kernel's signature (`SAMPLE_KERNELS` in kernels.cu).
+    // Contiguous: every position written lies in [start, end), inside the slice (checked
+    // above). Strided: the positions of the axes are those of the layout, inside the slice, and
+    // distinct (Candle refuses in-place ops on layouts with internal overlap). Mapped: the
+    // kernel writes [out, out + n), the contiguous layout, inside the slice; the axes are only
+    // read as numbers (positions of the full tensor), never as addresses.
+    unsafe { builder.launch(cfg) }.w()?;
     if let Some(f) = failed {
         if dev.clone_dtoh(&f)?[0] != 0 {
             return Err(err(format!(

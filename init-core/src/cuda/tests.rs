@@ -160,6 +160,20 @@ fn run_emulator(
     out.stdout[..len * size].to_vec()
 }
 
+/// The kernel's distribution parameters for a tensor of `dtype`, as `super::sample` makes them.
+fn dist_for<S: GpuSampler>(dtype: &str, s: &S) -> GpuDist {
+    match dtype {
+        "f32" => for_dtype(s, Sampler::<f32>::max_value(s), |m| m as f64),
+        "f64" => for_dtype(s, Sampler::<f64>::max_value(s), |m| m),
+        "f16" => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
+            f16::from_f32(m).to_f64()
+        }),
+        _ => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
+            bf16::from_f32(m).to_f64()
+        }),
+    }
+}
+
 /// The storage bytes the CPU path writes for `layout` (initially 0xAB bytes).
 fn cpu<S: GpuSampler>(dtype: &str, len: usize, key: &Key, s: &S, layout: &Layout) -> Vec<u8> {
     use crate::cpu::sample;
@@ -218,16 +232,7 @@ fn emulated_kernels_match_the_cpu() {
         for (dtype, size) in [("f32", 4), ("f64", 8), ("f16", 2), ("bf16", 2)] {
             for (i, l) in layouts.iter().enumerate() {
                 let want = cpu(dtype, len, key, s, l);
-                let d = match dtype {
-                    "f32" => for_dtype(s, Sampler::<f32>::max_value(s), |m| m as f64),
-                    "f64" => for_dtype(s, Sampler::<f64>::max_value(s), |m| m),
-                    "f16" => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
-                        f16::from_f32(m).to_f64()
-                    }),
-                    _ => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
-                        bf16::from_f32(m).to_f64()
-                    }),
-                };
+                let d = dist_for(dtype, s);
                 let got = emulate(exe, dtype, size, len, key, &d, l);
                 if want != got {
                     let first = want
@@ -341,16 +346,7 @@ fn emulated_shards_match_the_cpu() {
     let out = 3;
     fn check<S: GpuSampler>(exe: &PathBuf, key: &Key, s: &S, views: &[Layout], out: usize) {
         for (dtype, size) in [("f32", 4), ("f64", 8), ("f16", 2), ("bf16", 2)] {
-            let d = match dtype {
-                "f32" => for_dtype(s, Sampler::<f32>::max_value(s), |m| m as f64),
-                "f64" => for_dtype(s, Sampler::<f64>::max_value(s), |m| m),
-                "f16" => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
-                    f16::from_f32(m).to_f64()
-                }),
-                _ => for_dtype(s, Sampler::<f32>::max_value(s), |m| {
-                    bf16::from_f32(m).to_f64()
-                }),
-            };
+            let d = dist_for(dtype, s);
             for view in views {
                 let n = view.shape().elem_count();
                 let len = out + n + 5;
@@ -392,7 +388,7 @@ fn emulated_shards_match_the_cpu() {
         mean: 0.0,
         std: 1.0,
     };
-    let d = for_dtype(&normal, Sampler::<f32>::max_value(&normal), |m| m as f64);
+    let d = dist_for("f32", &normal);
     assert!(plan_mapped(&key, &d, false, &full.narrow(1, 0, 35).unwrap(), &views[1]).is_err());
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
