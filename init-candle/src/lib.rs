@@ -110,11 +110,88 @@ extern crate self as init_candle;
 #[doc(hidden)]
 pub mod __private {
     //! Items the derive's generated code names. Not public API.
+    pub use crate::error::{Error, Result};
     pub use crate::module::{DefaultInit, FieldInit, InitWeights, Parameter};
     pub use candle_core::Tensor;
-    pub use init_core::{FanMode, Init, Nonlinearity};
+    pub use init_core::{Arg, FanMode, Init, Nonlinearity};
     pub use std::vec;
     pub use std::vec::Vec;
+
+    use std::sync::Arc;
+
+    /// A value of an `#[init(...)]` parameter written as an expression, as an argument of
+    /// `Init::from_args`.
+    #[diagnostic::on_unimplemented(
+        message = "an `#[init(...)]` value computed at run time must be a number (`f64`, `f32` or an integer type), not `{Self}`",
+        label = "not a number",
+        note = "names such as `fan_out` or `relu` are written bare, e.g. `mode = fan_out`"
+    )]
+    pub trait IntoArg {
+        fn into_arg(self) -> Arg<'static>;
+    }
+    impl IntoArg for f64 {
+        fn into_arg(self) -> Arg<'static> {
+            Arg::Float(self)
+        }
+    }
+    impl IntoArg for f32 {
+        fn into_arg(self) -> Arg<'static> {
+            Arg::Float(self.into())
+        }
+    }
+    macro_rules! int_args {
+        ($($t:ty),*) => {$(
+            impl IntoArg for $t {
+                fn into_arg(self) -> Arg<'static> {
+                    match i64::try_from(self) {
+                        Ok(n) => Arg::Int(n),
+                        // Only u64/usize/u128 above i64::MAX: no parameter takes such a count.
+                        Err(_) => Arg::Float(self as f64),
+                    }
+                }
+            }
+        )*};
+    }
+    int_args!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+    /// See [`IntoArg`].
+    pub fn arg<T: IntoArg>(value: T) -> Arg<'static> {
+        value.into_arg()
+    }
+
+    /// What a `with` function may return: an `Init`, or a `Result` of one.
+    #[diagnostic::on_unimplemented(
+        message = "a `#[init(with = ...)]` function must return `Init` or `init_candle::Result<Init>`, not `{Self}`",
+        label = "the function's return type",
+        note = "its signature is `fn(&Self) -> init_candle::Result<init_candle::Init>`, where `Self` is the struct that holds the field"
+    )]
+    pub trait WithOutput {
+        fn into_result(self) -> Result<Init>;
+    }
+    impl WithOutput for Init {
+        fn into_result(self) -> Result<Init> {
+            Ok(self)
+        }
+    }
+    impl<E: Into<Error>> WithOutput for core::result::Result<Init, E> {
+        fn into_result(self) -> Result<Init> {
+            self.map_err(Into::into)
+        }
+    }
+
+    /// See [`WithOutput`].
+    pub fn with_output<T: WithOutput>(output: T) -> Result<Init> {
+        output.into_result()
+    }
+
+    /// A field's initializer computed at run time, or the error naming the field and its role.
+    pub fn declared(field: &str, role: &'static str, init: Result<Init>) -> Result<Init> {
+        init.map_err(|source| Error::Declaration {
+            path: field.to_owned(),
+            role,
+            source: Arc::new(source),
+        })
+    }
 
     /// A field of a derived struct, as its parent sees it (`Option`, `Box`, `Arc` see through).
     pub fn visit_field<'m, T: InitWeights + ?Sized>(
@@ -152,6 +229,20 @@ pub mod __private {
         let default = match init {
             Some(init) => DefaultInit::Init(init),
             None => DefaultInit::Keep,
+        };
+        Parameter::new(name, field.as_parameter(), default)
+    }
+
+    /// A bare tensor field whose `#[init]` is computed at run time: that initializer as its
+    /// default, or its error (reported, with the path, when the plan is made).
+    pub fn tensor_field_computed<'m, T: AsParameter + ?Sized>(
+        field: &'m T,
+        name: &'m str,
+        init: Result<Init>,
+    ) -> Parameter<'m> {
+        let default = match init {
+            Ok(init) => DefaultInit::Init(init),
+            Err(e) => DefaultInit::Refused(Arc::new(e)),
         };
         Parameter::new(name, field.as_parameter(), default)
     }

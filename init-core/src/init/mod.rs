@@ -222,6 +222,12 @@ impl Init {
     /// # Ok::<(), InitError>(())
     /// ```
     pub fn from_args(name: &str, args: &[(&str, Arg<'_>)]) -> Result<Init> {
+        if let Some((key, _)) = args.iter().find(|(_, arg)| *arg == Arg::Deferred) {
+            return Err(InitError::DeferredArg {
+                init: name.to_owned(),
+                key: (*key).to_owned(),
+            });
+        }
         let args = init_spec::resolve(name, args).map_err(|errors| {
             if errors.is_unknown_init() {
                 InitError::UnknownInit(name.to_owned())
