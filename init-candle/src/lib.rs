@@ -58,6 +58,37 @@
 //! # }
 //! ```
 //!
+//! # The derive's attributes
+//!
+//! ```text
+//! #[init(INIT)]                          the field's weights
+//! #[init(INIT, bias = INIT)]             its weights and its biases
+//! #[init(weight = INIT, bias = INIT)]    the same, both named
+//! #[init(with = FUNCTION)]               its weights, from FUNCTION(&self)
+//! #[init(rename = "features")]           its path segment, when it is not the field's name
+//! #[init(skip)]                          not a module: not traversed
+//!
+//! INIT     := NAME | NAME(KEY = VALUE, ...) | with(FUNCTION)
+//! VALUE    := a number literal (checked at compile time)
+//!           | a bare name for `mode` and `nonlinearity` (fan_out, relu, ...)
+//!           | a Rust expression of a number type: `STD`, `self.cfg.std`,
+//!             `0.02 / (2.0 * self.cfg.n_layer as f64).sqrt()` (checked when the plan is made,
+//!             before any write)
+//! FUNCTION := fn(&Self) -> Init  or  fn(&Self) -> init_candle::Result<Init>
+//! ```
+//!
+//! Every form, with examples, is on [the derive's page](derive@InitWeights), with the two
+//! rules that decide what gets which initializer:
+//!
+//! - **What an attribute reaches**: on a layer field, its own weights and biases; on a
+//!   composite field (a block, a `Vec` of blocks, a `Sequential`), only the weights with 2+
+//!   dimensions (Linear, Conv, Embedding, RNN) and their layers' biases, so norms keep their
+//!   defaults. An outer field's declaration wins over an inner one's; a declaration that
+//!   reaches nothing (`bias = zeros` on a layer without bias) is an error naming the field.
+//! - **Tied weights**: a tensor reached by two paths is written once; a declaration wins
+//!   over the other path's layer default whatever the field order, and two different
+//!   declarations or defaults are an error naming both paths.
+//!
 //! # Layers
 //!
 //! candle-nn's `Linear`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`, `BatchNorm`,
@@ -93,7 +124,6 @@ pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
 pub use report::{describe, TensorReport, ValueSource};
 
-/// The derive: `#[derive(InitWeights)]` (see the trait for the attributes).
 pub use init_derive::InitWeights;
 
 pub use init_core::{
@@ -252,3 +282,9 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The derive's documentation (its page here), run as this crate's doctests: init-derive
+/// cannot depend on init-candle, whose paths the examples use.
+#[cfg(doctest)]
+#[doc = include_str!("../../init-derive/src/attributes.md")]
+pub struct AttributeDoctests;

@@ -124,21 +124,11 @@ pub struct FieldInit {
 ///
 /// # The derive's attributes
 ///
-/// ```text
-/// #[init(xavier_normal)]                                   weights of this field
-/// #[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = zeros)]
-/// #[init(weight = orthogonal(gain = 1.0), bias = constant(value = 0.1))]
-/// #[init(normal(std = 0.01))]                              also for a bare `Tensor`/`Var` field
-/// #[init(rename = "features")]                             path segment, when not the field name
-/// #[init(skip)]                                            not a module (config, flags, ...)
-/// ```
-/// Initializers and their parameters are PyTorch's (`uniform(low, high)`, `normal(mean, std)`,
-/// `trunc_normal(mean, std, a, b)`, `constant(value)`, `zeros`, `ones`, `eye`, `dirac(groups)`,
-/// `xavier_uniform(gain)`, `xavier_normal(gain)`, `kaiming_uniform(a, mode, nonlinearity)`,
-/// `kaiming_normal(a, mode, nonlinearity)`, `orthogonal(gain)`, `sparse(sparsity, std)`), with
-/// PyTorch's defaults. A field without an attribute gets each layer's PyTorch default
-/// (`reset_parameters`). When both an outer field and an inner one declare an initializer for
-/// the same parameter, the outer one wins (the user of a block overrides the block's author).
+/// `#[init(xavier_normal, bias = zeros)]`, `#[init(normal(std = self.cfg.std))]`,
+/// `#[init(with = my_init)]`, `#[init(rename = "features")]`, `#[init(skip)]`, ...: the
+/// grammar, what an attribute on a composite field reaches, and how tied weights are
+/// initialized are on [the derive's page](derive@crate::InitWeights). A field without an attribute
+/// gets each layer's PyTorch default (`reset_parameters`).
 ///
 /// ```
 /// use candle_core::{DType, Device};

@@ -104,7 +104,7 @@ impl InitError {
     /// Attaches the path of the parameter the error concerns.
     ///
     /// ```
-    /// use init_core::InitError;
+    /// use init_candle::InitError;
     /// let e = InitError::UnknownMode("fan_avg".into()).at_path("fc1.weight");
     /// assert!(e.to_string().starts_with("fc1.weight: mode `fan_avg`"));
     /// ```
