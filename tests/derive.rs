@@ -620,6 +620,25 @@ fn a_declaration_wins_over_the_default_of_a_tied_path_in_either_field_order() {
         &values(model.wte.embeddings()),
         normal_cdf(0.0, 0.02),
     );
+    // A choice made in code for one path of a tied tensor is the tensor's, for every path.
+    let mut plan = model.init_plan().unwrap();
+    plan.set("wte.weight", Init::Constant { value: 0.5 })
+        .unwrap();
+    assert!(plan
+        .entries()
+        .iter()
+        .all(|e| e.init == Init::Constant { value: 0.5 }));
+    plan.execute(&init_candle::Generator::new(0)).unwrap();
+    assert!(values(model.wte.embeddings()).iter().all(|&v| v == 0.5));
+    model
+        .init_with(0, &mut |m| {
+            if m.is::<Embedding>() {
+                m.init_weight(Init::Ones);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(values(model.lm_head.weight()).iter().all(|&v| v == 1.0));
 }
 
 #[test]
