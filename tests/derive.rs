@@ -825,8 +825,8 @@ fn an_expression_refused_at_run_time_writes_nothing() {
     let err = model.init_weights(0).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "layers.1.fc: the weight initializer of `#[init(...)]`, computed at run time, is refused: \
-         `std` of `normal` must be a non-negative number, found `-0.5`"
+        "layers.1.fc.weight: the weight initializer of `#[init(...)]`, computed at run time, is \
+         refused: `std` of `normal` must be a non-negative number, found `-0.5`"
     );
     let after: Vec<Vec<f64>> = model.parameters().iter().map(values).collect();
     assert_eq!(before, after, "a tensor was written before the error");
@@ -876,7 +876,25 @@ fn an_expression_refused_at_run_time_writes_nothing() {
     .init_plan()
     .unwrap_err();
     assert!(
-        err.to_string().starts_with("fc: the weight initializer"),
+        err.to_string()
+            .starts_with("fc.weight: the weight initializer"),
+        "{err}"
+    );
+    // On a composite field, the error names the first parameter the declaration is for.
+    #[derive(InitWeights)]
+    struct Outer {
+        #[init(normal(std = self.std), bias = zeros)]
+        blocks: Vec<Layer>,
+        #[init(skip)]
+        std: f64,
+    }
+    let outer = Outer {
+        blocks: vec![layer(0, 0.1)],
+        std: -1.0,
+    };
+    let err = outer.init_plan().unwrap_err();
+    assert!(
+        matches!(&err, Error::Declaration { path, role: "weight", .. } if path == "blocks.0.fc.weight"),
         "{err}"
     );
     #[derive(InitWeights)]
@@ -944,7 +962,7 @@ fn with_functions_compute_the_initializer_from_the_struct() {
     let err = block.init_weights(0).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "proj: the weight initializer of `#[init(...)]`, computed at run time, is refused: \
+        "proj.weight: the weight initializer of `#[init(...)]`, computed at run time, is refused: \
          Block: n_layer must be at least 1"
     );
 }

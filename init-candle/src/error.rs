@@ -118,7 +118,8 @@ pub enum Error {
     /// refused, found when the plan is made, before anything is written.
     #[error("{path}: the {role} initializer of `#[init(...)]`, computed at run time, is refused: {source}")]
     Declaration {
-        /// The dotted path of the field that declares it (of the tensor, for a bare tensor field).
+        /// The dotted path of the first parameter it is for (`h.0.c_proj.weight`), or of the
+        /// field that declares it when the field holds no such parameter.
         path: String,
         /// `weight`, `bias` or `tensor` (a bare tensor field).
         role: &'static str,

@@ -503,17 +503,25 @@ impl Collector {
                 }
             }
         }
+        let mut children = Vec::new();
+        module.visit_children(&mut |name, child| children.push((name.to_owned(), child)));
         let declared: HashMap<&'static str, FieldInit> = if self.use_declared {
-            module
-                .declared_inits()
-                .map_err(|e| e.within(prefix))?
-                .into_iter()
-                .collect()
+            match module.declared_inits() {
+                Ok(declared) => declared.into_iter().collect(),
+                Err(Error::Declaration { path, role, source }) => {
+                    // Name the first parameter the refused declaration was for.
+                    let field = join(prefix, &path);
+                    let child = children.iter().find(|(name, _)| *name == path);
+                    let path = child
+                        .and_then(|(_, child)| first_reached(*child, &field, &field, role))
+                        .unwrap_or(field);
+                    return Err(Error::Declaration { path, role, source });
+                }
+                Err(other) => return Err(other.within(prefix)),
+            }
         } else {
             HashMap::new()
         };
-        let mut children = Vec::new();
-        module.visit_children(&mut |name, child| children.push((name.to_owned(), child)));
         for (name, child) in children {
             let path = join(prefix, &name);
             let mut below = inherited.to_vec();
@@ -536,6 +544,39 @@ impl Collector {
         }
         Ok(())
     }
+}
+
+/// The path of the first parameter below `module` (at `prefix`) that a `role` declaration on
+/// the field at `field` reaches, by the rule of [`Collector::collect`].
+fn first_reached(
+    module: &dyn InitWeights,
+    prefix: &str,
+    field: &str,
+    role: &str,
+) -> Option<String> {
+    let mut own = Vec::new();
+    module.visit_parameters(&mut |p| own.push((p.name.to_owned(), p.tensor.rank())));
+    let has_matrix = own
+        .iter()
+        .any(|(name, rank)| Role::of(name) == Some(Role::Weight) && *rank >= 2);
+    for (name, rank) in &own {
+        let Some(r) = Role::of(name).filter(|r| r.name() == role) else {
+            continue;
+        };
+        let reaches = prefix == field
+            || match r {
+                Role::Weight => *rank >= 2,
+                Role::Bias => has_matrix,
+            };
+        if reaches {
+            return Some(join(prefix, name));
+        }
+    }
+    let mut children = Vec::new();
+    module.visit_children(&mut |name, child| children.push((join(prefix, name), child)));
+    children
+        .into_iter()
+        .find_map(|(path, child)| first_reached(child, &path, field, role))
 }
 
 /// The context `init_with`'s function gets for each module.
