@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{BatchNorm, Conv2d, Linear, VarBuilder};
+use candle_nn::{BatchNorm, Conv2d, Embedding, LayerNorm, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, values, varmap};
 use init_candle::nn::{ReLU, Sequential};
 use init_candle::{Error, Init, InitSource, InitWeights, InitWeightsExt};
@@ -204,17 +204,15 @@ fn outer_declarations_override_inner_ones() {
     };
     assert_eq!(find("block.conv.weight"), Init::XavierUniform { gain: 1.0 });
     assert_eq!(find("block.conv.bias"), Init::Ones);
-    // BatchNorm's weight is a `weight` too: xavier on a 1-D tensor cannot succeed, so nothing is
-    // written and the error names the parameter.
-    let before = values(outer.block.conv.weight());
-    let err = outer.init_weights(0).unwrap_err();
-    let text = err.to_string();
-    assert!(text.starts_with("block.bn.weight: "), "{text}");
-    assert_eq!(
-        values(outer.block.conv.weight()),
-        before,
-        "a parameter was written before the error"
-    );
+    // An attribute on a composite field reaches the weights with 2+ dimensions and their
+    // layers' biases: BatchNorm's 1-D weight and its bias keep their defaults.
+    assert_eq!(find("block.bn.weight"), Init::Ones);
+    assert_eq!(find("block.bn.bias"), Init::Zeros);
+    let report = outer.init_weights(0).unwrap();
+    assert_eq!(report.parameters, 6);
+    assert!(values(outer.block.bn.weight_and_bias().unwrap().0)
+        .iter()
+        .all(|&v| v == 1.0));
 }
 
 #[derive(InitWeights)]
@@ -426,4 +424,579 @@ fn var_fields_are_parameters() {
     };
     m.init_weights(0).unwrap();
     assert_eq!(values(m.gamma.as_tensor()), [1., 1., 1., 1.]);
+}
+
+// ---- GPT-2: attribute values computed at run time, tied weights, composite attributes ----
+
+const STD: f64 = 0.02;
+
+mod consts {
+    pub const BIAS: f64 = 0.0;
+}
+
+#[derive(Clone, Copy)]
+struct Gpt2Config {
+    n_layer: usize,
+    n_embd: usize,
+    vocab: usize,
+}
+
+#[derive(InitWeights)]
+struct Gpt2Block {
+    ln_1: LayerNorm,
+    #[init(normal(std = STD), bias = constant(value = consts::BIAS))]
+    c_fc: Linear,
+    // GPT-2's scaled init of the residual projections: 0.02 / sqrt(2 * n_layer).
+    #[init(normal(std = 0.02 / (2.0 * self.cfg.n_layer as f64).sqrt()), bias = zeros)]
+    c_proj: Linear,
+    ln_2: LayerNorm,
+    #[init(skip)]
+    cfg: Gpt2Config,
+}
+
+impl Gpt2Block {
+    fn new(cfg: Gpt2Config, vb: VarBuilder) -> Gpt2Block {
+        let e = cfg.n_embd;
+        Gpt2Block {
+            ln_1: candle_nn::layer_norm(e, 1e-5, vb.pp("ln_1")).unwrap(),
+            c_fc: candle_nn::linear(e, 4 * e, vb.pp("c_fc")).unwrap(),
+            c_proj: candle_nn::linear(4 * e, e, vb.pp("c_proj")).unwrap(),
+            ln_2: candle_nn::layer_norm(e, 1e-5, vb.pp("ln_2")).unwrap(),
+            cfg,
+        }
+    }
+}
+
+#[derive(InitWeights)]
+struct Gpt2 {
+    #[init(normal(std = STD))]
+    wte: Embedding,
+    h: Vec<Gpt2Block>,
+    // Tied to `wte` and declared after it.
+    lm_head: Linear,
+}
+
+/// `lm_head` (no attribute) before the `wte` it is tied to: the issue's field order.
+#[derive(InitWeights)]
+struct Gpt2HeadFirst {
+    lm_head: Linear,
+    #[init(normal(std = STD))]
+    wte: Embedding,
+}
+
+fn gpt2_cfg() -> Gpt2Config {
+    Gpt2Config {
+        n_layer: 4,
+        n_embd: 64,
+        vocab: 256,
+    }
+}
+
+fn gpt2(cfg: Gpt2Config, vb: &VarBuilder) -> Gpt2 {
+    let wte = candle_nn::embedding(cfg.vocab, cfg.n_embd, vb.pp("wte")).unwrap();
+    let lm_head = Linear::new(wte.embeddings().clone(), None);
+    Gpt2 {
+        h: (0..cfg.n_layer)
+            .map(|i| Gpt2Block::new(cfg, vb.pp("h").pp(i)))
+            .collect(),
+        wte,
+        lm_head,
+    }
+}
+
+#[test]
+fn gpt2_residual_projection_std_comes_from_the_config() {
+    let (varmap, vb) = varmap();
+    let cfg = gpt2_cfg();
+    let model = gpt2(cfg, &vb);
+    let expected = 0.02 / (2.0 * 4.0f64).sqrt();
+    let plan = model.init_plan().unwrap();
+    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap();
+    assert_eq!(
+        find("h.3.c_proj.weight").init,
+        Init::Normal {
+            mean: 0.0,
+            std: expected
+        }
+    );
+    assert_eq!(find("h.0.c_proj.weight").source, InitSource::Declared);
+    assert_eq!(find("h.0.c_fc.bias").init, Init::Constant { value: 0.0 });
+    assert_eq!(
+        find("h.0.c_fc.weight").init,
+        Init::Normal {
+            mean: 0.0,
+            std: 0.02
+        }
+    );
+
+    model.init_weights_checked(3, &varmap).unwrap();
+    let proj: Vec<f64> = model
+        .h
+        .iter()
+        .flat_map(|b| values(b.c_proj.weight()))
+        .collect();
+    assert_eq!(proj.len(), 4 * 64 * 256);
+    assert_ks("h.*.c_proj.weight", &proj, normal_cdf(0.0, expected));
+    let fc: Vec<f64> = model
+        .h
+        .iter()
+        .flat_map(|b| values(b.c_fc.weight()))
+        .collect();
+    assert_ks("h.*.c_fc.weight", &fc, normal_cdf(0.0, 0.02));
+    for block in &model.h {
+        assert!(values(block.ln_1.weight()).iter().all(|&v| v == 1.0));
+        assert!(values(block.c_proj.bias().unwrap())
+            .iter()
+            .all(|&v| v == 0.0));
+    }
+    // A deeper model gets a smaller std from the same code.
+    let (_vm, vb) = common::varmap();
+    let deep = gpt2(Gpt2Config { n_layer: 12, ..cfg }, &vb);
+    let plan = deep.init_plan().unwrap();
+    let e = plan
+        .entries()
+        .iter()
+        .find(|e| e.path == "h.11.c_proj.weight")
+        .unwrap();
+    assert_eq!(
+        e.init,
+        Init::Normal {
+            mean: 0.0,
+            std: 0.02 / 24f64.sqrt()
+        }
+    );
+}
+
+#[test]
+fn a_declaration_wins_over_the_default_of_a_tied_path_in_either_field_order() {
+    // wte declared first, lm_head (default) after.
+    let (varmap, vb) = varmap();
+    let model = gpt2(gpt2_cfg(), &vb);
+    let plan = model.init_plan().unwrap();
+    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap();
+    let declared = Init::Normal {
+        mean: 0.0,
+        std: 0.02,
+    };
+    assert_eq!(find("lm_head.weight").init, declared);
+    assert_eq!(find("lm_head.weight").source, InitSource::Declared);
+    let report = model.init_weights_checked(1, &varmap).unwrap();
+    assert_eq!(
+        report.tied,
+        [("lm_head.weight".to_owned(), "wte.weight".to_owned())]
+    );
+    assert_ks(
+        "wte.weight",
+        &values(model.wte.embeddings()),
+        normal_cdf(0.0, 0.02),
+    );
+
+    // lm_head (default) first, wte declared after: the same initializer.
+    let (varmap, vb) = common::varmap();
+    let wte = candle_nn::embedding(256, 64, vb.pp("wte")).unwrap();
+    let model = Gpt2HeadFirst {
+        lm_head: Linear::new(wte.embeddings().clone(), None),
+        wte,
+    };
+    let plan = model.init_plan().unwrap();
+    for path in ["lm_head.weight", "wte.weight"] {
+        let e = plan.entries().iter().find(|e| e.path == path).unwrap();
+        assert_eq!(
+            (e.init.clone(), e.source),
+            (declared.clone(), InitSource::Declared),
+            "{path}"
+        );
+    }
+    // The alias is not "missing from the VarMap": its other path is the VarMap's `wte.weight`.
+    model.check_varmap(&varmap).unwrap();
+    let report = model.init_weights(1).unwrap();
+    assert_eq!(report.parameters, 1);
+    assert_eq!(
+        report.tied,
+        [("wte.weight".to_owned(), "lm_head.weight".to_owned())]
+    );
+    assert_ks(
+        "lm_head.weight",
+        &values(model.wte.embeddings()),
+        normal_cdf(0.0, 0.02),
+    );
+    // A choice made in code for one path of a tied tensor is the tensor's, for every path.
+    let mut plan = model.init_plan().unwrap();
+    plan.set("wte.weight", Init::Constant { value: 0.5 })
+        .unwrap();
+    assert!(plan
+        .entries()
+        .iter()
+        .all(|e| e.init == Init::Constant { value: 0.5 }));
+    plan.execute(&init_candle::Generator::new(0)).unwrap();
+    assert!(values(model.wte.embeddings()).iter().all(|&v| v == 0.5));
+    model
+        .init_with(0, &mut |m| {
+            if m.is::<Embedding>() {
+                m.init_weight(Init::Ones);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(values(model.lm_head.weight()).iter().all(|&v| v == 1.0));
+}
+
+#[test]
+fn tied_paths_with_different_initializers_are_an_error_naming_both() {
+    #[derive(InitWeights)]
+    struct TwoDeclared {
+        #[init(normal(std = 0.02))]
+        wte: Embedding,
+        #[init(xavier_uniform)]
+        lm_head: Linear,
+    }
+    #[derive(InitWeights)]
+    struct TwoDefaults {
+        wte: Embedding,
+        lm_head: Linear,
+    }
+    let (_vm, vb) = varmap();
+    let wte = candle_nn::embedding(16, 8, vb.pp("wte")).unwrap();
+    let before = values(wte.embeddings());
+    let lm_head = Linear::new(wte.embeddings().clone(), None);
+    let model = TwoDeclared { wte, lm_head };
+    let err = model.init_weights(0).unwrap_err();
+    assert!(
+        matches!(&err, Error::TiedConflict { first, second, .. } if first == "wte.weight" && second == "lm_head.weight"),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`wte.weight` and `lm_head.weight` are the same tensor (tied) but ask for different \
+         initializers: normal(mean=0, std=0.02) (#[init]) and xavier_uniform(gain=1) (#[init]); \
+         declare one initializer for both (an `#[init]` on one field wins over the other's layer default)"
+    );
+    assert_eq!(values(model.wte.embeddings()), before);
+    // Embedding's N(0, 1) and Linear's U(-1/sqrt(8), 1/sqrt(8)) for one tensor: no silent pick.
+    let model = TwoDefaults {
+        lm_head: model.lm_head,
+        wte: model.wte,
+    };
+    let err = model.init_weights(0).unwrap_err();
+    assert!(matches!(err, Error::TiedConflict { .. }), "{err}");
+}
+
+#[test]
+fn a_composite_attribute_reaches_matrices_and_their_biases_only() {
+    #[derive(InitWeights)]
+    struct Model {
+        #[init(normal(std = 0.02), bias = zeros)]
+        h: Vec<Gpt2Block>,
+    }
+    let (_vm, vb) = varmap();
+    let cfg = gpt2_cfg();
+    let model = Model {
+        h: (0..2)
+            .map(|i| Gpt2Block::new(cfg, vb.pp("h").pp(i)))
+            .collect(),
+    };
+    // Non-default norm values, to see that they are written with their defaults, not N(0, 0.02).
+    for block in &model.h {
+        block.ln_1.weight().affine(0.0, 7.0).unwrap();
+    }
+    let plan = model.init_plan().unwrap();
+    for e in plan.entries() {
+        let expected = if e.path.contains(".ln_") {
+            let default = if e.path.ends_with("weight") {
+                Init::Ones
+            } else {
+                Init::Zeros
+            };
+            (default, InitSource::Default)
+        } else if e.path.ends_with("bias") {
+            (Init::Zeros, InitSource::Declared)
+        } else {
+            // The outer declaration wins over the block's own (c_proj's scaled std).
+            (
+                Init::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                },
+                InitSource::Declared,
+            )
+        };
+        assert_eq!((e.init.clone(), e.source), expected, "{}", e.path);
+    }
+    assert_eq!(plan.entries().len(), 2 * 8);
+    model.init_weights(0).unwrap();
+    for block in &model.h {
+        assert!(values(block.ln_1.weight()).iter().all(|&v| v == 1.0));
+        assert!(values(block.ln_2.bias().unwrap()).iter().all(|&v| v == 0.0));
+    }
+    let w: Vec<f64> = model
+        .h
+        .iter()
+        .flat_map(|b| values(b.c_proj.weight()))
+        .collect();
+    assert_ks("h.*.c_proj.weight", &w, normal_cdf(0.0, 0.02));
+
+    // An attribute on a field of norms only reaches nothing: an error, not a silent no-op.
+    #[derive(InitWeights)]
+    struct Norms {
+        #[init(normal(std = 0.02))]
+        norms: Vec<LayerNorm>,
+    }
+    let norms = Norms {
+        norms: vec![candle_nn::layer_norm(4, 1e-5, vb.pp("norms.0")).unwrap()],
+    };
+    let err = norms.init_plan().unwrap_err();
+    assert!(
+        matches!(&err, Error::Unreached { path, role: "weight", .. } if path == "norms"),
+        "{err}"
+    );
+    // On the layer's own field, a declaration reaches its weight whatever its shape.
+    #[derive(InitWeights)]
+    struct Scaled {
+        #[init(constant(value = 0.5), bias = constant(value = 0.25))]
+        ln: LayerNorm,
+    }
+    let scaled = Scaled {
+        ln: candle_nn::layer_norm(4, 1e-5, vb.pp("ln")).unwrap(),
+    };
+    scaled.init_weights(0).unwrap();
+    assert_eq!(values(scaled.ln.weight()), [0.5; 4]);
+    assert_eq!(values(scaled.ln.bias().unwrap()), [0.25; 4]);
+}
+
+#[test]
+fn bias_on_a_layer_without_bias_is_an_error_naming_the_path() {
+    #[derive(InitWeights)]
+    struct Head {
+        #[init(normal(std = 0.02), bias = zeros)]
+        proj: Linear,
+    }
+    #[derive(InitWeights)]
+    struct Outer {
+        heads: Vec<Head>,
+    }
+    let (_vm, vb) = varmap();
+    let model = Outer {
+        heads: vec![Head {
+            proj: candle_nn::linear_no_bias(4, 4, vb.pp("heads.0.proj")).unwrap(),
+        }],
+    };
+    let before = values(model.heads[0].proj.weight());
+    let err = model.init_weights(0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "heads.0.proj: `bias = zeros` of `#[init(...)]` reaches no parameter: the field holds no \
+         `bias*` parameter (a layer built without bias, an Embedding); remove `bias = ...`"
+    );
+    assert_eq!(values(model.heads[0].proj.weight()), before);
+    // A `None` layer holds nothing to reach: no error.
+    #[derive(InitWeights)]
+    struct Optional {
+        #[init(normal(std = 0.02), bias = zeros)]
+        proj: Option<Linear>,
+    }
+    Optional { proj: None }.init_weights(0).unwrap();
+}
+
+#[test]
+fn an_expression_refused_at_run_time_writes_nothing() {
+    #[derive(InitWeights)]
+    struct Layer {
+        #[init(normal(std = self.std), bias = uniform(low = -self.std, high = 0.1))]
+        fc: Linear,
+        #[init(normal(std = self.std.abs() * 2.0))]
+        scale: Tensor,
+        #[init(skip)]
+        std: f64,
+    }
+    #[derive(InitWeights)]
+    struct Model {
+        layers: Vec<Layer>,
+    }
+    let (_vm, vb) = varmap();
+    let layer = |i: usize, std: f64| Layer {
+        fc: candle_nn::linear(4, 4, vb.pp(format!("layers.{i}.fc"))).unwrap(),
+        scale: vb.get(4, &format!("layers.{i}.scale")).unwrap(),
+        std,
+    };
+    let model = Model {
+        layers: vec![layer(0, 0.1), layer(1, -0.5)],
+    };
+    let before: Vec<Vec<f64>> = model.parameters().iter().map(values).collect();
+    let err = model.init_weights(0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "layers.1.fc.weight: the weight initializer of `#[init(...)]`, computed at run time, is \
+         refused: `std` of `normal` must be a non-negative number, found `-0.5`"
+    );
+    let after: Vec<Vec<f64>> = model.parameters().iter().map(values).collect();
+    assert_eq!(before, after, "a tensor was written before the error");
+
+    // A bare tensor field's error names the tensor (a layer's own tensors come before its
+    // fields' declarations).
+    let model = Model {
+        layers: vec![Layer {
+            std: f64::NAN,
+            ..layer(0, 0.0)
+        }],
+    };
+    let err = model.init_plan().unwrap_err();
+    assert!(
+        matches!(&err, Error::Declaration { path, role: "tensor", .. } if path == "layers.0.scale"),
+        "{err}"
+    );
+    let single = layer(0, 0.1);
+    let plan = single.init_plan().unwrap();
+    let find = |p: &str| {
+        plan.entries()
+            .iter()
+            .find(|e| e.path == p)
+            .unwrap()
+            .init
+            .clone()
+    };
+    assert_eq!(
+        find("scale"),
+        Init::Normal {
+            mean: 0.0,
+            std: 0.2
+        }
+    );
+    assert_eq!(
+        find("fc.bias"),
+        Init::Uniform {
+            low: -0.1,
+            high: 0.1
+        }
+    );
+    // A negative std from the same field: the weight is checked first.
+    let err = Layer {
+        std: -0.2,
+        ..layer(0, 0.0)
+    }
+    .init_plan()
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("fc.weight: the weight initializer"),
+        "{err}"
+    );
+    // On a composite field, the error names the first parameter the declaration is for.
+    #[derive(InitWeights)]
+    struct Outer {
+        #[init(normal(std = self.std), bias = zeros)]
+        blocks: Vec<Layer>,
+        #[init(skip)]
+        std: f64,
+    }
+    let outer = Outer {
+        blocks: vec![layer(0, 0.1)],
+        std: -1.0,
+    };
+    let err = outer.init_plan().unwrap_err();
+    assert!(
+        matches!(&err, Error::Declaration { path, role: "weight", .. } if path == "blocks.0.fc.weight"),
+        "{err}"
+    );
+    #[derive(InitWeights)]
+    struct OnlyTensor {
+        #[init(normal(std = self.std))]
+        scale: Tensor,
+        #[init(skip)]
+        std: f64,
+    }
+    let t = OnlyTensor {
+        scale: vb.get(3, "t.scale").unwrap(),
+        std: -1.0,
+    };
+    let err = t.init_weights(0).unwrap_err();
+    assert!(
+        matches!(&err, Error::Declaration { path, role: "tensor", .. } if path == "scale"),
+        "{err}"
+    );
+}
+
+#[test]
+fn with_functions_compute_the_initializer_from_the_struct() {
+    #[derive(InitWeights)]
+    struct Block {
+        #[init(with = Block::proj_init, bias = with(zero_bias))]
+        proj: Linear,
+        #[init(skip)]
+        n_layer: usize,
+    }
+    impl Block {
+        fn proj_init(&self) -> init_candle::Result<Init> {
+            if self.n_layer == 0 {
+                return Err(Error::InvalidLayer {
+                    layer: "Block",
+                    message: "n_layer must be at least 1".into(),
+                });
+            }
+            Ok(Init::Normal {
+                mean: 0.0,
+                std: 0.02 / (2.0 * self.n_layer as f64).sqrt(),
+            })
+        }
+    }
+    fn zero_bias(_: &Block) -> Init {
+        Init::Zeros
+    }
+    let (_vm, vb) = varmap();
+    let block = Block {
+        proj: candle_nn::linear(4, 4, vb.pp("proj")).unwrap(),
+        n_layer: 2,
+    };
+    let plan = block.init_plan().unwrap();
+    assert_eq!(
+        plan.entries()[0].init,
+        Init::Normal {
+            mean: 0.0,
+            std: 0.01
+        }
+    );
+    assert_eq!(plan.entries()[1].init, Init::Zeros);
+    let block = Block {
+        n_layer: 0,
+        ..block
+    };
+    let err = block.init_weights(0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "proj.weight: the weight initializer of `#[init(...)]`, computed at run time, is refused: \
+         Block: n_layer must be at least 1"
+    );
+}
+
+#[test]
+fn check_varmap_names_the_key_it_found() {
+    #[derive(InitWeights)]
+    struct M {
+        fc: Linear,
+    }
+    // Built under another path of the same VarMap: the very tensor, under another name.
+    let (varmap, vb) = varmap();
+    let m = M {
+        fc: candle_nn::linear(3, 2, vb.pp("model").pp("fc")).unwrap(),
+    };
+    let err = m.check_varmap(&varmap).unwrap_err();
+    assert!(
+        matches!(&err, Error::VarMapPathMismatch { path, found } if path == "fc.weight" && found == "model.fc.weight"),
+        "{err}"
+    );
+    let before = values(m.fc.weight());
+    assert!(m.init_weights_checked(0, &varmap).is_err());
+    assert_eq!(
+        values(m.fc.weight()),
+        before,
+        "written despite the failed check"
+    );
+    // Not in this VarMap at all: its nearest name.
+    let (other, vb2) = common::varmap();
+    candle_nn::linear(3, 2, vb2.pp("fcc")).unwrap();
+    let err = m.check_varmap(&other).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "fc.weight: the VarMap has no variable of that name; its nearest name is `fcc.weight`; \
+         the model's paths must equal the VarBuilder paths it was built with"
+    );
 }

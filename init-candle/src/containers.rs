@@ -54,10 +54,11 @@ macro_rules! forward_hooks {
                 inner.visit_buffers(visit)
             }
         }
-        fn declared_inits(&self) -> Vec<(&'static str, FieldInit)> {
-            $inner(self)
-                .map(|inner| inner.declared_inits())
-                .unwrap_or_default()
+        fn declared_inits(&self) -> crate::Result<Vec<(&'static str, FieldInit)>> {
+            match $inner(self) {
+                Some(inner) => inner.declared_inits(),
+                None => Ok(Vec::new()),
+            }
         }
         fn extra_repr(&self) -> String {
             $inner(self)

@@ -24,7 +24,11 @@
 //! }
 //! ```
 
+use std::sync::Arc;
+
 use init_core::InitError;
+
+use crate::traversal::join;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
@@ -100,11 +104,61 @@ pub enum Error {
         /// The parameter's path.
         path: String,
     },
-    /// A parameter of the model that the VarMap does not hold.
-    #[error("{path}: the VarMap has no variable of that name; the model's paths must equal the VarBuilder paths it was built with")]
+    /// A parameter of the model that the VarMap does not hold (neither under its path nor,
+    /// for a tensor reachable by two paths, under the other one).
+    #[error("{path}: the VarMap has no variable of that name{hint}; the model's paths must equal the VarBuilder paths it was built with")]
     MissingFromVarMap {
         /// The parameter's path.
         path: String,
+        /// The VarMap's nearest name (`"; its nearest name is `...`"`), or empty.
+        hint: String,
+    },
+    /// An `#[init(...)]` value computed at run time (an expression such as
+    /// `std = 0.02 / (2.0 * self.n_layer as f64).sqrt()`, or a `with` function) that was
+    /// refused, found when the plan is made, before anything is written.
+    #[error("{path}: the {role} initializer of `#[init(...)]`, computed at run time, is refused: {source}")]
+    Declaration {
+        /// The dotted path of the first parameter it is for (`h.0.c_proj.weight`), or of the
+        /// field that declares it when the field holds no such parameter.
+        path: String,
+        /// `weight`, `bias` or `tensor` (a bare tensor field).
+        role: &'static str,
+        /// Why: the initializer's check of the value, or the `with` function's error.
+        source: Arc<Error>,
+    },
+    /// Two paths reach the same tensor (tied parameters) and ask for different initializers,
+    /// neither being a layer default that a declaration overrides.
+    #[error("`{first}` and `{second}` are the same tensor (tied) but ask for different initializers: {initializers}; declare one initializer for both (an `#[init]` on one field wins over the other's layer default)")]
+    TiedConflict {
+        /// The first path, in traversal order.
+        first: String,
+        /// The later path.
+        second: String,
+        /// Both initializers and where each was chosen, as PyTorch would write them:
+        /// `normal(mean=0, std=0.02) (#[init]) and uniform(a=-0.1, b=0.1) (layer default)`.
+        initializers: String,
+    },
+    /// An `#[init(...)]` on a field that reaches none of the field's parameters (`bias = ...`
+    /// on a layer without bias, a weight initializer on a block whose weights are all 1-D).
+    #[error("{path}: `{role} = {init}` of `#[init(...)]` reaches no parameter: {why}")]
+    Unreached {
+        /// The field's dotted path.
+        path: String,
+        /// `weight` or `bias`.
+        role: &'static str,
+        /// The initializer, as PyTorch would call it.
+        init: String,
+        /// What the field holds instead, and what to do.
+        why: String,
+    },
+    /// A model path whose tensor the VarMap holds under another name: the field's path and the
+    /// `VarBuilder` path it was built with differ.
+    #[error("{path}: the VarMap holds this tensor as `{found}`, not `{path}`; the model's paths must equal the VarBuilder paths it was built with (rename the field, use `#[init(rename = \"...\")]`, or build it with the matching `vb.pp(...)`)")]
+    VarMapPathMismatch {
+        /// The model's path.
+        path: String,
+        /// The VarMap's name for the same tensor.
+        found: String,
     },
     /// A checkpoint file that cannot be read, parsed or combined with the others.
     #[error("checkpoint {file}: {message}")]
@@ -164,6 +218,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error with its path placed below `prefix`: an [`InitError`]'s path is set, a
+    /// [`Declaration`](Self::Declaration)'s relative path is joined to it.
+    pub(crate) fn within(self, prefix: &str) -> Self {
+        match self {
+            Error::Init(e) => Error::Init(e.at_path(prefix.to_owned())),
+            Error::Declaration { path, role, source } => Error::Declaration {
+                path: if path.is_empty() {
+                    prefix.to_owned()
+                } else {
+                    join(prefix, &path)
+                },
+                role,
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// A layer constructor's error.
     pub(crate) fn invalid_layer(layer: &'static str, message: impl Into<String>) -> Self {
         Error::InvalidLayer {

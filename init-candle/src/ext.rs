@@ -127,6 +127,37 @@ pub trait InitWeightsExt: InitWeights {
         self.init_weights_with(&Generator::new(seed))
     }
 
+    /// [`init_weights`](Self::init_weights) after [`check_varmap`](Self::check_varmap): the
+    /// model's paths are checked against the `VarMap` it was built from (a field named `fc`
+    /// built with `vb.pp("fc2")` is an error naming both), then everything is initialized.
+    /// Nothing is written when either check fails.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{Linear, VarBuilder, VarMap};
+    /// use init_candle::{Error, InitWeights, InitWeightsExt};
+    ///
+    /// #[derive(InitWeights)]
+    /// struct Net {
+    ///     fc: Linear,
+    /// }
+    ///
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let good = Net { fc: candle_nn::linear(4, 2, vb.pp("fc"))? };
+    /// good.init_weights_checked(0, &varmap)?;
+    ///
+    /// let bad = Net { fc: candle_nn::linear(4, 2, vb.pp("fc2"))? };
+    /// let err = bad.init_weights_checked(0, &varmap).unwrap_err();
+    /// assert!(matches!(err, Error::VarMapPathMismatch { ref path, ref found }
+    ///     if path == "fc.weight" && found == "fc2.weight"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn init_weights_checked(&self, seed: u64, varmap: &candle_nn::VarMap) -> Result<InitReport> {
+        self.check_varmap(varmap)?;
+        self.init_weights(seed)
+    }
+
     /// [`init_weights`](Self::init_weights) with a given generator (its seed and stream).
     fn init_weights_with(&self, rng: &Generator) -> Result<InitReport> {
         self.init_plan()?.execute(rng)
@@ -152,6 +183,13 @@ pub trait InitWeightsExt: InitWeights {
 
     /// Checks that every parameter and buffer is the very storage of the `VarMap` variable of
     /// the same path (not a copy), so writes reach the VarMap, `save` and optimizers.
+    ///
+    /// A tensor reached by two paths (tied: `lm_head.weight` and `wte.weight`) needs a
+    /// variable under one of them. Errors name what the VarMap holds instead:
+    /// [`Error::VarMapPathMismatch`](crate::Error::VarMapPathMismatch) when it holds the very
+    /// tensor under another name, [`Error::MissingFromVarMap`](crate::Error::MissingFromVarMap)
+    /// with its nearest name otherwise, [`Error::NotVarMapStorage`](crate::Error::NotVarMapStorage)
+    /// for a copy.
     fn check_varmap(&self, varmap: &candle_nn::VarMap) -> Result<()> {
         varmap::check_model(self.as_module(), varmap)
     }

@@ -58,6 +58,37 @@
 //! # }
 //! ```
 //!
+//! # The derive's attributes
+//!
+//! ```text
+//! #[init(INIT)]                          the field's weights
+//! #[init(INIT, bias = INIT)]             its weights and its biases
+//! #[init(weight = INIT, bias = INIT)]    the same, both named
+//! #[init(with = FUNCTION)]               its weights, from FUNCTION(&self)
+//! #[init(rename = "features")]           its path segment, when it is not the field's name
+//! #[init(skip)]                          not a module: not traversed
+//!
+//! INIT     := NAME | NAME(KEY = VALUE, ...) | with(FUNCTION)
+//! VALUE    := a number literal (checked at compile time)
+//!           | a bare name for `mode` and `nonlinearity` (fan_out, relu, ...)
+//!           | a Rust expression of a number type: `STD`, `self.cfg.std`,
+//!             `0.02 / (2.0 * self.cfg.n_layer as f64).sqrt()` (checked when the plan is made,
+//!             before any write)
+//! FUNCTION := fn(&Self) -> Init  or  fn(&Self) -> init_candle::Result<Init>
+//! ```
+//!
+//! Every form, with examples, is on [the derive's page](derive@InitWeights), with the two
+//! rules that decide what gets which initializer:
+//!
+//! - **What an attribute reaches**: on a layer field, its own weights and biases; on a
+//!   composite field (a block, a `Vec` of blocks, a `Sequential`), only the weights with 2+
+//!   dimensions (Linear, Conv, Embedding, RNN) and their layers' biases, so norms keep their
+//!   defaults. An outer field's declaration wins over an inner one's; a declaration that
+//!   reaches nothing (`bias = zeros` on a layer without bias) is an error naming the field.
+//! - **Tied weights**: a tensor reached by two paths is written once; a declaration wins
+//!   over the other path's layer default whatever the field order, and two different
+//!   declarations or defaults are an error naming both paths.
+//!
 //! # Layers
 //!
 //! candle-nn's `Linear`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`, `BatchNorm`,
@@ -93,7 +124,6 @@ pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
 pub use report::{describe, TensorReport, ValueSource};
 
-/// The derive: `#[derive(InitWeights)]` (see the trait for the attributes).
 pub use init_derive::InitWeights;
 
 pub use init_core::{
@@ -110,11 +140,88 @@ extern crate self as init_candle;
 #[doc(hidden)]
 pub mod __private {
     //! Items the derive's generated code names. Not public API.
+    pub use crate::error::{Error, Result};
     pub use crate::module::{DefaultInit, FieldInit, InitWeights, Parameter};
     pub use candle_core::Tensor;
-    pub use init_core::{FanMode, Init, Nonlinearity};
+    pub use init_core::{Arg, FanMode, Init, Nonlinearity};
     pub use std::vec;
     pub use std::vec::Vec;
+
+    use std::sync::Arc;
+
+    /// A value of an `#[init(...)]` parameter written as an expression, as an argument of
+    /// `Init::from_args`.
+    #[diagnostic::on_unimplemented(
+        message = "an `#[init(...)]` value computed at run time must be a number (`f64`, `f32` or an integer type), not `{Self}`",
+        label = "not a number",
+        note = "names such as `fan_out` or `relu` are written bare, e.g. `mode = fan_out`"
+    )]
+    pub trait IntoArg {
+        fn into_arg(self) -> Arg<'static>;
+    }
+    impl IntoArg for f64 {
+        fn into_arg(self) -> Arg<'static> {
+            Arg::Float(self)
+        }
+    }
+    impl IntoArg for f32 {
+        fn into_arg(self) -> Arg<'static> {
+            Arg::Float(self.into())
+        }
+    }
+    macro_rules! int_args {
+        ($($t:ty),*) => {$(
+            impl IntoArg for $t {
+                fn into_arg(self) -> Arg<'static> {
+                    match i64::try_from(self) {
+                        Ok(n) => Arg::Int(n),
+                        // Only u64/usize/u128 above i64::MAX: no parameter takes such a count.
+                        Err(_) => Arg::Float(self as f64),
+                    }
+                }
+            }
+        )*};
+    }
+    int_args!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+    /// See [`IntoArg`].
+    pub fn arg<T: IntoArg>(value: T) -> Arg<'static> {
+        value.into_arg()
+    }
+
+    /// What a `with` function may return: an `Init`, or a `Result` of one.
+    #[diagnostic::on_unimplemented(
+        message = "a `#[init(with = ...)]` function must return `Init` or `init_candle::Result<Init>`, not `{Self}`",
+        label = "the function's return type",
+        note = "its signature is `fn(&Self) -> init_candle::Result<init_candle::Init>`, where `Self` is the struct that holds the field"
+    )]
+    pub trait WithOutput {
+        fn into_result(self) -> Result<Init>;
+    }
+    impl WithOutput for Init {
+        fn into_result(self) -> Result<Init> {
+            Ok(self)
+        }
+    }
+    impl<E: Into<Error>> WithOutput for core::result::Result<Init, E> {
+        fn into_result(self) -> Result<Init> {
+            self.map_err(Into::into)
+        }
+    }
+
+    /// See [`WithOutput`].
+    pub fn with_output<T: WithOutput>(output: T) -> Result<Init> {
+        output.into_result()
+    }
+
+    /// A field's initializer computed at run time, or the error naming the field and its role.
+    pub fn declared(field: &str, role: &'static str, init: Result<Init>) -> Result<Init> {
+        init.map_err(|source| Error::Declaration {
+            path: field.to_owned(),
+            role,
+            source: Arc::new(source),
+        })
+    }
 
     /// A field of a derived struct, as its parent sees it (`Option`, `Box`, `Arc` see through).
     pub fn visit_field<'m, T: InitWeights + ?Sized>(
@@ -155,9 +262,29 @@ pub mod __private {
         };
         Parameter::new(name, field.as_parameter(), default)
     }
+
+    /// A bare tensor field whose `#[init]` is computed at run time: that initializer as its
+    /// default, or its error (reported, with the path, when the plan is made).
+    pub fn tensor_field_computed<'m, T: AsParameter + ?Sized>(
+        field: &'m T,
+        name: &'m str,
+        init: Result<Init>,
+    ) -> Parameter<'m> {
+        let default = match init {
+            Ok(init) => DefaultInit::Init(init),
+            Err(e) => DefaultInit::Refused(Arc::new(e)),
+        };
+        Parameter::new(name, field.as_parameter(), default)
+    }
 }
 
 /// The README's code blocks, compiled and run as doctests so that they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The derive's documentation (its page here), run as this crate's doctests: init-derive
+/// cannot depend on init-candle, whose paths the examples use.
+#[cfg(doctest)]
+#[doc = include_str!("../../init-derive/src/attributes.md")]
+pub struct AttributeDoctests;

@@ -3,12 +3,13 @@
 //! (`named_modules`, `apply`, `init_weights`, ...) is in [`InitWeightsExt`](crate::InitWeightsExt).
 
 use std::any::Any;
+use std::sync::Arc;
 
 use candle_core::Tensor;
 use init_core::Init;
 
 use crate::defaults::fan_in_uniform;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `as_any` and `as_module` for every module (blanket impl; you never implement it).
 ///
@@ -41,18 +42,28 @@ pub enum DefaultInit<'m> {
     UniformFanIn(&'m Tensor),
     /// No default: the values are left as they are (a bare tensor field without `#[init]`).
     Keep,
+    /// An `#[init(...)]` whose value is computed at run time and was refused (a negative
+    /// `std` from an expression, a `with` function's error): resolving it is that error, so
+    /// the plan fails, naming the path, before anything is written.
+    Refused(Arc<Error>),
 }
 
 impl DefaultInit<'_> {
     /// The initializer, `None` for [`Keep`](Self::Keep).
     ///
     /// # Errors
-    /// [`UniformFanIn`](Self::UniformFanIn) of a weight with fewer than 2 dimensions (no fan).
+    /// [`UniformFanIn`](Self::UniformFanIn) of a weight with fewer than 2 dimensions (no fan);
+    /// [`Refused`](Self::Refused): its error, as [`Error::Declaration`].
     pub fn resolve(&self) -> Result<Option<Init>> {
         match self {
             DefaultInit::Init(init) => Ok(Some(init.clone())),
             DefaultInit::UniformFanIn(weight) => fan_in_uniform(weight).map(Some),
             DefaultInit::Keep => Ok(None),
+            DefaultInit::Refused(source) => Err(Error::Declaration {
+                path: String::new(),
+                role: "tensor",
+                source: source.clone(),
+            }),
         }
     }
 }
@@ -86,28 +97,16 @@ impl<'m> Parameter<'m> {
     }
 }
 
-/// Initializers declared for one submodule field: `weight` applies to every parameter of the
-/// field's subtree whose own name starts with `weight` (`weight`, `weight_ih_l0`, ...), `bias`
-/// to those starting with `bias`. Produced by `#[init(...)]`.
+/// Initializers declared for one submodule field by `#[init(...)]`: `weight` for parameters
+/// whose own name starts with `weight` (`weight`, `weight_ih_l0`, ...), `bias` for those
+/// starting with `bias`, within the reach described on [`InitWeights`] ("What an attribute
+/// reaches").
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldInit {
     /// For parameters named `weight*`.
     pub weight: Option<Init>,
     /// For parameters named `bias*`.
     pub bias: Option<Init>,
-}
-
-impl FieldInit {
-    /// The declaration for a parameter of the given own name: `weight*` or `bias*` (else none).
-    pub(crate) fn for_name(&self, name: &str) -> Option<&Init> {
-        if name.starts_with("weight") {
-            self.weight.as_ref()
-        } else if name.starts_with("bias") {
-            self.bias.as_ref()
-        } else {
-            None
-        }
-    }
 }
 
 /// A module of a Candle model that can be walked and initialized, like PyTorch's `nn.Module`.
@@ -125,21 +124,11 @@ impl FieldInit {
 ///
 /// # The derive's attributes
 ///
-/// ```text
-/// #[init(xavier_normal)]                                   weights of this field
-/// #[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = zeros)]
-/// #[init(weight = orthogonal(gain = 1.0), bias = constant(value = 0.1))]
-/// #[init(normal(std = 0.01))]                              also for a bare `Tensor`/`Var` field
-/// #[init(rename = "features")]                             path segment, when not the field name
-/// #[init(skip)]                                            not a module (config, flags, ...)
-/// ```
-/// Initializers and their parameters are PyTorch's (`uniform(low, high)`, `normal(mean, std)`,
-/// `trunc_normal(mean, std, a, b)`, `constant(value)`, `zeros`, `ones`, `eye`, `dirac(groups)`,
-/// `xavier_uniform(gain)`, `xavier_normal(gain)`, `kaiming_uniform(a, mode, nonlinearity)`,
-/// `kaiming_normal(a, mode, nonlinearity)`, `orthogonal(gain)`, `sparse(sparsity, std)`), with
-/// PyTorch's defaults. A field without an attribute gets each layer's PyTorch default
-/// (`reset_parameters`). When both an outer field and an inner one declare an initializer for
-/// the same parameter, the outer one wins (the user of a block overrides the block's author).
+/// `#[init(xavier_normal, bias = zeros)]`, `#[init(normal(std = self.cfg.std))]`,
+/// `#[init(with = my_init)]`, `#[init(rename = "features")]`, `#[init(skip)]`, ...: the
+/// grammar, what an attribute on a composite field reaches, and how tied weights are
+/// initialized are on [the derive's page](derive@crate::InitWeights). A field without an attribute
+/// gets each layer's PyTorch default (`reset_parameters`).
 ///
 /// ```
 /// use candle_core::{DType, Device};
@@ -226,8 +215,12 @@ pub trait InitWeights: ModuleBase {
 
     /// Initializers declared on submodule fields (`#[init(...)]`), by path segment. The derive
     /// writes it.
-    fn declared_inits(&self) -> Vec<(&'static str, FieldInit)> {
-        Vec::new()
+    ///
+    /// # Errors
+    /// A value computed at run time (an expression, a `with` function) that its initializer
+    /// refuses: [`Error::Declaration`] naming the field.
+    fn declared_inits(&self) -> Result<Vec<(&'static str, FieldInit)>> {
+        Ok(Vec::new())
     }
 
     /// The part between the parentheses when the module is printed, as PyTorch's `extra_repr`

@@ -11,7 +11,7 @@ use init_core::{Generator, Init};
 use crate::apply::apply_post_order;
 use crate::error::{Error, Result};
 use crate::module::{FieldInit, InitWeights, Parameter};
-use crate::report::{write_table, TensorReport, ValueSource};
+use crate::report::{describe, write_table, TensorReport, ValueSource};
 use crate::suggest::hint;
 use crate::traversal::{join, StorageKey};
 
@@ -170,12 +170,18 @@ impl InitPlan {
         &mut self.entries
     }
 
-    /// Replaces the initializer of the parameter at `path` (which must be in the plan).
+    /// Replaces the initializer of the parameter at `path` (which must be in the plan), and
+    /// of every path tied to it (the same tensor).
     pub fn set(&mut self, path: &str, init: Init) -> Result<()> {
-        match self.entries.iter_mut().find(|e| e.path == path) {
-            Some(entry) => {
-                entry.init = init;
-                entry.source = InitSource::User;
+        match self.entries.iter().position(|e| e.path == path) {
+            Some(i) => {
+                let key = StorageKey::of(&self.entries[i].tensor);
+                for entry in &mut self.entries {
+                    if entry.path == path || StorageKey::of(&entry.tensor) == key {
+                        entry.init = init.clone();
+                        entry.source = InitSource::User;
+                    }
+                }
                 Ok(())
             }
             None => {
@@ -188,12 +194,82 @@ impl InitPlan {
         }
     }
 
-    fn push(&mut self, path: String, tensor: Tensor, init: Init, source: InitSource) {
+    /// A choice made in code (`init_with`): the latest choice for a tensor wins, for every path
+    /// that reaches it (as the last write would in PyTorch's `apply`).
+    fn push_user(&mut self, path: String, tensor: Tensor, init: Init) {
+        let key = StorageKey::of(&tensor);
+        let mut found = false;
+        for entry in &mut self.entries {
+            if entry.path == path || StorageKey::of(&entry.tensor) == key {
+                entry.init = init.clone();
+                entry.source = InitSource::User;
+                found |= entry.path == path;
+            }
+        }
+        if !found {
+            self.entries.push(PlanEntry {
+                path,
+                tensor,
+                init,
+                source: InitSource::User,
+            });
+        }
+    }
+
+    /// A declared or default initializer. A tensor reached by two paths (tied) gets one
+    /// initializer: equal ones are kept, a declaration wins over a layer default whatever the
+    /// order, and two different declarations (or two different defaults) are an error naming
+    /// both paths.
+    fn push_planned(
+        &mut self,
+        path: String,
+        tensor: Tensor,
+        init: Init,
+        source: InitSource,
+    ) -> Result<()> {
+        let key = StorageKey::of(&tensor);
+        let (mut init, mut source) = (init, source);
+        if let Some(tied) = self
+            .entries
+            .iter()
+            .find(|e| e.path != path && StorageKey::of(&e.tensor) == key)
+        {
+            if tied.init != init {
+                let declared = |s: InitSource| s != InitSource::Default;
+                match (declared(tied.source), declared(source)) {
+                    (true, false) => {
+                        init = tied.init.clone();
+                        source = tied.source;
+                    }
+                    (false, true) => {
+                        for entry in &mut self.entries {
+                            if StorageKey::of(&entry.tensor) == key {
+                                entry.init = init.clone();
+                                entry.source = source;
+                            }
+                        }
+                    }
+                    _ => {
+                        return Err(Error::TiedConflict {
+                            first: tied.path.clone(),
+                            second: path,
+                            initializers: format!(
+                                "{} ({}) and {} ({})",
+                                describe(&tied.init),
+                                source_name(tied.source),
+                                describe(&init),
+                                source_name(source)
+                            ),
+                        })
+                    }
+                }
+            }
+        }
         // A later choice for the same path replaces the earlier one (as a later write would).
         if let Some(entry) = self.entries.iter_mut().find(|e| e.path == path) {
             entry.init = init;
             entry.source = source;
-            return;
+            return Ok(());
         }
         self.entries.push(PlanEntry {
             path,
@@ -201,20 +277,17 @@ impl InitPlan {
             init,
             source,
         });
+        Ok(())
     }
 
     /// Every layer's PyTorch default, no declarations.
     pub(crate) fn defaults(root: &dyn InitWeights) -> Result<Self> {
-        let mut plan = InitPlan::default();
-        collect(root, "", &FieldInit::default(), false, &mut plan)?;
-        Ok(plan)
+        Collector::new(false).run(root)
     }
 
-    /// Declarations where present, defaults elsewhere.
+    /// Declarations where present (within their reach), defaults elsewhere.
     pub(crate) fn declared(root: &dyn InitWeights) -> Result<Self> {
-        let mut plan = InitPlan::default();
-        collect(root, "", &FieldInit::default(), true, &mut plan)?;
-        Ok(plan)
+        Collector::new(true).run(root)
     }
 
     /// Only what `f` chooses, module by module in post-order.
@@ -283,53 +356,227 @@ impl InitPlan {
     }
 }
 
-/// Adds `module`'s parameters and buffers and then its children's, below `prefix`. `inherited`
-/// is what the fields above declared for this subtree; `use_declared` says whether this
-/// module's own `#[init]` declarations count (not for `reset_parameters`).
-fn collect(
-    module: &dyn InitWeights,
-    prefix: &str,
-    inherited: &FieldInit,
-    use_declared: bool,
-    plan: &mut InitPlan,
-) -> Result<()> {
-    let mut own: Vec<Parameter<'_>> = Vec::new();
-    module.visit_parameters(&mut |p| own.push(p));
-    module.visit_buffers(&mut |b| own.push(b));
-    for p in own {
-        let path = join(prefix, p.name);
-        if let Some(init) = inherited.for_name(p.name) {
-            plan.push(path, p.tensor.clone(), init.clone(), InitSource::Declared);
-        } else if let Some(init) = p.default.resolve().map_err(|e| match e {
-            Error::Init(e) => Error::Init(e.at_path(path.clone())),
-            other => other,
-        })? {
-            plan.push(path, p.tensor.clone(), init, InitSource::Default);
+fn source_name(source: InitSource) -> &'static str {
+    match source {
+        InitSource::Default => "layer default",
+        InitSource::Declared => "#[init]",
+        InitSource::User => "init_with",
+    }
+}
+
+/// Which declared initializer a parameter's own name asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Weight,
+    Bias,
+}
+
+impl Role {
+    fn of(name: &str) -> Option<Role> {
+        if name.starts_with("weight") {
+            Some(Role::Weight)
+        } else if name.starts_with("bias") {
+            Some(Role::Bias)
+        } else {
+            None
         }
     }
-    let declared: HashMap<&'static str, FieldInit> = if use_declared {
-        module.declared_inits().into_iter().collect()
-    } else {
-        HashMap::new()
-    };
-    let mut children = Vec::new();
-    module.visit_children(&mut |name, child| children.push((name.to_owned(), child)));
-    for (name, child) in children {
-        let own = declared.get(name.as_str());
-        // The outer declaration wins over the field's own.
-        let merged = FieldInit {
-            weight: inherited
-                .weight
-                .clone()
-                .or_else(|| own.and_then(|d| d.weight.clone())),
-            bias: inherited
-                .bias
-                .clone()
-                .or_else(|| own.and_then(|d| d.bias.clone())),
-        };
-        collect(child, &join(prefix, &name), &merged, use_declared, plan)?;
+
+    fn name(self) -> &'static str {
+        match self {
+            Role::Weight => "weight",
+            Role::Bias => "bias",
+        }
     }
-    Ok(())
+}
+
+/// One `weight = ...` or `bias = ...` of an `#[init(...)]`, and what it reached.
+struct Decl {
+    /// The field's dotted path: the module whose own parameters it reaches whatever their shape.
+    path: String,
+    role: Role,
+    init: Init,
+    /// It reached a parameter (even one an outer declaration took).
+    reached: bool,
+    /// The field's subtree holds parameters at all.
+    any_parameter: bool,
+    /// The field's subtree holds parameters of its role.
+    any_of_role: bool,
+}
+
+/// Builds a plan from declarations and defaults, tracking every declaration's reach.
+struct Collector {
+    use_declared: bool,
+    decls: Vec<Decl>,
+    plan: InitPlan,
+}
+
+impl Collector {
+    fn new(use_declared: bool) -> Self {
+        Collector {
+            use_declared,
+            decls: Vec::new(),
+            plan: InitPlan::default(),
+        }
+    }
+
+    fn run(mut self, root: &dyn InitWeights) -> Result<InitPlan> {
+        self.collect(root, "", &[])?;
+        if let Some(decl) = self.decls.iter().find(|d| !d.reached && d.any_parameter) {
+            let why = match (decl.role, decl.any_of_role) {
+                (Role::Bias, false) => "the field holds no `bias*` parameter (a layer built without bias, an Embedding); remove `bias = ...`".to_owned(),
+                (Role::Weight, false) => "the field holds no `weight*` parameter".to_owned(),
+                (role, true) => format!(
+                    "inside a composite field (a block, a list) a declaration reaches only the weights with 2 or more dimensions (Linear, Conv, Embedding, RNN matrices) and the biases of their layers, and the `{}*` parameters here belong to layers with 1-D weights (norms), which keep their defaults; declare on the norm's own field, or use `init_with` / `InitPlan::set`",
+                    role.name()
+                ),
+            };
+            return Err(Error::Unreached {
+                path: decl.path.clone(),
+                role: decl.role.name(),
+                init: describe(&decl.init),
+                why,
+            });
+        }
+        Ok(self.plan)
+    }
+
+    /// Adds `module`'s parameters and buffers, then its children's. `inherited` indexes the
+    /// declarations of the fields above, outermost first: the first that reaches a parameter
+    /// wins (the user of a block overrides the block's author).
+    fn collect(
+        &mut self,
+        module: &dyn InitWeights,
+        prefix: &str,
+        inherited: &[usize],
+    ) -> Result<()> {
+        let mut own: Vec<Parameter<'_>> = Vec::new();
+        module.visit_parameters(&mut |p| own.push(p));
+        let parameters = own.len();
+        module.visit_buffers(&mut |b| own.push(b));
+        // The layer holds a matrix (or kernel) weight: its weights and biases are what an
+        // attribute on a composite field reaches.
+        let has_matrix = own[..parameters]
+            .iter()
+            .any(|p| Role::of(p.name) == Some(Role::Weight) && p.tensor.rank() >= 2);
+        for (i, p) in own.into_iter().enumerate() {
+            let path = join(prefix, p.name);
+            let role = if i < parameters {
+                Role::of(p.name)
+            } else {
+                None
+            };
+            let mut chosen = None;
+            if i < parameters {
+                for &d in inherited {
+                    let decl = &mut self.decls[d];
+                    decl.any_parameter = true;
+                    if Some(decl.role) != role {
+                        continue;
+                    }
+                    decl.any_of_role = true;
+                    let reaches = decl.path == prefix
+                        || match decl.role {
+                            Role::Weight => p.tensor.rank() >= 2,
+                            Role::Bias => has_matrix,
+                        };
+                    if reaches {
+                        decl.reached = true;
+                        chosen.get_or_insert_with(|| decl.init.clone());
+                    }
+                }
+            }
+            match chosen {
+                Some(init) => {
+                    self.plan
+                        .push_planned(path, p.tensor.clone(), init, InitSource::Declared)?;
+                }
+                None => {
+                    if let Some(init) = p.default.resolve().map_err(|e| e.within(&path))? {
+                        self.plan.push_planned(
+                            path,
+                            p.tensor.clone(),
+                            init,
+                            InitSource::Default,
+                        )?;
+                    }
+                }
+            }
+        }
+        let mut children = Vec::new();
+        module.visit_children(&mut |name, child| children.push((name.to_owned(), child)));
+        let declared: HashMap<&'static str, FieldInit> = if self.use_declared {
+            match module.declared_inits() {
+                Ok(declared) => declared.into_iter().collect(),
+                Err(Error::Declaration { path, role, source }) => {
+                    // Name the first parameter the refused declaration was for.
+                    let field = join(prefix, &path);
+                    let child = children.iter().find(|(name, _)| *name == path);
+                    let path = child
+                        .and_then(|(_, child)| first_reached(*child, &field, &field, role))
+                        .unwrap_or(field);
+                    return Err(Error::Declaration { path, role, source });
+                }
+                Err(other) => return Err(other.within(prefix)),
+            }
+        } else {
+            HashMap::new()
+        };
+        for (name, child) in children {
+            let path = join(prefix, &name);
+            let mut below = inherited.to_vec();
+            if let Some(field) = declared.get(name.as_str()) {
+                for (role, init) in [(Role::Weight, &field.weight), (Role::Bias, &field.bias)] {
+                    if let Some(init) = init {
+                        below.push(self.decls.len());
+                        self.decls.push(Decl {
+                            path: path.clone(),
+                            role,
+                            init: init.clone(),
+                            reached: false,
+                            any_parameter: false,
+                            any_of_role: false,
+                        });
+                    }
+                }
+            }
+            self.collect(child, &path, &below)?;
+        }
+        Ok(())
+    }
+}
+
+/// The path of the first parameter below `module` (at `prefix`) that a `role` declaration on
+/// the field at `field` reaches, by the rule of [`Collector::collect`].
+fn first_reached(
+    module: &dyn InitWeights,
+    prefix: &str,
+    field: &str,
+    role: &str,
+) -> Option<String> {
+    let mut own = Vec::new();
+    module.visit_parameters(&mut |p| own.push((p.name.to_owned(), p.tensor.rank())));
+    let has_matrix = own
+        .iter()
+        .any(|(name, rank)| Role::of(name) == Some(Role::Weight) && *rank >= 2);
+    for (name, rank) in &own {
+        let Some(r) = Role::of(name).filter(|r| r.name() == role) else {
+            continue;
+        };
+        let reaches = prefix == field
+            || match r {
+                Role::Weight => *rank >= 2,
+                Role::Bias => has_matrix,
+            };
+        if reaches {
+            return Some(join(prefix, name));
+        }
+    }
+    let mut children = Vec::new();
+    module.visit_children(&mut |name, child| children.push((join(prefix, name), child)));
+    children
+        .into_iter()
+        .find_map(|(path, child)| first_reached(child, &path, field, role))
 }
 
 /// The context `init_with`'s function gets for each module.
@@ -400,8 +647,7 @@ impl<'a> ModuleInit<'a> {
     pub fn init(&mut self, name: &str, init: Init) -> Result<()> {
         match self.find(name) {
             Some(t) => {
-                self.plan
-                    .push(join(self.path, name), t, init, InitSource::User);
+                self.plan.push_user(join(self.path, name), t, init);
                 Ok(())
             }
             None => {
@@ -445,8 +691,7 @@ impl<'a> ModuleInit<'a> {
         });
         let count = found.len();
         for (name, t) in found {
-            self.plan
-                .push(join(self.path, &name), t, init.clone(), InitSource::User);
+            self.plan.push_user(join(self.path, &name), t, init.clone());
         }
         count
     }

@@ -20,14 +20,28 @@ pub(crate) fn hint(word: &str, candidates: &[&str]) -> String {
     }
 }
 
-/// At most one edit away, an adjacent transposition counting as one edit (`wieght`/`weight`).
-/// The same distance as `init_derive`'s `suggest::edit_distance`, which a proc-macro crate
-/// cannot export to this one; keep the two in step.
-fn one_edit_away(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
+/// The candidate a mistyped or mis-prefixed path most likely meant: one that differs only by a
+/// leading prefix (`transformer.h.0.ln_1.weight` for `h.0.ln_1.weight`, or the other way), else
+/// the nearest by edit distance when it is within a quarter of the path's length (at least 2).
+pub(crate) fn nearest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let prefixed = c.ends_with(&format!(".{word}")) || word.ends_with(&format!(".{c}"));
+        let d = if prefixed { 0 } else { edit_distance(word, c) };
+        if best.is_none_or(|(bd, bc)| (d, c) < (bd, bc)) {
+            best = Some((d, c));
+        }
     }
+    let limit = (word.chars().count() / 4).max(2);
+    best.filter(|(d, _)| *d <= limit).map(|(_, c)| c)
+}
+
+/// Levenshtein distance with adjacent transpositions counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
@@ -47,5 +61,34 @@ fn one_edit_away(a: &str, b: &str) -> bool {
             d[i][j] = best;
         }
     }
-    d[a.len()][b.len()] <= 1
+    d[a.len()][b.len()]
+}
+
+/// At most one edit away, an adjacent transposition counting as one edit (`wieght`/`weight`).
+/// The same distance as `init_derive`'s `suggest::edit_distance`, which a proc-macro crate
+/// cannot export to this one; keep the two in step.
+fn one_edit_away(a: &str, b: &str) -> bool {
+    a.chars().count().abs_diff(b.chars().count()) <= 1 && edit_distance(a, b) <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_prefers_a_prefix_difference_then_few_edits() {
+        let keys = [
+            "transformer.h.0.ln_1.weight",
+            "transformer.wte.weight",
+            "fc2.weight",
+        ];
+        assert_eq!(
+            nearest("h.0.ln_1.weight", keys),
+            Some("transformer.h.0.ln_1.weight")
+        );
+        assert_eq!(nearest("fc.weight", keys), Some("fc2.weight"));
+        assert_eq!(nearest("decoder.bias", keys), None);
+        assert_eq!(edit_distance("wieght", "weight"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
 }

@@ -57,6 +57,10 @@ pub enum InitError {
     /// domain, missing required parameters.
     #[error(transparent)]
     InvalidArgs(ArgErrors),
+    /// An argument of [`Init::from_args`](crate::Init::from_args) given as
+    /// [`Arg::Deferred`](crate::Arg::Deferred), the placeholder of a value not known yet.
+    #[error("`{init}`: `{key}` is `Arg::Deferred`, a placeholder for a value not known yet; pass the value itself")]
+    DeferredArg { init: String, key: String },
     /// dirac's groups must divide the output channels.
     #[error("dirac: dim 0 (size {dim0}) must be divisible by groups = {groups}; groups must be a positive divisor of the number of output channels")]
     DiracGroups { groups: usize, dim0: usize },
@@ -100,7 +104,7 @@ impl InitError {
     /// Attaches the path of the parameter the error concerns.
     ///
     /// ```
-    /// use init_core::InitError;
+    /// use init_candle::InitError;
     /// let e = InitError::UnknownMode("fan_avg".into()).at_path("fc1.weight");
     /// assert!(e.to_string().starts_with("fc1.weight: mode `fan_avg`"));
     /// ```

@@ -6,7 +6,7 @@ use init_spec::FanModeKind;
 
 use crate::error::{InitError, Result};
 
-/// Which fan a Kaiming initializer scales by: one variant per row of [`init_spec::FAN_MODES`].
+/// Which fan a Kaiming initializer scales by: one variant per row of `init_spec::FAN_MODES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FanMode {
@@ -21,8 +21,8 @@ impl FanMode {
     /// The mode of a row of the table.
     ///
     /// ```
-    /// use init_core::FanMode;
-    /// use init_spec::FanModeKind;
+    /// use init_candle::FanMode;
+    /// use init_candle::init::FanModeKind;
     /// assert_eq!(FanMode::from_kind(FanModeKind::FanOut), FanMode::FanOut);
     /// ```
     pub fn from_kind(kind: FanModeKind) -> FanMode {
@@ -35,8 +35,8 @@ impl FanMode {
     /// Its row of the table.
     ///
     /// ```
-    /// use init_core::FanMode;
-    /// use init_spec::FanModeKind;
+    /// use init_candle::FanMode;
+    /// use init_candle::init::FanModeKind;
     /// assert_eq!(FanMode::FanIn.kind(), FanModeKind::FanIn);
     /// ```
     pub fn kind(self) -> FanModeKind {
@@ -49,7 +49,7 @@ impl FanMode {
     /// PyTorch's name for it.
     ///
     /// ```
-    /// use init_core::FanMode;
+    /// use init_candle::FanMode;
     /// assert_eq!(FanMode::FanOut.name(), "fan_out");
     /// ```
     pub fn name(self) -> &'static str {
@@ -62,10 +62,10 @@ impl FromStr for FanMode {
     /// `"fan_in"` or `"fan_out"`, case-insensitively as in PyTorch.
     ///
     /// ```
-    /// use init_core::FanMode;
+    /// use init_candle::FanMode;
     /// assert_eq!("Fan_Out".parse::<FanMode>()?, FanMode::FanOut);
     /// assert!("fan_avg".parse::<FanMode>().is_err());
-    /// # Ok::<(), init_core::InitError>(())
+    /// # Ok::<(), init_candle::InitError>(())
     /// ```
     fn from_str(s: &str) -> Result<Self> {
         let lower = s.to_lowercase();
@@ -79,11 +79,11 @@ impl FromStr for FanMode {
 /// `out * prod(kernel)`. Tensors with fewer than 2 dimensions have no fans.
 ///
 /// ```
-/// use init_core::calculate_fan_in_and_fan_out;
+/// use init_candle::calculate_fan_in_and_fan_out;
 /// assert_eq!(calculate_fan_in_and_fan_out(&[30, 20])?, (20, 30));
 /// assert_eq!(calculate_fan_in_and_fan_out(&[16, 6, 5, 5])?, (150, 400));
 /// assert!(calculate_fan_in_and_fan_out(&[5]).is_err());
-/// # Ok::<(), init_core::InitError>(())
+/// # Ok::<(), init_candle::InitError>(())
 /// ```
 pub fn calculate_fan_in_and_fan_out(dims: &[usize]) -> Result<(usize, usize)> {
     if dims.len() < 2 {
@@ -98,9 +98,9 @@ pub fn calculate_fan_in_and_fan_out(dims: &[usize]) -> Result<(usize, usize)> {
 /// The fan `mode` selects.
 ///
 /// ```
-/// use init_core::{calculate_correct_fan, FanMode};
+/// use init_candle::init::{calculate_correct_fan, FanMode};
 /// assert_eq!(calculate_correct_fan(&[30, 20], FanMode::FanOut)?, 30);
-/// # Ok::<(), init_core::InitError>(())
+/// # Ok::<(), init_candle::InitError>(())
 /// ```
 pub fn calculate_correct_fan(dims: &[usize], mode: FanMode) -> Result<usize> {
     let (fan_in, fan_out) = calculate_fan_in_and_fan_out(dims)?;

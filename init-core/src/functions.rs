@@ -14,7 +14,7 @@ use crate::init::Init;
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros((3, 4), DType::F32, &Device::Cpu)?;
-/// init_core::uniform(&w, -0.5, 0.5, &mut init_core::Generator::new(0))?;
+/// init_candle::init::uniform(&w, -0.5, 0.5, &mut init_candle::Generator::new(0))?;
 /// assert!(w.flatten_all()?.to_vec1::<f32>()?.iter().all(|v| (-0.5..0.5).contains(v)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -27,7 +27,7 @@ pub fn uniform(t: &Tensor, low: f64, high: f64, rng: &mut Generator) -> Result<(
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros(1000, DType::F64, &Device::Cpu)?;
-/// init_core::normal(&w, 3.0, 0.0, &mut init_core::Generator::new(0))?;
+/// init_candle::init::normal(&w, 3.0, 0.0, &mut init_candle::Generator::new(0))?;
 /// assert!(w.to_vec1::<f64>()?.iter().all(|&v| v == 3.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -48,7 +48,7 @@ pub fn normal(t: &Tensor, mean: f64, std: f64, rng: &mut Generator) -> Result<()
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros(10_000, DType::BF16, &Device::Cpu)?;
-/// init_core::trunc_normal(&w, 0.0, 1.0, 2.0, 3.0, &mut init_core::Generator::new(0))?;
+/// init_candle::init::trunc_normal(&w, 0.0, 1.0, 2.0, 3.0, &mut init_candle::Generator::new(0))?;
 /// let v = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
 /// assert!(v.iter().all(|&x| 2.0 < x && x < 3.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -69,9 +69,9 @@ pub fn trunc_normal(
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros(3, DType::I64, &Device::Cpu)?;
-/// init_core::constant(&w, 7.0)?;
+/// init_candle::init::constant(&w, 7.0)?;
 /// assert_eq!(w.to_vec1::<i64>()?, [7, 7, 7]);
-/// assert!(init_core::constant(&w, 0.5).is_err());
+/// assert!(init_candle::init::constant(&w, 0.5).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn constant(t: &Tensor, value: f64) -> Result<()> {
@@ -83,7 +83,7 @@ pub fn constant(t: &Tensor, value: f64) -> Result<()> {
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros(2, DType::F16, &Device::Cpu)?;
-/// init_core::ones(&w)?;
+/// init_candle::init::ones(&w)?;
 /// assert_eq!(w.to_dtype(DType::F32)?.to_vec1::<f32>()?, [1.0, 1.0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -96,7 +96,7 @@ pub fn ones(t: &Tensor) -> Result<()> {
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::ones(2, DType::F32, &Device::Cpu)?;
-/// init_core::zeros(&w)?;
+/// init_candle::init::zeros(&w)?;
 /// assert_eq!(w.to_vec1::<f32>()?, [0.0, 0.0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -109,7 +109,7 @@ pub fn zeros(t: &Tensor) -> Result<()> {
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::ones((2, 3), DType::F32, &Device::Cpu)?;
-/// init_core::eye(&w)?;
+/// init_candle::init::eye(&w)?;
 /// assert_eq!(w.to_vec2::<f32>()?, [[1., 0., 0.], [0., 1., 0.]]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -123,9 +123,9 @@ pub fn eye(t: &Tensor) -> Result<()> {
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros((2, 2, 3), DType::F32, &Device::Cpu)?;
-/// init_core::dirac(&w, 1)?;
+/// init_candle::init::dirac(&w, 1)?;
 /// assert_eq!(w.to_vec3::<f32>()?, [[[0., 1., 0.], [0., 0., 0.]], [[0., 0., 0.], [0., 1., 0.]]]);
-/// assert!(init_core::dirac(&w, 0).is_err());
+/// assert!(init_candle::init::dirac(&w, 0).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dirac(t: &Tensor, groups: usize) -> Result<()> {
@@ -137,7 +137,7 @@ pub fn dirac(t: &Tensor, groups: usize) -> Result<()> {
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros((30, 20), DType::F32, &Device::Cpu)?;
-/// init_core::xavier_uniform(&w, 1.0, &mut init_core::Generator::new(0))?;
+/// init_candle::init::xavier_uniform(&w, 1.0, &mut init_candle::Generator::new(0))?;
 /// let a = (6.0f32 / 50.0).sqrt();
 /// assert!(w.flatten_all()?.to_vec1::<f32>()?.iter().all(|v| v.abs() <= a));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -151,7 +151,7 @@ pub fn xavier_uniform(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> 
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros((6, 3, 5, 5), DType::F32, &Device::Cpu)?;
-/// init_core::xavier_normal(&w, 1.0, &mut init_core::Generator::new(0))?;
+/// init_candle::init::xavier_normal(&w, 1.0, &mut init_candle::Generator::new(0))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn xavier_normal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> {
@@ -164,9 +164,9 @@ pub fn xavier_normal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> {
 ///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
-/// use init_core::{FanMode, Nonlinearity};
+/// use init_candle::{FanMode, Nonlinearity};
 /// let w = Tensor::zeros((64, 3, 3, 3), DType::F32, &Device::Cpu)?;
-/// init_core::kaiming_uniform(&w, 0.0, FanMode::FanIn, Nonlinearity::Relu, &mut init_core::Generator::new(0))?;
+/// init_candle::init::kaiming_uniform(&w, 0.0, FanMode::FanIn, Nonlinearity::Relu, &mut init_candle::Generator::new(0))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn kaiming_uniform(
@@ -189,9 +189,9 @@ pub fn kaiming_uniform(
 ///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
-/// use init_core::{FanMode, Nonlinearity};
+/// use init_candle::{FanMode, Nonlinearity};
 /// let w = Tensor::zeros((64, 32), DType::BF16, &Device::Cpu)?;
-/// init_core::kaiming_normal(&w, 0.0, FanMode::FanOut, Nonlinearity::Relu, &mut init_core::Generator::new(0))?;
+/// init_candle::init::kaiming_normal(&w, 0.0, FanMode::FanOut, Nonlinearity::Relu, &mut init_candle::Generator::new(0))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn kaiming_normal(
@@ -216,7 +216,7 @@ pub fn kaiming_normal(
 /// ```
 /// use candle_core::{Device, Tensor, DType, D};
 /// let w = Tensor::zeros((8, 5), DType::F64, &Device::Cpu)?;
-/// init_core::orthogonal(&w, 1.0, &mut init_core::Generator::new(0))?;
+/// init_candle::init::orthogonal(&w, 1.0, &mut init_candle::Generator::new(0))?;
 /// let wtw = w.t()?.matmul(&w)?; // 5x5 identity
 /// let eye = Tensor::eye(5, DType::F64, &Device::Cpu)?;
 /// assert!((wtw - eye)?.abs()?.max_all()?.to_scalar::<f64>()? < 1e-12);
@@ -232,7 +232,7 @@ pub fn orthogonal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> {
 /// ```
 /// use candle_core::{Device, Tensor, DType};
 /// let w = Tensor::zeros((10, 4), DType::F32, &Device::Cpu)?;
-/// init_core::sparse(&w, 0.3, 0.01, &mut init_core::Generator::new(0))?;
+/// init_candle::init::sparse(&w, 0.3, 0.01, &mut init_candle::Generator::new(0))?;
 /// let zeros = w.eq(0f32)?.to_dtype(DType::F32)?.sum(0)?.to_vec1::<f32>()?;
 /// assert_eq!(zeros, [3.0; 4]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

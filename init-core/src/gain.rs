@@ -7,15 +7,15 @@ use init_spec::NonlinearityKind;
 use crate::error::{InitError, Result};
 
 /// The nonlinearities `torch.nn.init.calculate_gain` knows: one variant per row of
-/// [`init_spec::NONLINEARITIES`], named after it (`conv_transpose1d` is `ConvTranspose1d`).
+/// `init_spec::NONLINEARITIES`, named after it (`conv_transpose1d` is `ConvTranspose1d`).
 ///
 /// ```
-/// use init_core::{calculate_gain, Nonlinearity};
+/// use init_candle::{calculate_gain, Nonlinearity};
 /// let relu: Nonlinearity = "relu".parse()?;
 /// assert_eq!(calculate_gain(relu)?, 2f64.sqrt());
 /// let leaky = Nonlinearity::from_name("leaky_relu", Some(0.2))?;
 /// assert_eq!(calculate_gain(leaky)?, (2.0 / (1.0 + 0.2f64 * 0.2)).sqrt());
-/// # Ok::<(), init_core::InitError>(())
+/// # Ok::<(), init_candle::InitError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,11 +53,11 @@ impl Nonlinearity {
     /// slope of `leaky_relu` (default 0.01); `param` is ignored by the others, as in PyTorch.
     ///
     /// ```
-    /// use init_core::Nonlinearity;
+    /// use init_candle::Nonlinearity;
     /// assert_eq!(Nonlinearity::from_name("tanh", None)?, Nonlinearity::Tanh);
     /// let err = Nonlinearity::from_name("Linear", None).unwrap_err();
     /// assert!(err.to_string().ends_with("did you mean `linear`?"));
-    /// # Ok::<(), init_core::InitError>(())
+    /// # Ok::<(), init_candle::InitError>(())
     /// ```
     pub fn from_name(name: &str, param: Option<f64>) -> Result<Nonlinearity> {
         let kind = NonlinearityKind::from_name(name)
@@ -69,8 +69,8 @@ impl Nonlinearity {
     /// (the slope of `leaky_relu`, default 0.01); ignored by the others.
     ///
     /// ```
-    /// use init_core::Nonlinearity;
-    /// use init_spec::NonlinearityKind;
+    /// use init_candle::Nonlinearity;
+    /// use init_candle::init::NonlinearityKind;
     /// let leaky = Nonlinearity::from_kind(NonlinearityKind::LeakyRelu, None);
     /// assert_eq!(leaky, Nonlinearity::LEAKY_RELU);
     /// ```
@@ -96,7 +96,7 @@ impl Nonlinearity {
     /// Its row of the table.
     ///
     /// ```
-    /// use init_core::Nonlinearity;
+    /// use init_candle::Nonlinearity;
     /// assert_eq!(Nonlinearity::Relu.kind().def().doc, "gain sqrt(2)");
     /// ```
     pub fn kind(&self) -> NonlinearityKind {
@@ -119,7 +119,7 @@ impl Nonlinearity {
     /// PyTorch's name for it.
     ///
     /// ```
-    /// use init_core::Nonlinearity;
+    /// use init_candle::Nonlinearity;
     /// assert_eq!(Nonlinearity::LEAKY_RELU.name(), "leaky_relu");
     /// ```
     pub fn name(&self) -> &'static str {
@@ -141,10 +141,10 @@ impl FromStr for Nonlinearity {
 /// Unlike PyTorch, a slope that is not a finite number is an error.
 ///
 /// ```
-/// use init_core::{calculate_gain, Nonlinearity};
+/// use init_candle::{calculate_gain, Nonlinearity};
 /// assert_eq!(calculate_gain(Nonlinearity::Tanh)?, 5.0 / 3.0);
 /// assert!(calculate_gain(Nonlinearity::LeakyRelu { negative_slope: f64::NAN }).is_err());
-/// # Ok::<(), init_core::InitError>(())
+/// # Ok::<(), init_candle::InitError>(())
 /// ```
 pub fn calculate_gain(nonlinearity: Nonlinearity) -> Result<f64> {
     Ok(match nonlinearity {

@@ -25,7 +25,7 @@ pub const STREAM_FORMAT_VERSION: u32 = 2;
 ///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
-/// use init_core::{normal, Generator};
+/// use init_candle::init::{normal, Generator};
 ///
 /// let a = Tensor::zeros((64, 32), DType::F32, &Device::Cpu)?;
 /// let b = Tensor::zeros((64, 32), DType::F32, &Device::Cpu)?;
@@ -75,9 +75,9 @@ impl Generator {
     /// ```
     /// use rand::SeedableRng;
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    /// let g = init_core::Generator::from_rng(&mut rng);
+    /// let g = init_candle::Generator::from_rng(&mut rng);
     /// let mut again = rand::rngs::StdRng::seed_from_u64(3);
-    /// assert_eq!(g, init_core::Generator::from_rng(&mut again));
+    /// assert_eq!(g, init_candle::Generator::from_rng(&mut again));
     /// ```
     pub fn from_rng<R: rand::Rng + ?Sized>(rng: &mut R) -> Generator {
         let seed = rng.next_u64();
@@ -104,7 +104,7 @@ impl Generator {
     /// seed and name give the same values whatever else was initialized, and in any order.
     ///
     /// ```
-    /// use init_core::Generator;
+    /// use init_candle::Generator;
     /// let g = Generator::new(42);
     /// assert_eq!(g.for_path("fc.weight"), g.for_path("fc.weight"));
     /// assert_ne!(g.for_path("fc.weight"), g.for_path("fc.bias"));

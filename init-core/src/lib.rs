@@ -14,15 +14,21 @@
 //!   count, and a view gets what the full tensor would get there;
 //! - **fast**: SIMD (AVX2/AVX-512 chosen at run time) on both cores.
 //!
+//! Users depend on `init-candle`, which re-exports this crate as `init_candle::init` and its
+//! most used items at its root (`init_candle::Init`, `Generator`, `FanMode`, `Nonlinearity`,
+//! `InitError`, `calculate_gain`, `calculate_fan_in_and_fan_out`); the examples here are written
+//! with those paths, so that they compile as pasted into a crate that depends on init-candle
+//! (they are tested that way: init-candle is a dev-dependency of this crate).
+//!
 //! ```
 //! use candle_core::{DType, Device, Var};
-//! use init_core::{Generator, FanMode, Nonlinearity};
+//! use init_candle::{Generator, FanMode, Nonlinearity};
 //!
 //! let mut rng = Generator::new(42);
 //! let w = Var::zeros((128, 64), DType::F32, &Device::Cpu)?;
-//! init_core::kaiming_normal(&w, 0.0, FanMode::FanOut, Nonlinearity::Relu, &mut rng)?;
+//! init_candle::init::kaiming_normal(&w, 0.0, FanMode::FanOut, Nonlinearity::Relu, &mut rng)?;
 //! let b = Var::zeros(128, DType::F32, &Device::Cpu)?;
-//! init_core::zeros(&b)?;
+//! init_candle::init::zeros(&b)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -60,5 +66,12 @@ pub use generator::{Generator, STREAM_FORMAT_VERSION};
 pub use init::Init;
 /// An argument of [`Init::from_args`]: a number or a name (`0.02.into()`, `"relu".into()`).
 pub use init_spec::Arg;
+/// The problems [`Init::from_args`] found ([`InitError::InvalidArgs`]).
+#[doc(no_inline)]
+pub use init_spec::ArgErrors;
+/// Rows of the table of initializers, fan modes and nonlinearities ([`Init::kind`],
+/// [`FanMode::kind`], [`Nonlinearity::kind`]).
+#[doc(no_inline)]
+pub use init_spec::{FanModeKind, InitKind, NonlinearityKind};
 pub use philox::philox4x32_10;
 pub use shard::Region;

@@ -34,7 +34,7 @@ fn mulhilo(a: u32, b: u32) -> (u32, u32) {
 ///
 /// ```
 /// // Random123's known-answer vector for a zero counter and key.
-/// let out = init_core::philox4x32_10([0; 4], [0; 2]);
+/// let out = init_candle::init::philox4x32_10([0; 4], [0; 2]);
 /// assert_eq!(out, [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
 /// ```
 #[inline(always)]

@@ -5,10 +5,14 @@
 //! #[init(INIT)]                          // the field's weights
 //! #[init(INIT, bias = INIT)]
 //! #[init(weight = INIT, bias = INIT)]
+//! #[init(with = EXPR)]                   // the weights' initializer from a function of `&Self`
 //! #[init(rename = "features")]           // path segment when it differs from the field name
-//! INIT  := ident | ident(key = value, ...)
-//! value := number | -number | ident | anything else (rejected in valid.rs with a message)
+//! INIT  := ident | ident(key = value, ...) | with(EXPR)
+//! value := number | -number | ident | string, bool, char (rejected in valid.rs) | EXPR
 //! ```
+//!
+//! A value that is not a literal is a Rust expression, evaluated at run time (`valid.rs`
+//! decides, per parameter, whether a bare identifier is a name such as `fan_out` or a const).
 
 use init_spec::suggest;
 use proc_macro2::{Span, TokenStream};
@@ -36,10 +40,13 @@ pub struct FieldAttrs {
     pub others: Vec<Span>,
 }
 
-/// `name` or `name(key = value, ...)`.
+/// `name`, `name(key = value, ...)` or `with(function)`.
 pub struct InitSpec {
+    /// The initializer's name (`with` for a function).
     pub name: Ident,
     pub args: Vec<Arg>,
+    /// `with(f)` / `with = f`: the function that returns the initializer.
+    pub with: Option<Expr>,
 }
 
 /// `key = value` inside an initializer's parentheses.
@@ -49,6 +56,7 @@ pub struct Arg {
 }
 
 /// A parameter value, classified by what it looks like.
+#[derive(Clone)]
 pub enum Value {
     /// A float or integer literal, possibly negated; `text` is how it was written.
     Number {
@@ -58,8 +66,12 @@ pub enum Value {
     },
     /// A bare identifier such as `fan_out` or `relu`.
     Ident(Ident),
-    /// Anything else: a string, a bool, an expression. `what` describes it for the message.
+    /// A literal no parameter takes: a string, a bool, a char. `what` describes it for the
+    /// message.
     Other { tokens: TokenStream, what: String },
+    /// Any other expression (a const, `self.cfg.n_layer`, arithmetic, a call): evaluated at
+    /// run time.
+    Expr(Box<Expr>),
 }
 
 impl Value {
@@ -68,6 +80,7 @@ impl Value {
         match self {
             Value::Number { tokens, .. } | Value::Other { tokens, .. } => tokens.clone(),
             Value::Ident(ident) => ident.to_token_stream(),
+            Value::Expr(expr) => expr.to_token_stream(),
         }
     }
 }
@@ -120,17 +133,26 @@ fn parse_item(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Resul
         input.parse::<Token![=]>()?;
         let key = ident.to_string();
         match key.as_str() {
-            "weight" | "bias" => {
-                let spec = parse_spec(input)?;
-                let slot = if key == "weight" {
+            "weight" | "bias" | "with" => {
+                let spec = if key == "with" {
+                    InitSpec {
+                        name: ident.clone(),
+                        args: Vec::new(),
+                        with: Some(input.parse()?),
+                    }
+                } else {
+                    parse_spec(input)?
+                };
+                let slot = if key != "bias" {
                     &mut out.weight
                 } else {
                     &mut out.bias
                 };
                 if slot.is_some() {
+                    let what = if key == "bias" { "bias" } else { "weight" };
                     cx.error_spanned_by(
                         &ident,
-                        format!("duplicate `{key}` initializer for this field"),
+                        format!("duplicate `{what}` initializer for this field"),
                     );
                 } else {
                     out.others.push(ident.span());
@@ -161,7 +183,7 @@ fn parse_item(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Resul
                     &ident,
                     format!(
                         "unknown key `{key}`{}",
-                        suggest::hint(&key, &["weight", "bias", "rename"])
+                        suggest::hint(&key, &["weight", "bias", "with", "rename"])
                     ),
                 );
             }
@@ -203,6 +225,21 @@ fn parse_spec(input: ParseStream) -> syn::Result<InitSpec> {
 }
 
 fn parse_spec_after_name(name: Ident, input: ParseStream) -> syn::Result<InitSpec> {
+    if name == "with" && input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        let with: Expr = content.parse()?;
+        if !content.is_empty() {
+            return Err(content.error(
+                "`with` takes one function, e.g. `with(my_init)` for `fn my_init(&Self) -> init_candle::Result<Init>`",
+            ));
+        }
+        return Ok(InitSpec {
+            name,
+            args: Vec::new(),
+            with: Some(with),
+        });
+    }
     let mut args = Vec::new();
     if input.peek(syn::token::Paren) {
         let content;
@@ -210,7 +247,11 @@ fn parse_spec_after_name(name: Ident, input: ParseStream) -> syn::Result<InitSpe
         let items = Punctuated::<RawArg, Token![,]>::parse_terminated(&content)?;
         args = items.into_iter().map(|a| a.0).collect();
     }
-    Ok(InitSpec { name, args })
+    Ok(InitSpec {
+        name,
+        args,
+        with: None,
+    })
 }
 
 struct RawArg(Arg);
@@ -239,26 +280,20 @@ fn classify(expr: &Expr) -> Value {
     match expr {
         Expr::Lit(lit) => classify_lit(&lit.lit, false, tokens),
         Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match &*unary.expr {
-            Expr::Lit(lit) => classify_lit(&lit.lit, true, tokens),
-            _ => Value::Other {
-                tokens,
-                what: "an expression".into(),
-            },
+            Expr::Lit(lit) if matches!(lit.lit, Lit::Float(_) | Lit::Int(_)) => {
+                classify_lit(&lit.lit, true, tokens)
+            }
+            _ => Value::Expr(Box::new(expr.clone())),
         },
         Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
             match path.path.get_ident() {
                 Some(ident) => Value::Ident(ident.clone()),
-                None => Value::Other {
-                    tokens,
-                    what: "a path".into(),
-                },
+                None => Value::Expr(Box::new(expr.clone())),
             }
         }
-        Expr::Paren(inner) => classify(&inner.expr),
-        other => Value::Other {
-            tokens,
-            what: describe(other).into(),
-        },
+        Expr::Paren(inner) if matches!(&*inner.expr, Expr::Lit(_)) => classify(&inner.expr),
+        Expr::Group(inner) => classify(&inner.expr),
+        other => Value::Expr(Box::new(other.clone())),
     }
 }
 
@@ -305,18 +340,6 @@ fn classify_lit(lit: &Lit, negative: bool, tokens: TokenStream) -> Value {
             tokens,
             what: "a literal of another kind".into(),
         },
-    }
-}
-
-fn describe(expr: &Expr) -> &'static str {
-    match expr {
-        Expr::Call(_) | Expr::MethodCall(_) => "a function call",
-        Expr::Binary(_) => "an arithmetic expression",
-        Expr::Path(_) => "a path",
-        Expr::Array(_) => "an array",
-        Expr::Tuple(_) => "a tuple",
-        Expr::Macro(_) => "a macro call",
-        _ => "an expression",
     }
 }
 

@@ -8,7 +8,7 @@ use syn::DeriveInput;
 
 use crate::ast::{FieldKind, Input};
 use crate::ctxt::Ctxt;
-use crate::valid;
+use crate::valid::{self, Planned, RuntimeArg};
 use crate::{fallback, generics};
 
 /// The derive's entry point: the impl, or every error plus the fallback impl.
@@ -51,8 +51,8 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
                     ::init_candle::__private::visit_field(&self.#member, #name, __visit);
                 });
                 if declared.weight.is_some() || declared.bias.is_some() {
-                    let weight = option_init(declared.weight.as_ref());
-                    let bias = option_init(declared.bias.as_ref());
+                    let weight = declared_init(name, "weight", declared.weight.as_ref());
+                    let bias = declared_init(name, "bias", declared.bias.as_ref());
                     field_inits.push(quote! {
                         (#name, ::init_candle::__private::FieldInit { weight: #weight, bias: #bias })
                     });
@@ -60,10 +60,24 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
             }
             FieldKind::Parameter => {
                 // A bare tensor's `#[init]` is its default; without one its values are kept.
-                let init = option_init(declared.weight.as_ref());
-                parameters.push(quote_spanned! {span=>
-                    __visit(::init_candle::__private::tensor_field(&self.#member, #name, #init));
-                });
+                let call = match &declared.weight {
+                    None => quote_spanned! {span=>
+                        ::init_candle::__private::tensor_field(&self.#member, #name, ::core::option::Option::None)
+                    },
+                    Some(Planned::Const(init)) => {
+                        let init = init_tokens(init);
+                        quote_spanned! {span=>
+                            ::init_candle::__private::tensor_field(&self.#member, #name, ::core::option::Option::Some(#init))
+                        }
+                    }
+                    Some(planned) => {
+                        let init = runtime_tokens(planned);
+                        quote_spanned! {span=>
+                            ::init_candle::__private::tensor_field_computed(&self.#member, #name, #init)
+                        }
+                    }
+                };
+                parameters.push(quote! { __visit(#call); });
             }
         }
     }
@@ -90,8 +104,8 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
     });
     let declared_inits = (!field_inits.is_empty()).then(|| {
         quote! {
-            fn declared_inits(&self) -> ::init_candle::__private::Vec<(&'static str, ::init_candle::__private::FieldInit)> {
-                ::init_candle::__private::vec![#(#field_inits),*]
+            fn declared_inits(&self) -> ::init_candle::__private::Result<::init_candle::__private::Vec<(&'static str, ::init_candle::__private::FieldInit)>> {
+                ::core::result::Result::Ok(::init_candle::__private::vec![#(#field_inits),*])
             }
         }
     });
@@ -109,13 +123,65 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
     }
 }
 
-fn option_init(init: Option<&Args>) -> TokenStream {
+/// A field's declared `weight` or `bias` initializer as an `Option<Init>` expression inside
+/// `declared_inits` (which returns early, `?`, when a value computed at run time is refused).
+fn declared_init(field: &str, role: &str, init: Option<&Planned>) -> TokenStream {
     match init {
-        Some(init) => {
+        None => quote!(::core::option::Option::None),
+        Some(Planned::Const(init)) => {
             let tokens = init_tokens(init);
             quote!(::core::option::Option::Some(#tokens))
         }
-        None => quote!(::core::option::Option::None),
+        Some(planned) => {
+            let tokens = runtime_tokens(planned);
+            quote!(::core::option::Option::Some(
+                ::init_candle::__private::declared(#field, #role, #tokens)?
+            ))
+        }
+    }
+}
+
+/// An initializer computed at run time, as an expression of type
+/// `Result<Init, init_candle::Error>`: `Init::from_args` on the values (the table's checks), or
+/// the user's `with` function called on `self`.
+fn runtime_tokens(planned: &Planned) -> TokenStream {
+    match planned {
+        Planned::Const(init) => {
+            let init = init_tokens(init);
+            quote!(::core::result::Result::Ok(#init))
+        }
+        Planned::With(func) => {
+            let span = func.span();
+            quote_spanned! {span=>
+                ::init_candle::__private::with_output((#func)(self))
+            }
+        }
+        Planned::Runtime { name, args } => {
+            let arg = quote!(::init_candle::__private::Arg);
+            let args = args.iter().map(|(key, value)| {
+                let value = match value {
+                    RuntimeArg::Float(v) => {
+                        let v = f(*v);
+                        quote!(#arg::Float(#v))
+                    }
+                    RuntimeArg::Int(n) => {
+                        let n = Literal::i64_suffixed(*n);
+                        quote!(#arg::Int(#n))
+                    }
+                    RuntimeArg::Name(name) => quote!(#arg::Name(#name)),
+                    RuntimeArg::Expr(expr) => {
+                        // Spanned at the expression: a value of the wrong type is reported there.
+                        let span = expr.span();
+                        quote_spanned!(span=> ::init_candle::__private::arg(#expr))
+                    }
+                };
+                quote!((#key, #value))
+            });
+            quote! {
+                ::init_candle::__private::Init::from_args(#name, &[#(#args),*])
+                    .map_err(::init_candle::__private::Error::from)
+            }
+        }
     }
 }
 
@@ -153,6 +219,12 @@ fn value_tokens(value: &init_spec::Value) -> TokenStream {
         init_spec::Value::FanMode(mode) => {
             let mode = variant(mode.name());
             quote!(::init_candle::__private::FanMode::#mode)
+        }
+        // `Planned::Const` holds no deferred value (those are `Planned::Runtime`).
+        init_spec::Value::Deferred => {
+            quote!(::core::compile_error!(
+                "internal: a value known only at run time in a constant initializer"
+            ))
         }
         init_spec::Value::Nonlinearity { kind, param } => {
             let nl = variant(kind.name());

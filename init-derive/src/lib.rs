@@ -24,11 +24,9 @@ mod snapshot_tests;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Derives `init_candle::InitWeights` (module traversal and declarative initialization).
-///
-/// See the documentation of `init_candle::InitWeights` for the attribute grammar:
-/// `#[init(xavier_normal)]`, `#[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = zeros)]`,
-/// `#[init(normal(std = 0.01))]`, `#[init(rename = "features")]`, `#[init(skip)]`.
+// The examples of `attributes.md` name `init_candle`, which this crate cannot depend on: they
+// are run as init-candle's doctests (`AttributeDoctests`), and this crate's doctests are off.
+#[doc = include_str!("attributes.md")]
 #[proc_macro_derive(InitWeights, attributes(init))]
 pub fn derive_init_weights(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -56,6 +56,31 @@ fn named_struct_with_attributes() {
     );
 }
 
+/// Values computed at run time: a const, a config field through `self`, arithmetic, a
+/// `with` function; literals next to them stay literals.
+#[test]
+fn runtime_values() {
+    snapshot(
+        "runtime",
+        parse_quote! {
+            struct Block {
+                #[init(normal(std = STD), bias = constant(value = consts::BIAS))]
+                c_fc: Linear,
+                #[init(normal(mean = 0.0, std = 0.02 / (2.0 * self.cfg.n_layer as f64).sqrt()), bias = zeros)]
+                c_proj: Linear,
+                #[init(kaiming_uniform(a = self.slope, mode = fan_out, nonlinearity = leaky_relu))]
+                conv: Conv2d,
+                #[init(with = Block::head_init, bias = with(zero_bias))]
+                head: Linear,
+                #[init(trunc_normal(std = self.cfg.std, a = -2.0 * self.cfg.std, b = 2.0 * self.cfg.std))]
+                pos: Tensor,
+                #[init(skip)]
+                cfg: Config,
+            }
+        },
+    );
+}
+
 /// One field per row of init-spec's table, initialized by the row's example: what each
 /// initializer expands to.
 #[test]

@@ -1,12 +1,17 @@
 //! The meaning of `#[init(...)]`: the initializers, their parameters, value kinds, domains and
 //! defaults all come from `init_spec`'s table, which produces the checked [`Args`] that
 //! `expand.rs` turns into tokens; every problem goes to the `Ctxt`.
+//!
+//! A value that is a Rust expression (a const, `self.cfg.std`, arithmetic) is checked as far as
+//! syntax allows (its key exists, its parameter takes a number) and planned as [`Planned::Runtime`]:
+//! the generated code builds the initializer with `Init::from_args`, which checks the value
+//! against the same table when the model's plan is made, before anything is written.
 
 use std::collections::BTreeMap;
 
-use init_spec::{Arg, Args, At};
+use init_spec::{Arg, Args, At, ParamKind};
 use quote::ToTokens;
-use syn::Ident;
+use syn::{Expr, Ident};
 
 use crate::ast::{FieldKind, Input};
 use crate::attr::{InitSpec, Value};
@@ -15,8 +20,29 @@ use crate::ctxt::Ctxt;
 /// The checked initializers of one field.
 #[derive(Default)]
 pub struct FieldPlan {
-    pub weight: Option<Args>,
-    pub bias: Option<Args>,
+    pub weight: Option<Planned>,
+    pub bias: Option<Planned>,
+}
+
+/// One checked initializer.
+pub enum Planned {
+    /// Every value a literal: checked in full, expanded to a constant `Init`.
+    Const(Args),
+    /// Some values are expressions: built at run time with `Init::from_args`.
+    Runtime {
+        name: String,
+        args: Vec<(String, RuntimeArg)>,
+    },
+    /// `with(f)`: `f(&self)` returns the initializer.
+    With(Expr),
+}
+
+/// A value of a [`Planned::Runtime`] initializer.
+pub enum RuntimeArg {
+    Float(f64),
+    Int(i64),
+    Name(String),
+    Expr(Expr),
 }
 
 /// Checks the whole input; returns one plan per field (same order as `input.fields`).
@@ -60,6 +86,12 @@ pub fn check(cx: &Ctxt, input: &Input) -> Vec<FieldPlan> {
                     );
                 }
             }
+            if let (Some(bias), Some(layer)) = (&attrs.bias, never_has_bias(field.ty)) {
+                cx.error_spanned_by(
+                    &bias.name,
+                    format!("`{layer}` has no bias, so `bias = ...` would reach nothing; remove it"),
+                );
+            }
             FieldPlan {
                 weight: attrs.weight.as_ref().and_then(|spec| resolve(cx, spec)),
                 bias: attrs.bias.as_ref().and_then(|spec| resolve(cx, spec)),
@@ -68,31 +100,69 @@ pub fn check(cx: &Ctxt, input: &Input) -> Vec<FieldPlan> {
         .collect()
 }
 
+/// Layers (by the last segment of the field's type) that are never built with a bias.
+fn never_has_bias(ty: &syn::Type) -> Option<&'static str> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    ["Embedding"]
+        .into_iter()
+        .find(|layer| last.ident == layer && last.arguments.is_none())
+}
+
 /// Checks one `name(key = value, ...)` against the table; every problem goes to `cx`, at the
 /// smallest token it is about.
-pub fn resolve(cx: &Ctxt, spec: &InitSpec) -> Option<Args> {
+pub fn resolve(cx: &Ctxt, spec: &InitSpec) -> Option<Planned> {
+    if let Some(with) = &spec.with {
+        return Some(Planned::With(with.clone()));
+    }
     let name = spec.name.to_string();
     if name == "skip" {
         cx.error_spanned_by(&spec.name, "`skip` must be alone: `#[init(skip)]`");
         return None;
     }
+    let def = init_spec::InitKind::from_name(&name).map(|kind| kind.def());
     let keys: Vec<String> = spec.args.iter().map(|a| a.key.to_string()).collect();
-    let names: Vec<String> = spec
+    // A bare identifier is a name (`fan_out`, `relu`) where the parameter takes names, and a
+    // const (an expression) where it takes a number.
+    let takes_name = |key: &str| {
+        def.and_then(|def| def.params.iter().find(|p| p.name == key))
+            .is_none_or(|p| matches!(p.kind, ParamKind::FanMode | ParamKind::Nonlinearity { .. }))
+    };
+    let values: Vec<Value> = spec
         .args
         .iter()
-        .map(|a| match &a.value {
+        .zip(&keys)
+        .map(|(a, key)| match &a.value {
+            Value::Ident(ident) if !takes_name(key) => {
+                Value::Expr(Box::new(syn::parse_quote!(#ident)))
+            }
+            other => other.clone(),
+        })
+        .collect();
+    let names: Vec<String> = values
+        .iter()
+        .map(|v| match v {
             Value::Ident(ident) => ident.to_string(),
             _ => String::new(),
         })
         .collect();
-    let args: Vec<(&str, Arg<'_>)> = spec
-        .args
+    let args: Vec<(&str, Arg<'_>)> = values
         .iter()
         .zip(keys.iter().zip(&names))
-        .map(|(arg, (key, name))| (key.as_str(), to_arg(&arg.value, name)))
+        .map(|(value, (key, name))| (key.as_str(), to_arg(value, name)))
         .collect();
     match init_spec::resolve(&name, &args) {
-        Ok(args) => Some(args),
+        Ok(checked) if checked.has_deferred() => Some(Planned::Runtime {
+            name,
+            args: keys
+                .into_iter()
+                .zip(values)
+                .map(|(key, value)| (key, runtime_arg(value)))
+                .collect(),
+        }),
+        Ok(args) => Some(Planned::Const(args)),
         Err(errors) => {
             for error in errors.errors() {
                 let tokens = match error.at {
@@ -121,5 +191,21 @@ fn to_arg<'a>(value: &'a Value, name: &'a str) -> Arg<'a> {
         Value::Number { value, .. } => Arg::Float(*value),
         Value::Ident(_) => Arg::Name(name),
         Value::Other { what, .. } => Arg::Other(what),
+        Value::Expr(_) => Arg::Deferred,
+    }
+}
+
+/// A value of an initializer built at run time (the table accepted it: no `Other`).
+fn runtime_arg(value: Value) -> RuntimeArg {
+    match value {
+        Value::Number {
+            value,
+            is_int: true,
+            ..
+        } if value.abs() < i64::MAX as f64 => RuntimeArg::Int(value as i64),
+        Value::Number { value, .. } => RuntimeArg::Float(value),
+        Value::Ident(ident) => RuntimeArg::Name(ident.to_string()),
+        Value::Expr(expr) => RuntimeArg::Expr(*expr),
+        Value::Other { tokens, .. } => RuntimeArg::Expr(syn::parse_quote!(#tokens)),
     }
 }

@@ -28,6 +28,10 @@ pub enum Arg<'a> {
     Name(&'a str),
     /// A value of a type no parameter takes, described for the message ("a string literal").
     Other(&'a str),
+    /// A number known only at run time (an expression in the derive's attribute): accepted
+    /// where a number is, as [`Value::Deferred`], and checked when it is known. Names (fan
+    /// modes, nonlinearities) are never deferred.
+    Deferred,
 }
 
 impl From<f64> for Arg<'_> {
@@ -69,6 +73,9 @@ pub enum Value {
         kind: NonlinearityKind,
         param: Option<f64>,
     },
+    /// A number given as [`Arg::Deferred`]: not known yet, so neither its domain nor the
+    /// relations it takes part in were checked.
+    Deferred,
 }
 
 /// An initializer with every parameter checked and the omitted ones set to their defaults.
@@ -103,6 +110,19 @@ impl Args {
     /// Every parameter with its value, in table order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static Param, &Value)> {
         self.def().params.iter().zip(&self.values)
+    }
+
+    /// Whether some value is [`Value::Deferred`] (known only at run time).
+    ///
+    /// ```
+    /// use init_spec::Arg;
+    /// let args = init_spec::resolve("normal", &[("std", Arg::Deferred)])?;
+    /// assert!(args.has_deferred());
+    /// assert!(!init_spec::resolve("normal", &[])?.has_deferred());
+    /// # Ok::<(), init_spec::ArgErrors>(())
+    /// ```
+    pub fn has_deferred(&self) -> bool {
+        self.values.contains(&Value::Deferred)
     }
 
     /// The value of the parameter `name`.
@@ -366,11 +386,23 @@ fn accept(def: &InitDef, param: &Param, arg: Arg<'_>) -> Result<Value, String> {
         (ParamKind::Nonlinearity { .. }, Arg::Name(s)) => NonlinearityKind::from_name(s)
             .map(|kind| Value::Nonlinearity { kind, param: None })
             .ok_or_else(|| format!("unknown nonlinearity `{s}`{}", hint(s, &NONLINEARITY_NAMES))),
+        (kind @ (ParamKind::FanMode | ParamKind::Nonlinearity { .. }), Arg::Deferred) => {
+            Err(format!(
+                "`{key}` of `{init}` expects {}, written as a bare name (e.g. `{key} = {}`); \
+                 found an expression (only numbers can be computed at run time)",
+                kind.expected(),
+                match kind {
+                    ParamKind::FanMode => "fan_out",
+                    _ => "relu",
+                }
+            ))
+        }
         (kind @ (ParamKind::FanMode | ParamKind::Nonlinearity { .. }), other) => Err(format!(
             "`{key}` of `{init}` expects {}, found {}",
             kind.expected(),
             describe(other)
         )),
+        (_, Arg::Deferred) => Ok(Value::Deferred),
         (ParamKind::Count, Arg::Int(n)) => usize::try_from(n)
             .ok()
             .filter(|n| *n >= 1)
@@ -419,6 +451,7 @@ fn describe(arg: Arg<'_>) -> String {
         Arg::Int(n) => format!("the number `{n}`"),
         Arg::Name(s) => format!("the name `{s}`"),
         Arg::Other(what) => what.to_owned(),
+        Arg::Deferred => "a value known only at run time".to_owned(),
     }
 }
 

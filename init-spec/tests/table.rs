@@ -271,3 +271,36 @@ fn every_problem_is_reported_where_it_is() {
     let unknown = resolve("xavier", &[]).unwrap_err();
     assert!(unknown.is_unknown_init());
 }
+
+#[test]
+fn deferred_values_are_checked_for_everything_but_their_value() {
+    // A deferred number is accepted, and the relations it takes part in wait for its value.
+    let args = resolve(
+        "uniform",
+        &[("low", Arg::Float(2.0)), ("high", Arg::Deferred)],
+    )
+    .unwrap();
+    assert!(args.has_deferred());
+    assert_eq!(args.get("high"), Some(&Value::Deferred));
+    assert_eq!(args.float("low"), Some(2.0));
+    // Keys, literal values and names are still checked.
+    assert_eq!(
+        messages(
+            "normal",
+            &[("stdev", Arg::Deferred), ("mean", Arg::Float(f64::NAN))]
+        ),
+        [
+            (
+                At::Key(0),
+                "`normal` has no parameter `stdev`; did you mean `std`?".to_owned()
+            ),
+            (
+                At::Value(1),
+                "`mean` of `normal` must be a finite number, found `NaN`".to_owned()
+            ),
+        ]
+    );
+    let names = messages("kaiming_normal", &[("mode", Arg::Deferred)]);
+    assert_eq!(names[0].0, At::Value(0));
+    assert!(names[0].1.contains("found an expression"), "{}", names[0].1);
+}

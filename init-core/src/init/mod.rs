@@ -21,14 +21,14 @@ use check::{
 /// An initializer of `torch.nn.init` with its parameters, as a value: what the derive's
 /// attributes and user configs name. Serializes as `{"kind": "xavier_normal", "gain": 1.0}`.
 ///
-/// One variant per row of [`init_spec::INITS`], named after it, with the row's parameters as
+/// One variant per row of `init_spec::INITS`, named after it, with the row's parameters as
 /// its fields: the table says which initializers exist, their parameters, defaults and whether
 /// they are random ([`Init::kind`]), and [`Init::from_args`] builds one from a name and keyword
 /// arguments.
 ///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
-/// use init_core::{Generator, Init};
+/// use init_candle::{Generator, Init};
 ///
 /// let w = Tensor::zeros((128, 64), DType::F32, &Device::Cpu)?;
 /// let init = Init::xavier_normal();
@@ -151,7 +151,7 @@ impl Init {
     /// PyTorch's name of the initializer (without the trailing underscore).
     ///
     /// ```
-    /// use init_core::Init;
+    /// use init_candle::Init;
     /// assert_eq!(Init::trunc_normal().name(), "trunc_normal");
     /// ```
     pub fn name(&self) -> &'static str {
@@ -161,7 +161,7 @@ impl Init {
     /// Whether the initializer draws random numbers (and so advances a generator).
     ///
     /// ```
-    /// use init_core::Init;
+    /// use init_candle::Init;
     /// assert!(Init::orthogonal().is_random());
     /// assert!(!Init::eye().is_random());
     /// ```
@@ -169,11 +169,11 @@ impl Init {
         self.kind().def().random
     }
 
-    /// Which initializer this is: its row of [`init_spec::INITS`] (parameters, defaults, docs).
+    /// Which initializer this is: its row of `init_spec::INITS` (parameters, defaults, docs).
     ///
     /// ```
-    /// use init_core::Init;
-    /// use init_spec::InitKind;
+    /// use init_candle::Init;
+    /// use init_candle::init::InitKind;
     /// assert_eq!(Init::xavier_normal().kind(), InitKind::XavierNormal);
     /// assert_eq!(Init::xavier_normal().kind().def().params[0].name, "gain");
     /// ```
@@ -198,11 +198,11 @@ impl Init {
 
     /// The initializer PyTorch names `name` with the keyword arguments `args`, PyTorch's
     /// defaults for the others: what a config file or a command line names. The names, keys,
-    /// kinds and domains of the values are checked against the table ([`init_spec::resolve`]);
+    /// kinds and domains of the values are checked against the table (`init_spec::resolve`);
     /// what depends on the tensor is checked by [`Init::validate`] and [`Init::apply`].
     ///
     /// ```
-    /// use init_core::{FanMode, Init, InitError, Nonlinearity};
+    /// use init_candle::{FanMode, Init, InitError, Nonlinearity};
     ///
     /// let args = [("mode", "fan_out".into()), ("nonlinearity", "relu".into())];
     /// assert_eq!(
@@ -219,9 +219,18 @@ impl Init {
     /// assert_eq!(err.to_string(), "`normal` has no parameter `stdev`; did you mean `std`?");
     /// let err = Init::from_args("xavier_norml", &[]).unwrap_err();
     /// assert!(matches!(err, InitError::UnknownInit(_)));
+    /// // `Arg::Deferred` is the derive's placeholder for a value computed later, never a value.
+    /// let err = Init::from_args("normal", &[("std", init_candle::init::Arg::Deferred)]).unwrap_err();
+    /// assert!(matches!(err, InitError::DeferredArg { .. }));
     /// # Ok::<(), InitError>(())
     /// ```
     pub fn from_args(name: &str, args: &[(&str, Arg<'_>)]) -> Result<Init> {
+        if let Some((key, _)) = args.iter().find(|(_, arg)| *arg == Arg::Deferred) {
+            return Err(InitError::DeferredArg {
+                init: name.to_owned(),
+                key: (*key).to_owned(),
+            });
+        }
         let args = init_spec::resolve(name, args).map_err(|errors| {
             if errors.is_unknown_init() {
                 InitError::UnknownInit(name.to_owned())
@@ -310,7 +319,7 @@ impl Init {
     ///
     /// ```
     /// use candle_core::DType;
-    /// use init_core::Init;
+    /// use init_candle::Init;
     /// assert!(Init::orthogonal().validate(&[64, 32], DType::F32).is_ok());
     /// let err = Init::orthogonal().validate(&[64], DType::F32).unwrap_err();
     /// assert!(err.to_string().contains("2 or more dimensions"));
@@ -323,7 +332,7 @@ impl Init {
     ///
     /// ```
     /// use candle_core::{DType, Device, Tensor};
-    /// use init_core::Init;
+    /// use init_candle::Init;
     /// let w = Tensor::zeros((4, 4), DType::F32, &Device::Cpu)?;
     /// assert!(Init::eye().check(&w).is_ok());
     /// # Ok::<(), candle_core::Error>(())

@@ -35,22 +35,26 @@ impl ::init_candle::__private::InitWeights for Net {
     }
     fn declared_inits(
         &self,
-    ) -> ::init_candle::__private::Vec<
-        (&'static str, ::init_candle::__private::FieldInit),
+    ) -> ::init_candle::__private::Result<
+        ::init_candle::__private::Vec<
+            (&'static str, ::init_candle::__private::FieldInit),
+        >,
     > {
-        ::init_candle::__private::vec![
-            ("conv1", ::init_candle::__private::FieldInit { weight :
-            ::core::option::Option::Some(::init_candle::__private::Init::XavierNormal {
-            gain : 1f64 }), bias :
-            ::core::option::Option::Some(::init_candle::__private::Init::Zeros) }),
-            ("conv2", ::init_candle::__private::FieldInit { weight :
-            ::core::option::Option::Some(::init_candle::__private::Init::KaimingNormal {
-            a : 0f64, mode : ::init_candle::__private::FanMode::FanOut, nonlinearity :
-            ::init_candle::__private::Nonlinearity::Relu }), bias :
-            ::core::option::Option::Some(::init_candle::__private::Init::Constant { value
-            : 0.1f64 }) }), ("fc", ::init_candle::__private::FieldInit { weight :
-            ::core::option::Option::Some(::init_candle::__private::Init::Normal { mean :
-            0f64, std : 0.01f64 }), bias : ::core::option::Option::None })
-        ]
+        ::core::result::Result::Ok(
+            ::init_candle::__private::vec![
+                ("conv1", ::init_candle::__private::FieldInit { weight :
+                ::core::option::Option::Some(::init_candle::__private::Init::XavierNormal
+                { gain : 1f64 }), bias :
+                ::core::option::Option::Some(::init_candle::__private::Init::Zeros) }),
+                ("conv2", ::init_candle::__private::FieldInit { weight :
+                ::core::option::Option::Some(::init_candle::__private::Init::KaimingNormal
+                { a : 0f64, mode : ::init_candle::__private::FanMode::FanOut,
+                nonlinearity : ::init_candle::__private::Nonlinearity::Relu }), bias :
+                ::core::option::Option::Some(::init_candle::__private::Init::Constant {
+                value : 0.1f64 }) }), ("fc", ::init_candle::__private::FieldInit { weight
+                : ::core::option::Option::Some(::init_candle::__private::Init::Normal {
+                mean : 0f64, std : 0.01f64 }), bias : ::core::option::Option::None })
+            ],
+        )
     }
 }
