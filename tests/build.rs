@@ -322,6 +322,33 @@ fn net(vb: VarBuilder) -> candle_core::Result<Net> {
     })
 }
 
+#[derive(InitWeights)]
+struct TiedLm {
+    #[init(normal(std = 0.02))]
+    wte: candle_nn::Embedding,
+    lm_head: Linear,
+}
+
+fn tied_lm(vb: VarBuilder) -> candle_core::Result<TiedLm> {
+    let wte = candle_nn::embedding(100, 16, vb.pp("wte"))?;
+    let lm_head = Linear::new(wte.embeddings().clone(), None);
+    Ok(TiedLm { wte, lm_head })
+}
+
+#[test]
+fn a_rule_on_either_path_of_a_tied_tensor_decides_for_the_tensor() {
+    for path in ["wte.weight", "lm_head.weight"] {
+        let built = ModelBuilder::new(3)
+            .rule(path, Init::Constant { value: 0.5 })
+            .strict(true)
+            .build_module(DType::F32, &Device::Cpu, tied_lm)
+            .unwrap();
+        let v = values(built.model.lm_head.weight());
+        assert!(v.iter().all(|&x| x == 0.5), "rule on {path}");
+        assert!(bits(built.model.wte.embeddings()) == bits(built.model.lm_head.weight()));
+    }
+}
+
 #[test]
 fn a_derived_model_gets_the_bytes_of_init_weights() {
     let (_varmap, vb) = varmap();

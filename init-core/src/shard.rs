@@ -68,11 +68,11 @@ impl Region {
     /// When `rank >= world_size`.
     ///
     /// ```
-    /// use init_core::Region;
+    /// use init_candle::init::Region;
     ///
     /// // 10 elements over 4 ranks: 3, 3, 3, 1.
     /// assert_eq!(Region::flat_chunk(&[2, 5], 3, 4)?, Region::Flat { start: 9, len: 1 });
-    /// # Ok::<(), init_core::InitError>(())
+    /// # Ok::<(), init_candle::InitError>(())
     /// ```
     pub fn flat_chunk(full: &[usize], rank: usize, world_size: usize) -> Result<Region> {
         if world_size == 0 || rank >= world_size {
@@ -164,7 +164,8 @@ impl Init {
     ///
     /// ```
     /// use candle_core::{DType, Device, Tensor};
-    /// use init_core::{Generator, Init, Region};
+    /// use init_candle::init::Region;
+    /// use init_candle::{Generator, Init};
     ///
     /// let full = Tensor::zeros((6, 4), DType::F32, &Device::Cpu)?;
     /// Init::xavier_normal().apply(&full, &mut Generator::new(3))?;

@@ -249,15 +249,22 @@ impl ModelBuilder {
         // The model's own plan, less what was loaded, with the rules over it.
         let mut plan = InitPlan::declared(&model)?;
         plan.retain(|e| !loaded.contains(&StorageKey::of(&e.tensor)));
-        let mut by_rule = HashMap::new();
-        for entry in plan.entries_mut() {
-            let dims = entry.tensor.dims().to_vec();
+        // A rule that names one path of a tied tensor decides for all of its paths.
+        let mut ruled: HashMap<StorageKey, usize> = HashMap::new();
+        for entry in plan.entries() {
+            let dims = entry.tensor.dims();
             if let Some(i) = state
                 .rules
                 .iter()
-                .position(|r| r.matches(&entry.path, &dims))
+                .position(|r| r.matches(&entry.path, dims))
             {
                 state.rule_hits[i] += 1;
+                ruled.entry(StorageKey::of(&entry.tensor)).or_insert(i);
+            }
+        }
+        let mut by_rule = HashMap::new();
+        for entry in plan.entries_mut() {
+            if let Some(&i) = ruled.get(&StorageKey::of(&entry.tensor)) {
                 entry.init = state.rules[i].init().clone();
                 by_rule.insert(entry.path.clone(), state.rules[i].pattern().to_owned());
             }
