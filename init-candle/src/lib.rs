@@ -91,7 +91,9 @@ pub use error::{Error, Result};
 pub use ext::InitWeightsExt;
 pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
-pub use report::{describe, TensorReport, ValueSource};
+pub use report::{
+    describe, MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource,
+};
 
 /// The derive: `#[derive(InitWeights)]` (see the trait for the attributes).
 pub use init_derive::InitWeights;
