@@ -122,7 +122,9 @@ pub use error::{Error, Result};
 pub use ext::InitWeightsExt;
 pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
-pub use report::{describe, TensorReport, ValueSource};
+pub use report::{
+    describe, MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource,
+};
 
 pub use init_derive::InitWeights;
 

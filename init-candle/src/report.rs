@@ -1,11 +1,19 @@
 //! [`TensorReport`]: what happened to one tensor of a model (loaded or initialized, how, and
-//! the statistics that follow from it), shared by [`InitReport`](crate::InitReport) and
-//! [`BuildReport`](crate::build::BuildReport).
+//! the statistics that follow from it), shared by [`InitReport`] and
+//! [`BuildReport`](crate::build::BuildReport); [`MeasuredReport`]: those expectations next to
+//! the statistics of the tensors as they are ([`InitReport::measured`]).
 
 use std::fmt;
 
+use candle_core::{DType, Tensor};
 use init_core::{calculate_fan_in_and_fan_out, calculate_gain, FanMode, Init, Nonlinearity};
 use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::ext::InitWeightsExt;
+use crate::module::InitWeights;
+use crate::plan::InitReport;
+use crate::suggest::hint;
 
 /// Where a tensor's values come from.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -118,6 +126,221 @@ impl TensorReport {
             gain: None,
             expected_std: None,
         }
+    }
+}
+
+impl TensorReport {
+    /// The statistics of `tensor` (the values this report describes, as they are now) next to
+    /// this report's expectation.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::InitWeightsExt;
+    ///
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let fc = candle_nn::linear(400, 300, vb.pp("fc"))?;
+    /// let report = fc.init_weights(0)?;
+    /// // PyTorch's Linear default: U(-1/20, 1/20), std 1/20/sqrt(3) = 0.0289.
+    /// let m = report.tensors[0].measured(fc.weight())?;
+    /// assert_eq!(m.path, "weight");
+    /// assert!((m.std.unwrap() / m.expected_std.unwrap() - 1.0).abs() < 0.01);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A tensor whose shape differs from the report's (it is not the tensor described), or a
+    /// Candle error while reducing it.
+    pub fn measured(&self, tensor: &Tensor) -> Result<MeasuredTensor> {
+        if tensor.dims() != self.shape.as_slice() {
+            return Err(Error::ShapeMismatch {
+                path: self.path.clone(),
+                expected: self.shape.clone(),
+                got: tensor.dims().to_vec(),
+            });
+        }
+        let (mean, std) = mean_std(tensor)?;
+        Ok(MeasuredTensor {
+            path: self.path.clone(),
+            shape: self.shape.clone(),
+            init: self.init.clone(),
+            expected_std: self.expected_std,
+            mean,
+            std,
+        })
+    }
+}
+
+/// The mean and the population standard deviation (divided by n, not n - 1) of the values, in
+/// f64; `None` for an empty tensor.
+fn mean_std(tensor: &Tensor) -> Result<(Option<f64>, Option<f64>)> {
+    if tensor.elem_count() == 0 {
+        return Ok((None, None));
+    }
+    let values = tensor.flatten_all()?.to_dtype(DType::F64)?;
+    let mean = values.mean_all()?;
+    let var = values.broadcast_sub(&mean)?.sqr()?.mean_all()?;
+    Ok((
+        Some(mean.to_scalar::<f64>()?),
+        Some(var.to_scalar::<f64>()?.sqrt()),
+    ))
+}
+
+/// Tensors found by path, for [`InitReport::measured`]: a model (its parameters and buffers
+/// under their dotted paths) or a candle-nn `VarMap` (its variables under their names, the
+/// VarBuilder paths).
+pub trait NamedTensors {
+    /// Every tensor with its path.
+    ///
+    /// # Errors
+    /// A `VarMap` whose lock is poisoned.
+    fn named_tensors(&self) -> Result<Vec<(String, Tensor)>>;
+}
+
+impl<T: InitWeights + ?Sized> NamedTensors for T {
+    fn named_tensors(&self) -> Result<Vec<(String, Tensor)>> {
+        let mut all = self.named_parameters();
+        all.extend(self.named_buffers());
+        Ok(all)
+    }
+}
+
+impl NamedTensors for candle_nn::VarMap {
+    fn named_tensors(&self) -> Result<Vec<(String, Tensor)>> {
+        let data = self.data().lock().map_err(|_| Error::VarMapPoisoned)?;
+        Ok(data
+            .iter()
+            .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
+            .collect())
+    }
+}
+
+impl InitReport {
+    /// Each written tensor's expected std (from its initializer and shape) next to the mean
+    /// and std measured on the tensor now, found by path in `tensors`: the model that was
+    /// initialized, or the `VarMap` it was built from (whose names are the model's paths when
+    /// the model was built with `vb.pp(...)` of those names). `Display` prints it as a table:
+    /// path, shape, initializer, expected std, measured std, measured mean.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{Linear, VarBuilder, VarMap};
+    /// use init_candle::{InitWeights, InitWeightsExt};
+    ///
+    /// #[derive(InitWeights)]
+    /// struct Mlp {
+    ///     #[init(kaiming_normal(nonlinearity = relu), bias = zeros)]
+    ///     fc1: Linear,
+    ///     #[init(normal(std = 0.01), bias = zeros)]
+    ///     fc2: Linear,
+    /// }
+    ///
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let mlp = Mlp {
+    ///     fc1: candle_nn::linear(512, 256, vb.pp("fc1"))?,
+    ///     fc2: candle_nn::linear(256, 10, vb.pp("fc2"))?,
+    /// };
+    /// let report = mlp.init_weights(0)?;
+    /// let measured = report.measured(&mlp)?; // or `report.measured(&varmap)?`
+    /// print!("{measured}");
+    /// // path        shape       init                                                 expected std      std       mean
+    /// // fc1.weight  [256, 512]  kaiming_normal(a=0, mode=fan_in, nonlinearity=relu)       0.06250  0.06247  -6.159e-5
+    /// // fc1.bias    [256]       zeros                                                           0        0          0
+    /// // fc2.weight  [10, 256]   normal(mean=0, std=0.01)                                  0.01000  0.01019   3.804e-4
+    /// // fc2.bias    [10]        zeros                                                           0        0          0
+    /// let fc1 = &measured.tensors[0];
+    /// // sqrt(2) / sqrt(512) = 0.0625, measured on 131072 values
+    /// assert!((fc1.std.unwrap() - 0.0625).abs() < 0.001);
+    /// assert_eq!(measured.tensors[1].std, Some(0.0)); // fc1.bias: zeros
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A written path that `tensors` does not hold (a model or `VarMap` other than the one
+    /// initialized), a tensor of another shape under that path, or a Candle error while
+    /// reducing a tensor.
+    pub fn measured<S: NamedTensors + ?Sized>(&self, tensors: &S) -> Result<MeasuredReport> {
+        let all = tensors.named_tensors()?;
+        let rows = self
+            .tensors
+            .iter()
+            .map(|report| match all.iter().find(|(p, _)| *p == report.path) {
+                Some((_, tensor)) => report.measured(tensor),
+                None => {
+                    let paths: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
+                    Err(Error::NoSuchParameter {
+                        path: report.path.clone(),
+                        hint: hint(&report.path, &paths),
+                    })
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MeasuredReport { tensors: rows })
+    }
+}
+
+/// One tensor's expected std next to its measured statistics ([`TensorReport::measured`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MeasuredTensor {
+    /// The dotted path.
+    pub path: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// The initializer written; `None` for a tensor loaded from a checkpoint.
+    pub init: Option<Init>,
+    /// The std the initializer promises, where it has a closed form (0 for constants).
+    pub expected_std: Option<f64>,
+    /// The mean of the values; `None` for an empty tensor.
+    pub mean: Option<f64>,
+    /// The population standard deviation of the values (divided by n); `None` for an empty
+    /// tensor.
+    pub std: Option<f64>,
+}
+
+/// What [`InitReport::measured`] returns: per tensor, the expected std and the measured std
+/// and mean. `Display` prints an aligned table with the columns `path`, `shape`, `init`,
+/// `expected std`, `std`, `mean`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MeasuredReport {
+    /// The tensors, in the report's order.
+    pub tensors: Vec<MeasuredTensor>,
+}
+
+impl fmt::Display for MeasuredReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = ["path", "shape", "init", "expected std", "std", "mean"];
+        let cells: Vec<[String; 6]> = self
+            .tensors
+            .iter()
+            .map(|m| {
+                [
+                    m.path.clone(),
+                    format!("{:?}", m.shape),
+                    m.init
+                        .as_ref()
+                        .map_or_else(|| "loaded".to_owned(), describe),
+                    number(m.expected_std),
+                    number(m.std),
+                    number(m.mean),
+                ]
+            })
+            .collect();
+        write_aligned(f, &header, &cells, 3)
+    }
+}
+
+/// A statistic with four significant digits ("-" when there is none).
+fn number(v: Option<f64>) -> String {
+    match v {
+        None => "-".to_owned(),
+        Some(0.0) => "0".to_owned(),
+        Some(v) if (1e-3..1e5).contains(&v.abs()) => {
+            let decimals = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+            format!("{v:.decimals$}")
+        }
+        Some(v) => format!("{v:.3e}"),
     }
 }
 
@@ -287,8 +510,19 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> 
             ]
         })
         .collect();
+    write_aligned(f, &header, &cells, 5)
+}
+
+/// Writes a table: columns before `first_number` left-aligned (text), the others
+/// right-aligned (numbers), two spaces between columns.
+fn write_aligned<const N: usize>(
+    f: &mut fmt::Formatter<'_>,
+    header: &[&str; N],
+    cells: &[[String; N]],
+    first_number: usize,
+) -> fmt::Result {
     let mut widths = header.map(str::len);
-    for row in &cells {
+    for row in cells {
         for (w, c) in widths.iter_mut().zip(row) {
             *w = (*w).max(c.chars().count());
         }
@@ -296,8 +530,7 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> 
     let line = |f: &mut fmt::Formatter<'_>, row: &[&str]| -> fmt::Result {
         let mut out = String::new();
         for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            // Text columns left-aligned, numbers right-aligned.
-            if i >= 5 {
+            if i >= first_number {
                 out.push_str(&format!("{c:>w$}  "));
             } else {
                 out.push_str(&format!("{c:<w$}  "));
@@ -305,8 +538,8 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> 
         }
         writeln!(f, "{}", out.trim_end())
     };
-    line(f, &header)?;
-    for row in &cells {
+    line(f, header)?;
+    for row in cells {
         line(f, &row.each_ref().map(String::as_str))?;
     }
     Ok(())
@@ -315,6 +548,141 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Device;
+    use candle_nn::{Linear, VarBuilder, VarMap};
+
+    fn linear(varmap: &VarMap, path: &str, fan_in: usize, fan_out: usize) -> Linear {
+        let vb = VarBuilder::from_varmap(varmap, DType::F32, &Device::Cpu);
+        candle_nn::linear(fan_in, fan_out, vb.pp(path)).unwrap()
+    }
+
+    /// `init` for the weight and `bias` for the bias of every Linear.
+    fn init_linear(m: &impl InitWeights, init: Init, bias: Init) -> InitReport {
+        m.init_with(3, &mut |m| {
+            if m.is::<Linear>() {
+                m.init_weight(init.clone());
+                m.init_bias(bias.clone());
+            }
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn measured_std_of_a_large_normal_linear_is_its_std() {
+        let varmap = VarMap::new();
+        let fc = linear(&varmap, "fc", 1000, 1000);
+        let report = init_linear(
+            &fc,
+            Init::Normal {
+                mean: 0.0,
+                std: 0.02,
+            },
+            Init::Constant { value: 0.5 },
+        );
+        let measured = report.measured(&fc).unwrap();
+        assert_eq!(measured.tensors.len(), 2);
+        let w = &measured.tensors[0];
+        assert_eq!(w.path, "weight");
+        assert_eq!(w.shape, [1000, 1000]);
+        assert_eq!(w.expected_std, Some(0.02));
+        // 10^6 draws: the sample std's own std is 0.02 / sqrt(2e6) = 1.4e-5 (0.07%), the mean's
+        // 0.02 / 1000 = 2e-5; the bounds are 4 and 5 of those.
+        let std = w.std.unwrap();
+        assert!((std / 0.02 - 1.0).abs() < 0.003, "{std}");
+        assert!(w.mean.unwrap().abs() < 1e-4, "{:?}", w.mean);
+        // A constant has std 0 exactly, and its value as mean.
+        let b = &measured.tensors[1];
+        assert_eq!(b.path, "bias");
+        assert_eq!(b.expected_std, Some(0.0));
+        assert_eq!(b.std, Some(0.0));
+        assert_eq!(b.mean, Some(0.5));
+    }
+
+    #[derive(crate::InitWeights)]
+    struct Head {
+        fc: Linear,
+    }
+
+    #[test]
+    fn measured_from_the_varmap_equals_measured_from_the_model() {
+        let varmap = VarMap::new();
+        let head = Head {
+            fc: linear(&varmap, "fc", 64, 32),
+        };
+        let report = init_linear(&head, Init::xavier_uniform(), Init::Zeros);
+        let from_model = report.measured(&head).unwrap();
+        assert_eq!(from_model.tensors[0].path, "fc.weight");
+        assert_eq!(report.measured(&varmap).unwrap(), from_model);
+        // xavier_uniform on (32, 64): U(-a, a), a = sqrt(6 / 96) = 0.25, std a / sqrt(3).
+        let expected = 0.25 / 3f64.sqrt();
+        assert!((from_model.tensors[0].expected_std.unwrap() - expected).abs() < 1e-12);
+        let std = from_model.tensors[0].std.unwrap();
+        assert!((std / expected - 1.0).abs() < 0.03, "{std}");
+        assert_eq!(from_model.tensors[1].std, Some(0.0));
+    }
+
+    #[test]
+    fn measured_table_has_the_columns() {
+        let varmap = VarMap::new();
+        let fc = linear(&varmap, "fc", 8, 4);
+        let report = init_linear(&fc, Init::Zeros, Init::Ones);
+        let text = report.measured(&fc).unwrap().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        let header: Vec<&str> = lines[0]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            header,
+            ["path", "shape", "init", "expected std", "std", "mean"],
+            "{text}"
+        );
+        let weight: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            weight,
+            ["weight", "[4,", "8]", "zeros", "0", "0", "0"],
+            "{text}"
+        );
+        let bias: Vec<&str> = lines[2].split_whitespace().collect();
+        assert_eq!(bias, ["bias", "[4]", "ones", "0", "0", "1.000"], "{text}");
+    }
+
+    #[test]
+    fn measured_against_another_model_names_the_missing_path() {
+        let varmap = VarMap::new();
+        let fc = linear(&varmap, "fc", 8, 4);
+        let report = init_linear(&fc, Init::Zeros, Init::Zeros);
+        let other = VarMap::new();
+        let _ = linear(&other, "head", 8, 4);
+        let err = report.measured(&other).unwrap_err().to_string();
+        assert!(err.contains("no parameter `weight`"), "{err}");
+        assert!(err.contains("head.weight"), "{err}");
+        // The right path with another shape is not the tensor described.
+        let big = Head {
+            fc: linear(&VarMap::new(), "fc", 8, 4),
+        };
+        let small = Head {
+            fc: linear(&VarMap::new(), "fc", 2, 4),
+        };
+        let report = init_linear(&big, Init::Zeros, Init::Zeros);
+        let err = report.measured(&small).unwrap_err().to_string();
+        assert!(err.starts_with("fc.weight:"), "{err}");
+        assert!(err.contains("[4, 8]") && err.contains("[4, 2]"), "{err}");
+    }
+
+    #[test]
+    fn number_keeps_four_significant_digits() {
+        assert_eq!(number(None), "-");
+        assert_eq!(number(Some(0.0)), "0");
+        assert_eq!(number(Some(0.0625)), "0.06250");
+        assert_eq!(number(Some(1.0)), "1.000");
+        assert_eq!(number(Some(-12.345)), "-12.35");
+        assert_eq!(number(Some(2.5e-5)), "2.500e-5");
+        assert_eq!(number(Some(3.0e7)), "3.000e7");
+    }
 
     #[test]
     fn closed_form_stds() {
