@@ -262,23 +262,32 @@ impl InitReport {
     /// initialized), a tensor of another shape under that path, or a Candle error while
     /// reducing a tensor.
     pub fn measured<S: NamedTensors + ?Sized>(&self, tensors: &S) -> Result<MeasuredReport> {
-        let all = tensors.named_tensors()?;
-        let rows = self
-            .tensors
-            .iter()
-            .map(|report| match all.iter().find(|(p, _)| *p == report.path) {
-                Some((_, tensor)) => report.measured(tensor),
-                None => {
-                    let paths: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
-                    Err(Error::NoSuchParameter {
-                        path: report.path.clone(),
-                        hint: hint(&report.path, &paths),
-                    })
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(MeasuredReport { tensors: rows })
+        measure(&self.tensors, tensors)
     }
+}
+
+/// The measured statistics of each reported tensor, found by path in `tensors`.
+pub(crate) fn measure<S: NamedTensors + ?Sized>(
+    reports: &[TensorReport],
+    tensors: &S,
+) -> Result<MeasuredReport> {
+    let all = tensors.named_tensors()?;
+    let by_path: std::collections::HashMap<&str, &Tensor> =
+        all.iter().map(|(p, t)| (p.as_str(), t)).collect();
+    let rows = reports
+        .iter()
+        .map(|report| match by_path.get(report.path.as_str()) {
+            Some(tensor) => report.measured(tensor),
+            None => {
+                let paths: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
+                Err(Error::NoSuchParameter {
+                    path: report.path.clone(),
+                    hint: hint(&report.path, &paths),
+                })
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(MeasuredReport { tensors: rows })
 }
 
 /// One tensor's expected std next to its measured statistics ([`TensorReport::measured`]).

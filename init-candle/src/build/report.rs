@@ -4,7 +4,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::report::{write_table, TensorReport, ValueSource};
+use crate::error::Result;
+use crate::report::{
+    measure, write_table, MeasuredReport, NamedTensors, TensorReport, ValueSource,
+};
 
 /// Per tensor (in the order the constructor asked for them): shape, dtype, initializer and
 /// where it comes from, fans, gain and expected std; plus the rules that matched nothing and
@@ -49,6 +52,34 @@ impl BuildReport {
     /// The report of `path`.
     pub fn get(&self, path: &str) -> Option<&TensorReport> {
         self.tensors.iter().find(|t| t.path == path)
+    }
+
+    /// Each tensor's expected std next to the std and mean measured on it now, found by path
+    /// in `tensors` (the built `varmap`, or the model when it implements `InitWeights`), as
+    /// [`InitReport::measured`](crate::InitReport::measured) does; loaded tensors have no
+    /// expected std.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use init_candle::build::{ModelBuilder, Preset};
+    ///
+    /// # fn main() -> init_candle::Result<()> {
+    /// let built = ModelBuilder::new(0)
+    ///     .preset(Preset::hf(0.02))
+    ///     .build(DType::F32, &Device::Cpu, |vb| candle_nn::linear(512, 512, vb.pp("fc")))?;
+    /// let measured = built.report.measured(&built.varmap)?;
+    /// let weight = &measured.tensors[0];
+    /// assert_eq!(weight.expected_std, Some(0.02));
+    /// assert!((weight.std.unwrap() - 0.02).abs() < 1e-3);
+    /// println!("{measured}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// A path `tensors` does not hold, a tensor of another shape there, or a Candle error.
+    pub fn measured<S: NamedTensors + ?Sized>(&self, tensors: &S) -> Result<MeasuredReport> {
+        measure(&self.tensors, tensors)
     }
 
     /// What transformers says when it loads a checkpoint into a model: the newly initialized
