@@ -92,6 +92,7 @@ pub use ext::InitWeightsExt;
 pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
 pub use report::{describe, TensorReport, ValueSource};
+pub use repr::{parameter_repr, tensor_repr};
 
 /// The derive: `#[derive(InitWeights)]` (see the trait for the attributes).
 pub use init_derive::InitWeights;

@@ -19,9 +19,12 @@ mod pool;
 mod rnn;
 mod sequential;
 
-pub use activation::{Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh};
+pub use activation::{Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
 pub use conv3d::{conv3d, conv3d_no_bias, Conv3d, Conv3dConfig};
-pub use norm::{group_norm, GroupNorm};
-pub use pool::{MaxPool2d, MaxPool3d};
+pub use norm::{
+    batch_norm1d, batch_norm2d, batch_norm3d, group_norm, BatchNorm1d, BatchNorm2d, BatchNorm3d,
+    GroupNorm,
+};
+pub use pool::{MaxPool2d, MaxPool3d, PoolSize};
 pub use rnn::{gru, lstm, Gru, Lstm, RnnConfig};
-pub use sequential::{Layer, Sequential};
+pub use sequential::{Iter, Layer, Sequential};
