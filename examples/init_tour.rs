@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let w = empty(&[3, 5])?;
     init::uniform(&w, 0.0, 1.0, &mut rng)?;
-    show("nn.init.uniform_(w)", &w)?;
+    show("w = torch.empty(3, 5)\n>>> nn.init.uniform_(w)", &w)?;
     init::normal(&w, 0.0, 1.0, &mut rng)?;
     show("nn.init.normal_(w)", &w)?;
     init::trunc_normal(&w, 0.0, 1.0, -2.0, 2.0, &mut rng)?;

@@ -151,7 +151,6 @@ fn every_layer_prints_as_pytorch() {
         num_layers: 2,
         bias: false,
         bidirectional: true,
-        ..RnnConfig::default()
     };
     let bn_no_affine = candle_nn::BatchNormConfig {
         affine: false,

@@ -128,11 +128,13 @@ impl Sequential {
         let Some(layer) = self.layer(i) else {
             return Err(Error::NoSuchLayer {
                 index: i,
-                message: format!(
-                    "no layer {i}: the Sequential has {} layers (indices 0 to {})",
-                    self.len(),
-                    self.len() as isize - 1
-                ),
+                message: match self.len() {
+                    0 => format!("no layer {i}: the Sequential is empty"),
+                    n => format!(
+                        "no layer {i}: the Sequential has {n} layers (indices 0 to {})",
+                        n - 1
+                    ),
+                },
             });
         };
         layer.downcast_ref::<T>().ok_or_else(|| Error::NoSuchLayer {
