@@ -67,12 +67,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     // for i in net2.children(): print(i)
     println!("\nfor i in net2.children(): print(i)");
     for i in net2.children() {
-        println!("{}", i.module_repr());
+        println!("{i}");
     }
     // for i in net2.modules(): print(i)
     println!("\nfor i in net2.modules(): print(i)");
     for i in net2.modules() {
-        println!("{}", i.module_repr());
+        println!("{i}");
     }
 
     // for layer in net2.modules():

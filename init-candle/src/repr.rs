@@ -14,6 +14,25 @@ use crate::error::Result;
 use crate::module::InitWeights;
 use crate::traversal::named_children;
 
+/// A module prints as PyTorch prints it (`print(module)`): what
+/// [`module_repr`](crate::InitWeightsExt::module_repr) returns.
+///
+/// ```
+/// use init_candle::nn::{ReLU, Sequential};
+/// use init_candle::{InitWeights, InitWeightsExt};
+/// let seq = Sequential::new().add(ReLU);
+/// for child in seq.children() {
+///     assert_eq!(child.to_string(), "ReLU()");
+/// }
+/// let module: &dyn InitWeights = &seq;
+/// assert_eq!(format!("{module}"), "Sequential(\n  (0): ReLU()\n)");
+/// ```
+impl std::fmt::Display for dyn InitWeights + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&module_repr(self))
+    }
+}
+
 /// `Net(\n  (fc): Linear(...)\n)`, children indented by two spaces per level.
 pub(crate) fn module_repr(module: &dyn InitWeights) -> String {
     let mut out = String::new();

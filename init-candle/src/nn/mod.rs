@@ -8,6 +8,12 @@
 //! candle-nn's own `Linear`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`,
 //! `BatchNorm`, `LayerNorm`, `RmsNorm`, `Embedding`, `PReLU` and `Activation` are modules as
 //! they are; their impls are in this module too.
+//!
+//! Every layer prints as PyTorch 2.15 prints it (`print(model)`, checked against PyTorch's text
+//! by the repository's `tests/tutorials.rs`): [`BatchNorm1d`], [`BatchNorm2d`] and
+//! [`BatchNorm3d`] wrap candle-nn's `BatchNorm` to carry PyTorch's class name, the pools keep
+//! each size as given ([`PoolSize`]: `kernel_size=2` or `kernel_size=(2, 2)`), and [`Softmax`]
+//! prints its `dim` (`dim=None` for PyTorch's implicit choice).
 
 mod activation;
 mod conv;

@@ -50,13 +50,13 @@ pub trait Layer: ModuleT + InitWeights + Send + Sync {}
 
 impl<T: ModuleT + InitWeights + Send + Sync> Layer for T {}
 
-impl fmt::Display for dyn Layer {
+impl fmt::Display for dyn Layer + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.module_repr())
     }
 }
 
-impl fmt::Debug for dyn Layer {
+impl fmt::Debug for dyn Layer + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.module_repr())
     }
