@@ -449,3 +449,90 @@ fn a_changed_print_fails_the_comparison() {
     });
     assert!(result.is_err(), "a print that differs must fail");
 }
+
+#[test]
+fn sequential_indexes_iterates_and_gets_typed_layers() {
+    let varmap = VarMap::new();
+    let net1 = children_vs_modules::net1(&vb(&varmap)).unwrap();
+    assert_eq!(net1[0].class_name(), "Linear");
+    assert_eq!(net1[1].class_name(), "ReLU");
+    let classes: Vec<&str> = (&net1).into_iter().map(|l| l.class_name()).collect();
+    assert_eq!(classes, ["Linear", "ReLU", "Linear", "ReLU", "Linear"]);
+    // net1[0].weight is the VarMap's variable "0.weight".
+    let w1 = net1.get::<candle_nn::Linear>(0).unwrap().weight();
+    assert_eq!(w1.dims(), &[40, 30]);
+    net1.check_varmap(&varmap).unwrap();
+
+    let wrong_type = net1.get::<candle_nn::Linear>(1).unwrap_err();
+    assert!(matches!(
+        wrong_type,
+        init_candle::Error::NoSuchLayer { index: 1, .. }
+    ));
+    assert_eq!(
+        wrong_type.to_string(),
+        "Sequential: layer 1 is a ReLU (ReLU()), not a `candle_nn::linear::Linear`"
+    );
+    let past_end = net1.get::<ReLU>(5).unwrap_err();
+    assert_eq!(
+        past_end.to_string(),
+        "Sequential: no layer 5: the Sequential has 5 layers (indices 0 to 4)"
+    );
+    assert!(Sequential::new()
+        .get::<ReLU>(0)
+        .unwrap_err()
+        .to_string()
+        .ends_with("the Sequential is empty"));
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| net1[5].class_name()))
+        .unwrap_err();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert_eq!(
+        message,
+        "Sequential index 5 is out of range: it has 5 layers"
+    );
+}
+
+#[test]
+fn c3d_takes_a_small_clip_and_rejects_one_too_short_for_pool5() {
+    use candle_core::Module;
+    let model = c3d::C3D::new(VarBuilder::zeros(DType::F32, &Device::Cpu)).unwrap();
+    let clip = |frames: usize, size: usize| {
+        Tensor::zeros((1, 3, frames, size, size), DType::F32, &Device::Cpu).unwrap()
+    };
+    let features = model.features(&clip(16, 56)).unwrap();
+    assert_eq!(features.dims(), &[1, 512, 1, 2, 2]);
+    // 8 frames: pool5 gets one frame, less than its kernel (PyTorch: "Output size is too small").
+    let err = model.features(&clip(8, 56)).unwrap_err().to_string();
+    assert!(
+        err.contains("MaxPool3d") && err.contains("smaller than the kernel 2"),
+        "{err}"
+    );
+    // The pool alone: an error, never an empty tensor or a panic.
+    let pool5 = &model.pool5;
+    assert!(pool5.forward(&clip(1, 3)).is_err());
+    assert_eq!(pool5.forward(&clip(2, 7)).unwrap().dims(), &[1, 3, 1, 4, 4]);
+}
+
+#[test]
+fn softmax_uses_the_given_or_pytorchs_implicit_dimension() {
+    use candle_core::Module;
+    let x = Tensor::new(&[[0f32, 2f32.ln()], [3f32.ln(), 0.]], &Device::Cpu).unwrap();
+    let rows = Softmax::new(1)
+        .forward(&x)
+        .unwrap()
+        .to_vec2::<f32>()
+        .unwrap();
+    let expect = [[1.0 / 3.0, 2.0 / 3.0], [0.75, 0.25]];
+    for (r, e) in rows.iter().flatten().zip(expect.iter().flatten()) {
+        assert!((r - e).abs() < 1e-6, "{rows:?}");
+    }
+    // No dim on a 2-D input: PyTorch picks dimension 1, so the rows sum to 1.
+    let implicit = Softmax::implicit().forward(&x).unwrap();
+    assert_eq!(implicit.to_vec2::<f32>().unwrap(), rows);
+    let last = Softmax::new(-1).forward(&x).unwrap();
+    assert_eq!(last.to_vec2::<f32>().unwrap(), rows);
+    let err = Softmax::new(2).forward(&x).unwrap_err().to_string();
+    assert!(
+        err.contains("dim 2 is out of range for an input of rank 2"),
+        "{err}"
+    );
+}
