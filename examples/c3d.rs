@@ -1,7 +1,7 @@
 //! C3D (Tran et al. 2015, "Learning Spatiotemporal Features with 3D Convolutional Networks") as
 //! its PyTorch port declares it (`examples/tutorials/c3d.rs` has the model and the Python it
 //! follows): 8 Conv3d, 5 MaxPool3d, fc6 8192->4096, fc7 4096->4096, fc8 4096->487 (Sports-1M),
-//! dropout, ReLU and softmax modules, about 78M parameters; `model.apply(weights_init)` by class
+//! dropout, ReLU and softmax modules, about 80M parameters; `model.apply(weights_init)` by class
 //! name (xavier_normal weights, zero biases), then the port's `forward` on one 16-frame 112x112
 //! clip.
 //!

@@ -93,7 +93,7 @@ fn net_prints_as_pytorch() {
 
 #[test]
 fn c3d_prints_as_pytorch() {
-    // Zeros: the print needs the shapes, not 78M random values.
+    // Zeros: the print needs the shapes, not 80M random values.
     let model = c3d::C3D::new(VarBuilder::zeros(DType::F32, &Device::Cpu)).unwrap();
     compare("c3d", vec![("print(model)", model.module_repr())]);
 }
