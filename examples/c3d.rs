@@ -1,124 +1,104 @@
-//! C3D (Tran et al. 2015, "Learning Spatiotemporal Features with 3D Convolutional Networks"):
-//! 8 Conv3d k3 p1, 5 max pools, fc6 8192->4096, fc7 4096->4096, fc8 4096->487 (Sports-1M),
-//! about 78M parameters, initialized with the PyTorch port's `weights_init` applied by layer class
-//! (xavier_normal weights, zero biases), then a forward pass on one 16-frame 112x112 clip.
+//! C3D (Tran et al. 2015, "Learning Spatiotemporal Features with 3D Convolutional Networks") as
+//! its PyTorch port declares it (`examples/tutorials/c3d.rs` has the model and the Python it
+//! follows): 8 Conv3d, 5 MaxPool3d, fc6 8192->4096, fc7 4096->4096, fc8 4096->487 (Sports-1M),
+//! dropout, ReLU and softmax modules, about 80M parameters; `model.apply(weights_init)` by class
+//! name (xavier_normal weights, zero biases), then the port's `forward` on one 16-frame 112x112
+//! clip.
 //!
-//! Run: `cargo run --release --example c3d` (`-- --frames 8 --size 56` for a smaller clip).
+//! Run: `cargo run --release --example c3d` (`-- --frames 16 --size 56` for a smaller clip: the
+//! convolutions and pools only, since fc6 takes exactly the 8192 features of a 16x112x112 clip).
+//! C3D needs at least 16 frames: pool2..pool5 halve the depth, and pool5's kernel is 2 deep.
+
+#[path = "tutorials/c3d.rs"]
+mod tutorial;
 
 use std::error::Error;
 use std::time::Instant;
 
-use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::nn::{conv3d, Conv3d, Conv3dConfig, MaxPool3d};
-use init_candle::{Init, InitWeights, InitWeightsExt, ModuleInit};
-
-#[derive(InitWeights)]
-struct C3d {
-    conv1: Conv3d,
-    conv2: Conv3d,
-    conv3a: Conv3d,
-    conv3b: Conv3d,
-    conv4a: Conv3d,
-    conv4b: Conv3d,
-    conv5a: Conv3d,
-    conv5b: Conv3d,
-    pool1: MaxPool3d,
-    pool2: MaxPool3d,
-    pool3: MaxPool3d,
-    pool4: MaxPool3d,
-    pool5: MaxPool3d,
-    fc6: Linear,
-    fc7: Linear,
-    fc8: Linear,
-}
-
-impl C3d {
-    fn new(vb: VarBuilder) -> candle_core::Result<Self> {
-        let same = Conv3dConfig {
-            padding: 1,
-            ..Default::default()
-        };
-        let conv = |i: usize, o: usize, name: &str| conv3d(i, o, 3, same, vb.pp(name));
-        Ok(Self {
-            conv1: conv(3, 64, "conv1")?,
-            conv2: conv(64, 128, "conv2")?,
-            conv3a: conv(128, 256, "conv3a")?,
-            conv3b: conv(256, 256, "conv3b")?,
-            conv4a: conv(256, 512, "conv4a")?,
-            conv4b: conv(512, 512, "conv4b")?,
-            conv5a: conv(512, 512, "conv5a")?,
-            conv5b: conv(512, 512, "conv5b")?,
-            pool1: MaxPool3d::new((1, 2, 2), (1, 2, 2), (0, 0, 0))?,
-            pool2: MaxPool3d::new((2, 2, 2), (2, 2, 2), (0, 0, 0))?,
-            pool3: MaxPool3d::new((2, 2, 2), (2, 2, 2), (0, 0, 0))?,
-            pool4: MaxPool3d::new((2, 2, 2), (2, 2, 2), (0, 0, 0))?,
-            pool5: MaxPool3d::new((2, 2, 2), (2, 2, 2), (0, 1, 1))?,
-            fc6: candle_nn::linear(8192, 4096, vb.pp("fc6"))?,
-            fc7: candle_nn::linear(4096, 4096, vb.pp("fc7"))?,
-            fc8: candle_nn::linear(4096, 487, vb.pp("fc8"))?,
-        })
-    }
-
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let x = self.pool1.forward(&self.conv1.forward(x)?.relu()?)?;
-        let x = self.pool2.forward(&self.conv2.forward(&x)?.relu()?)?;
-        let x = self.conv3a.forward(&x)?.relu()?;
-        let x = self.pool3.forward(&self.conv3b.forward(&x)?.relu()?)?;
-        let x = self.conv4a.forward(&x)?.relu()?;
-        let x = self.pool4.forward(&self.conv4b.forward(&x)?.relu()?)?;
-        let x = self.conv5a.forward(&x)?.relu()?;
-        let x = self.pool5.forward(&self.conv5b.forward(&x)?.relu()?)?;
-        let x = x.flatten_from(1)?;
-        let x = self.fc6.forward(&x)?.relu()?;
-        let x = self.fc7.forward(&x)?.relu()?;
-        self.fc8.forward(&x)
-    }
-}
-
-/// The PyTorch port's `weights_init(m)`: `classname = m.__class__.__name__; if
-/// classname.find('Conv') != -1 or classname.find('Linear') != -1: xavier_normal_(m.weight);
-/// zeros_(m.bias)`.
-fn weights_init(m: &mut ModuleInit<'_>) -> init_candle::Result<()> {
-    let classname = m.class_name();
-    if classname.contains("Conv") || classname.contains("Linear") {
-        m.init_weight(Init::xavier_normal());
-        m.init_bias(Init::Zeros);
-    }
-    Ok(())
-}
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use init_candle::InitWeightsExt;
+use tutorial::{weights_init, C3D};
 
 fn arg(name: &str, default: usize) -> Result<usize, Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for a in &args {
+        if a.starts_with("--") && a != "--frames" && a != "--size" {
+            return Err(
+                format!("unknown option {a}; the options are --frames N and --size N").into(),
+            );
+        }
+    }
     match args.iter().position(|a| a == name) {
         Some(i) => {
             let value = args.get(i + 1).ok_or(format!("{name} needs a value"))?;
-            Ok(value.parse().map_err(|e| format!("{name} {value}: {e}"))?)
+            Ok(value
+                .parse()
+                .map_err(|e| format!("{name} {value}: {e} (a positive integer)"))?)
         }
         None => Ok(default),
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+/// The clip's shape after `pool5`, or why C3D cannot take it (checked before the model is
+/// built, with the same rule as the pools: floor((n + 2 * padding - kernel) / stride) + 1).
+fn pool5_shape(frames: usize, size: usize) -> Result<(usize, usize), String> {
+    let pool = |n: usize, k: usize, s: usize, p: usize| {
+        (n + 2 * p >= k && n > 0).then(|| (n + 2 * p - k) / s + 1)
+    };
+    let mut d = frames;
+    let mut h = size;
+    // pool1: (1, 2, 2); pool2..pool4: 2; pool5: 2 with padding (0, 1, 1).
+    let pools = [
+        (1, 2, 0, 0),
+        (2, 2, 0, 0),
+        (2, 2, 0, 0),
+        (2, 2, 0, 0),
+        (2, 2, 0, 1),
+    ];
+    for (i, &(kd, kh, pd, ph)) in pools.iter().enumerate() {
+        let (Some(nd), Some(nh)) = (pool(d, kd, kd, pd), pool(h, kh, kh, ph)) else {
+            return Err(format!(
+                "--frames {frames} --size {size}: pool{} gets a {d}x{h}x{h} input (frames x \
+                 height x width), smaller than its kernel ({kd}, {kh}, {kh}) with padding \
+                 ({pd}, {ph}, {ph}) (PyTorch fails the same way: \"Output size is too small\"); \
+                 C3D needs at least 16 frames and a size of at least 16, e.g. --frames 16 --size 56",
+                i + 1
+            ));
+        };
+        (d, h) = (nd, nh);
+    }
+    Ok((d, h))
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let frames = arg("--frames", 16)?;
     let size = arg("--size", 112)?;
+    let (d5, h5) = pool5_shape(frames, size)?;
     let device = Device::Cpu;
     let varmap = VarMap::new();
     let t = Instant::now();
-    let model = C3d::new(VarBuilder::from_varmap(&varmap, DType::F32, &device))?;
+    // model = C3D()
+    let model = C3D::new(VarBuilder::from_varmap(&varmap, DType::F32, &device))?;
     let build = t.elapsed();
+    // print(model)
     println!("{}\n", model.module_repr());
     let params = model.num_parameters();
     println!(
-        "parameters: {params} ({:.1}M) in {} tensors",
+        "parameters: {params} ({:.1}M) in {} tensors, built (candle's VarMap fill) in {:.0} ms",
         params as f64 / 1e6,
-        model.parameters().len()
-    );
-    println!(
-        "built (candle's VarMap fill) in {:.0} ms",
+        model.parameters().len(),
         build.as_secs_f64() * 1e3
     );
 
+    // model.apply(weights_init): planned (checked for every module first), seeded.
     let t = Instant::now();
     let report = model.init_with(2015, &mut weights_init)?;
     let init = t.elapsed();
@@ -140,29 +120,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         (2.0f64 / (8192.0 + 4096.0)).sqrt()
     );
 
-    if size % 16 != 0 || frames % 8 != 0 || frames == 0 || size == 0 {
-        return Err(format!(
-            "--frames must be a multiple of 8 and --size of 16, got {frames} and {size}"
-        )
-        .into());
-    }
-    if (frames, size) != (16, 112) {
-        println!("(a {frames}x{size}x{size} clip does not give fc6's 8192 inputs; only the convolutions run)");
-    }
     let clip = Tensor::randn(0f32, 1.0, (1, 3, frames, size, size), &device)?;
     let t = Instant::now();
-    if (frames, size) == (16, 112) {
-        let logits = model.forward(&clip)?;
+    if 512 * d5 * h5 * h5 == 8192 {
+        // model.eval(); probs = model(clip) (the port's forward ends with its softmax)
+        let probs = model.forward_t(&clip, false)?;
         let elapsed = t.elapsed();
-        let probs = candle_nn::ops::softmax(&logits, D::Minus1)?
-            .squeeze(0)?
-            .to_vec1::<f32>()?;
-        let mut top: Vec<(usize, f32)> = probs.into_iter().enumerate().collect();
+        let values = probs.squeeze(0)?.to_vec1::<f32>()?;
+        let mut top: Vec<(usize, f32)> = values.into_iter().enumerate().collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         println!(
-            "forward on a {:?} clip: logits {:?} in {:.0} ms",
+            "forward on a {:?} clip: probabilities {:?} in {:.0} ms",
             clip.dims(),
-            logits.dims(),
+            probs.dims(),
             elapsed.as_secs_f64() * 1e3
         );
         let shown: Vec<String> = top
@@ -176,36 +146,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             shown.join(", ")
         );
     } else {
-        let mut x = clip.clone();
-        let convs = [
-            &model.conv1,
-            &model.conv2,
-            &model.conv3a,
-            &model.conv3b,
-            &model.conv4a,
-            &model.conv4b,
-            &model.conv5a,
-            &model.conv5b,
-        ];
-        let pools = [
-            &model.pool1,
-            &model.pool2,
-            &model.pool3,
-            &model.pool4,
-            &model.pool5,
-        ];
-        let pool_after = [0usize, 1, 3, 5, 7];
-        for (i, conv) in convs.iter().enumerate() {
-            x = conv.forward(&x)?.relu()?;
-            if let Some(p) = pool_after.iter().position(|&j| j == i) {
-                x = pools[p].forward(&x)?;
-            }
-        }
+        let features = model.features(&clip)?;
         println!(
-            "convolutions on a {:?} clip: features {:?} in {:.0} ms",
+            "convolutions and pools on a {:?} clip: features {:?} in {:.0} ms ({} values per \
+             clip; fc6 takes 8192, the features of a 16x112x112 clip, so the classifier is not run)",
             clip.dims(),
-            x.dims(),
-            t.elapsed().as_secs_f64() * 1e3
+            features.dims(),
+            t.elapsed().as_secs_f64() * 1e3,
+            features.elem_count()
         );
     }
     Ok(())

@@ -1,112 +1,114 @@
-//! The tutorial's nested net (three `Sequential(Linear, ReLU)` blocks): `children()` and
-//! `modules()` printed as PyTorch prints them, every `Linear` found through `modules()`
-//! re-initialized, and one weight replaced by user-supplied values (shape checked).
+//! The tutorial on parameter initialization that compares `children()` with `modules()`
+//! (`examples/tutorials/children_vs_modules.rs` has the models and the Python they follow):
+//! `net1` (a `Sequential`), its first weight printed and replaced NumPy-style, every `Linear`
+//! found by iterating `net1`; then `sim_net` with `children()` and `modules()` printed, every
+//! `Linear` found by `modules()` re-initialized, and `init.xavier_uniform` on `net1[0]`.
 //!
 //! Run: `cargo run --release --example children_vs_modules`
+
+#[path = "tutorials/children_vs_modules.rs"]
+mod tutorial;
 
 use std::error::Error;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::nn::{ReLU, Sequential};
-use init_candle::{Generator, InitWeights, InitWeightsExt};
+use init_candle::{parameter_repr, Generator, InitWeightsExt};
+use tutorial::sim_net;
 
-#[derive(InitWeights)]
-struct Net {
-    block1: Sequential,
-    block2: Sequential,
-    block3: Sequential,
-}
-
-fn block(i: usize, o: usize, vb: VarBuilder) -> candle_core::Result<Sequential> {
-    Ok(Sequential::new()
-        .add(candle_nn::linear(i, o, vb.pp(0))?)
-        .add(ReLU))
+/// `torch.from_numpy(np.random.normal(mean, std, size=shape))`: float64 values, as NumPy's.
+fn numpy_normal(mean: f64, std: f64, shape: &[usize]) -> candle_core::Result<Tensor> {
+    Tensor::randn(mean, std, shape, &Device::Cpu)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let device = Device::Cpu;
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
-    let net = Net {
-        block1: block(10, 20, vb.pp("block1"))?,
-        block2: block(20, 20, vb.pp("block2"))?,
-        block3: block(20, 4, vb.pp("block3"))?,
-    };
+    let net1 = tutorial::net1(&vb)?;
+    // PyTorch's nn.Linear starts from its reset_parameters (U(-1/sqrt(in), 1/sqrt(in))),
+    // candle's linear() from another distribution: reset to PyTorch's first.
+    net1.reset_parameters(0)?;
 
-    println!("for child in net.children(): print(child)");
-    for child in net.children() {
-        println!("{}", child.module_repr());
-    }
-    println!("\nfor module in net.modules(): print(module)");
-    for module in net.modules() {
-        println!("{}", module.module_repr());
-    }
-    println!("\nnamed_modules():");
-    for (name, module) in net.named_modules() {
-        println!(
-            "  {:<10} {}",
-            if name.is_empty() { "(root)" } else { &name },
-            module.class_name()
-        );
-    }
+    // w1 = net1[0].weight; b1 = net1[0].bias (typed access: net1[0] is a `dyn Layer`)
+    let w1 = net1.get::<Linear>(0)?.weight();
+    let b1 = net1.get::<Linear>(0)?.bias().ok_or("net1[0] has no bias")?;
+    println!("print(w1)\n{}\n", parameter_repr(w1)?);
+    println!("b1 has shape {:?}", b1.dims());
 
-    // for m in net.modules(): if isinstance(m, nn.Linear): normal_(m.weight, 0, 0.02); zeros_(m.bias)
-    let rng = Generator::new(3);
-    let mut count = 0;
-    for (path, m) in net.named_modules() {
-        if let Some(fc) = m.downcast_ref::<Linear>() {
-            init_candle::init::normal(
-                fc.weight(),
-                0.0,
-                0.02,
-                &mut rng.for_path(&format!("{path}.weight")),
-            )?;
-            if let Some(b) = fc.bias() {
-                init_candle::init::zeros(b)?;
-            }
-            count += 1;
+    // net1[0].weight.data = torch.from_numpy(np.random.uniform(3, 5, size=(40, 30)))
+    // NumPy gives float64; the Candle variable stays f32 (the VarMap, optimizers and checkpoints
+    // hold it), so the values are converted with to_dtype and written into it in place.
+    let float64 = Tensor::rand(3f64, 5f64, (40, 30), &device)?;
+    println!(
+        "\nthe new values are {:?}; the parameter is {:?}: converted with to_dtype, written in place",
+        float64.dtype(),
+        w1.dtype()
+    );
+    net1.set_parameter("0.weight", &float64.to_dtype(w1.dtype())?)?;
+    println!("print(net1[0].weight)\n{}\n", parameter_repr(w1)?);
+
+    // for layer in net1:
+    //     if isinstance(layer, nn.Linear):
+    //         param_shape = layer.weight.shape
+    //         layer.weight.data = torch.from_numpy(np.random.normal(0, 0.5, size=param_shape))
+    for (i, layer) in (&net1).into_iter().enumerate() {
+        if let Some(linear) = layer.downcast_ref::<Linear>() {
+            let param_shape = linear.weight().dims();
+            let values = numpy_normal(0.0, 0.5, param_shape)?.to_dtype(linear.weight().dtype())?;
+            net1.set_parameter(&format!("{i}.weight"), &values)?;
+            println!("net1[{i}] ({layer}): weight replaced by N(0, 0.5) values");
         }
     }
-    println!("\nre-initialized {count} Linear layers found through modules(): N(0, 0.02) weights, zero biases");
 
-    // Replace block3's weight with values of our own: the shape is checked first.
-    let wrong = Tensor::ones((4, 10), DType::F32, &device)?;
-    match net.set_parameter("block3.0.weight", &wrong) {
-        Ok(()) => return Err("a (4, 10) tensor was accepted for a (4, 20) weight".into()),
-        Err(e) => println!("set_parameter with a (4, 10) tensor: error: {e}"),
+    // net2 = sim_net()
+    let net2 = sim_net::new(vb.pp("net2"))?;
+    println!("\nprint(net2)\n{}", net2.module_repr());
+    // for i in net2.children(): print(i)
+    println!("\nfor i in net2.children(): print(i)");
+    for i in net2.children() {
+        println!("{i}");
     }
-    let values: Vec<f32> = (0..4 * 20).map(|i| (i % 20) as f32 / 100.0).collect();
-    let mine = Tensor::from_vec(values, (4, 20), &device)?;
-    net.set_parameter("block3.0.weight", &mine)?;
-    let now = net
-        .parameter("block3.0.weight")
-        .ok_or("block3.0.weight is missing")?;
+    // for i in net2.modules(): print(i)
+    println!("\nfor i in net2.modules(): print(i)");
+    for i in net2.modules() {
+        println!("{i}");
+    }
+
+    // for layer in net2.modules():
+    //     if isinstance(layer, nn.Linear):
+    //         layer.weight.data = torch.from_numpy(np.random.normal(0, 0.5, size=param_shape))
+    let mut replaced = Vec::new();
+    for (path, layer) in net2.named_modules() {
+        if let Some(linear) = layer.downcast_ref::<Linear>() {
+            let w = linear.weight();
+            let values = numpy_normal(0.0, 0.5, w.dims())?.to_dtype(w.dtype())?;
+            net2.set_parameter(&format!("{path}.weight"), &values)?;
+            replaced.push(path);
+        }
+    }
     println!(
-        "set_parameter(\"block3.0.weight\", (4, 20)): row 0 is now {:?}",
-        now.get(0)?.to_vec1::<f32>()?
-    );
-    let var = varmap
-        .data()
-        .lock()
-        .map_err(|_| "poisoned")?
-        .get("block3.0.weight")
-        .cloned();
-    let in_varmap = var.ok_or("the VarMap has no block3.0.weight")?;
-    println!(
-        "the VarMap sees it too: {}",
-        in_varmap.as_tensor().get(0)?.to_vec1::<f32>()? == now.get(0)?.to_vec1::<f32>()?
+        "\nmodules() reached every Linear, nested or not: {}",
+        replaced.join(", ")
     );
 
-    let x = Tensor::randn(0f32, 1.0, (2, 10), &device)?;
-    let y = net
-        .block3
-        .forward(&net.block2.forward(&net.block1.forward(&x)?)?)?;
+    // from torch.nn import init
+    // print(net1[0].weight); init.xavier_uniform(net1[0].weight); print(net1[0].weight)
+    println!("\nprint(net1[0].weight)\n{}", parameter_repr(w1)?);
+    init_candle::init::xavier_uniform(w1, 1.0, &mut Generator::new(0))?;
     println!(
-        "\nforward {:?} -> {:?}: {:?}",
+        "init.xavier_uniform(net1[0].weight)\nprint(net1[0].weight)\n{}",
+        parameter_repr(w1)?
+    );
+    net1.check_varmap(&varmap)?;
+
+    let x = Tensor::randn(0f32, 1.0, (2, 30), &device)?;
+    println!(
+        "\nnet1({:?}) -> {:?}, net2({:?}) -> {:?}",
         x.dims(),
-        y.dims(),
-        y.to_vec2::<f32>()?
+        net1.forward(&x)?.dims(),
+        x.dims(),
+        net2.forward(&x)?.dims()
     );
     Ok(())
 }

@@ -1,123 +1,77 @@
-//! Every initializer of `torch.nn.init` applied to a small tensor, with the output printed.
+//! The `torch.nn.init` tour: every example call of PyTorch's `torch.nn.init` documentation, in
+//! its order and with its arguments, each tensor printed as `print(w)` prints it in PyTorch.
+//! One generator serves every call in turn, as PyTorch's global one does.
 //!
 //! Run: `cargo run --release --example init_tour`
 
 use std::error::Error;
 
 use candle_core::{DType, Device, Tensor};
-use init_candle::{FanMode, Generator, Init, Nonlinearity};
+use init_candle::init;
+use init_candle::{tensor_repr, FanMode, Generator, Nonlinearity};
 
-fn show(title: &str, t: &Tensor) -> Result<(), Box<dyn Error>> {
-    println!("{title}  shape {:?}", t.dims());
-    let cols = t.dims().last().copied().unwrap_or(1).max(1);
-    let values = t.flatten_all()?.to_vec1::<f32>()?;
-    for row in values.chunks(cols) {
-        let cells: Vec<String> = row.iter().map(|v| format!("{v:+.4}")).collect();
-        println!("    [{}]", cells.join(" "));
-    }
-    println!();
+fn show(call: &str, w: &Tensor) -> Result<(), Box<dyn Error>> {
+    println!(">>> {call}\n>>> print(w)\n{}\n", tensor_repr(w)?);
     Ok(())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let dev = Device::Cpu;
-    let rng = Generator::new(0);
-    let mat = || Tensor::zeros((3, 5), DType::F32, &dev);
+    let mut rng = Generator::new(0);
+    // torch.empty: Candle has no uninitialized tensors, zeros stand in for them.
+    let empty = |shape: &[usize]| Tensor::zeros(shape, DType::F32, &dev);
 
-    println!("calculate_gain:");
-    for nl in [
-        Nonlinearity::Linear,
-        Nonlinearity::Conv2d,
-        Nonlinearity::Sigmoid,
-        Nonlinearity::Tanh,
-        Nonlinearity::Relu,
-        Nonlinearity::LeakyRelu {
-            negative_slope: 0.2,
-        },
-        Nonlinearity::Selu,
-    ] {
-        println!("    {nl:?}: {:.6}", init_candle::calculate_gain(nl)?);
-    }
-    println!();
+    let gain = init_candle::calculate_gain(Nonlinearity::LeakyRelu {
+        negative_slope: 0.2,
+    })?;
+    println!(">>> gain = nn.init.calculate_gain(\"leaky_relu\", 0.2)\n>>> print(gain)\n{gain}\n");
 
-    let cases: Vec<(&str, Init)> = vec![
-        (
-            "uniform_(w, a=-1, b=1)",
-            Init::Uniform {
-                low: -1.0,
-                high: 1.0,
-            },
-        ),
-        ("normal_(w, mean=0, std=1)", Init::normal()),
-        (
-            "trunc_normal_(w, std=1, a=-1, b=1)",
-            Init::TruncNormal {
-                mean: 0.0,
-                std: 1.0,
-                a: -1.0,
-                b: 1.0,
-            },
-        ),
-        ("constant_(w, 0.3)", Init::Constant { value: 0.3 }),
-        ("zeros_(w)", Init::Zeros),
-        ("ones_(w)", Init::Ones),
-        ("eye_(w)", Init::Eye),
-        ("xavier_uniform_(w)", Init::xavier_uniform()),
-        (
-            "xavier_normal_(w, gain=calculate_gain('tanh'))",
-            Init::XavierNormal { gain: 5.0 / 3.0 },
-        ),
-        (
-            "kaiming_uniform_(w, mode='fan_in', nonlinearity='relu')",
-            Init::KaimingUniform {
-                a: 0.0,
-                mode: FanMode::FanIn,
-                nonlinearity: Nonlinearity::Relu,
-            },
-        ),
-        (
-            "kaiming_normal_(w, mode='fan_out', nonlinearity='relu')",
-            Init::KaimingNormal {
-                a: 0.0,
-                mode: FanMode::FanOut,
-                nonlinearity: Nonlinearity::Relu,
-            },
-        ),
-        ("orthogonal_(w)", Init::orthogonal()),
-        (
-            "sparse_(w, sparsity=0.4, std=0.01)",
-            Init::Sparse {
-                sparsity: 0.4,
-                std: 0.01,
-            },
-        ),
-    ];
-    for (i, (title, init)) in cases.iter().enumerate() {
-        let w = mat()?;
-        init.apply(&w, &mut rng.for_path(&format!("tour.{i}")))?;
-        show(title, &w)?;
-    }
+    let w = empty(&[3, 5])?;
+    init::uniform(&w, 0.0, 1.0, &mut rng)?;
+    show("w = torch.empty(3, 5)\n>>> nn.init.uniform_(w)", &w)?;
+    init::normal(&w, 0.0, 1.0, &mut rng)?;
+    show("nn.init.normal_(w)", &w)?;
+    init::trunc_normal(&w, 0.0, 1.0, -2.0, 2.0, &mut rng)?;
+    show("nn.init.trunc_normal_(w)", &w)?;
+    init::constant(&w, 0.3)?;
+    show("nn.init.constant_(w, 0.3)", &w)?;
+    init::ones(&w)?;
+    show("nn.init.ones_(w)", &w)?;
+    init::zeros(&w)?;
+    show("nn.init.zeros_(w)", &w)?;
+    init::eye(&w)?;
+    show("nn.init.eye_(w)", &w)?;
 
-    let conv = Tensor::zeros((2, 2, 3), DType::F32, &dev)?;
-    init_candle::init::dirac(&conv, 1)?;
+    let w = empty(&[3, 16, 5, 5])?;
+    init::dirac(&w, 1)?;
+    show("w = torch.empty(3, 16, 5, 5)\n>>> nn.init.dirac_(w)", &w)?;
+    let w = empty(&[3, 24, 5, 5])?;
+    init::dirac(&w, 3)?;
+    show("w = torch.empty(3, 24, 5, 5)\n>>> nn.init.dirac_(w, 3)", &w)?;
+
+    let w = empty(&[3, 5])?;
+    let relu_gain = init_candle::calculate_gain(Nonlinearity::Relu)?;
+    init::xavier_uniform(&w, relu_gain, &mut rng)?;
     show(
-        "dirac_(w) on a Conv1d weight (out=2, in=2, k=3), printed per (out, in)",
-        &conv,
+        "w = torch.empty(3, 5)\n>>> nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain(\"relu\"))",
+        &w,
     )?;
-
-    let q = Tensor::zeros((3, 5), DType::F32, &dev)?;
-    init_candle::init::orthogonal(&q, 1.0, &mut rng.for_path("tour.q"))?;
-    let qqt = q.matmul(&q.t()?)?;
-    show("orthogonal rows: W W^T (the identity)", &qqt)?;
-
-    println!(
-        "an initializer as JSON: {}",
-        serde_json::to_string(&Init::xavier_normal())?
-    );
-    let bias = Tensor::zeros(5, DType::F32, &dev)?;
-    match Init::orthogonal().apply(&bias, &mut rng.for_path("tour.bias")) {
-        Ok(()) => return Err("orthogonal_ accepted a 1-D tensor".into()),
-        Err(e) => println!("orthogonal_ on a 1-D tensor: error: {e} (and the tensor is untouched)"),
-    }
+    init::xavier_normal(&w, 1.0, &mut rng)?;
+    show("nn.init.xavier_normal_(w)", &w)?;
+    init::kaiming_uniform(&w, 0.0, FanMode::FanIn, Nonlinearity::Relu, &mut rng)?;
+    show(
+        "nn.init.kaiming_uniform_(w, mode=\"fan_in\", nonlinearity=\"relu\")",
+        &w,
+    )?;
+    init::kaiming_normal(&w, 0.0, FanMode::FanOut, Nonlinearity::Relu, &mut rng)?;
+    show(
+        "nn.init.kaiming_normal_(w, mode=\"fan_out\", nonlinearity=\"relu\")",
+        &w,
+    )?;
+    init::orthogonal(&w, 1.0, &mut rng)?;
+    show("nn.init.orthogonal_(w)", &w)?;
+    // sparse_'s default std is 0.01.
+    init::sparse(&w, 0.1, 0.01, &mut rng)?;
+    show("nn.init.sparse_(w, sparsity=0.1)", &w)?;
     Ok(())
 }

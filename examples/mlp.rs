@@ -1,74 +1,71 @@
-//! A `Sequential` MLP (Linear/ReLU stack) initialized with `apply`, as PyTorch's
-//! `model.apply(init_weights)`: xavier_normal weights and zero biases for every `Linear`.
+//! A `Sequential` MLP initialized the two ways of the tutorial (`examples/tutorials/mlp.rs` has
+//! the models and the Python they follow): method 1, the model loops over its own `modules()` in
+//! its constructor; method 2, `net.apply(init_weights)` on an `nn.Sequential`.
 //!
 //! Run: `cargo run --release --example mlp`
+
+#[path = "tutorials/mlp.rs"]
+mod tutorial;
 
 use std::error::Error;
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::nn::{ReLU, Sequential};
-use init_candle::{Generator, InitWeightsExt};
+use candle_nn::{VarBuilder, VarMap};
+use init_candle::nn::Sequential;
+use init_candle::{Generator, InitWeights, InitWeightsExt};
+use tutorial::{init_weights, MLP};
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let device = Device::Cpu;
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
-    let sizes = [784, 256, 128, 10];
-    let mut mlp = Sequential::new();
-    for (i, pair) in sizes.windows(2).enumerate() {
-        mlp.push(candle_nn::linear(pair[0], pair[1], vb.pp(2 * i))?);
-        if i + 2 < sizes.len() {
-            mlp.push(ReLU);
-        }
-    }
-    println!("{}\n", mlp.module_repr());
-
-    // def init_weights(m):
-    //     if isinstance(m, nn.Linear):
-    //         torch.nn.init.xavier_normal_(m.weight); m.bias.data.fill_(0)
-    let rng = Generator::new(7);
-    let mut visited = Vec::new();
-    mlp.apply_named(&mut |path, m| {
-        visited.push(format!("{}({path})", m.class_name()));
-        if let Some(fc) = m.downcast_ref::<Linear>() {
-            init_candle::init::xavier_normal(
-                fc.weight(),
-                1.0,
-                &mut rng.for_path(&format!("{path}.weight")),
-            )?;
-            if let Some(bias) = fc.bias() {
-                init_candle::init::zeros(bias)?;
-            }
-        }
-        Ok(())
-    })?;
-    println!("apply visits (post-order): {}\n", visited.join(" -> "));
-
-    for (name, t) in mlp.named_parameters() {
-        let v = t.flatten_all()?.to_vec1::<f32>()?;
+fn summary(model: &dyn InitWeights) -> Result<(), Box<dyn Error>> {
+    for (name, t) in model.named_parameters() {
+        let v = t.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
         let n = v.len() as f64;
-        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
-        let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let mean = v.iter().sum::<f64>() / n;
+        let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
         let expected = if name.ends_with("weight") {
             let (fi, fo) = init_candle::calculate_fan_in_and_fan_out(t.dims())?;
-            format!("xavier std {:.5}", (2.0 / (fi + fo) as f64).sqrt())
+            format!("xavier_normal_: std {:.5}", (2.0 / (fi + fo) as f64).sqrt())
         } else {
-            "zeros".into()
+            "fill_(0)".into()
         };
         println!(
-            "{name:<10} {:>12} mean {mean:+.5} std {std:.5}  ({expected})",
+            "  {name:<16} {:>12} mean {mean:+.5} std {std:.5}  ({expected})",
             format!("{:?}", t.dims())
         );
     }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let device = Device::Cpu;
+    let seed = 7;
+
+    // Method 1: model = MLP() (the constructor initializes; the generator is explicit).
+    let varmap1 = VarMap::new();
+    let model = MLP::new(
+        VarBuilder::from_varmap(&varmap1, DType::F32, &device),
+        &Generator::new(seed),
+    )?;
+    println!("{}", model.module_repr());
+    summary(&model)?;
+
+    // Method 2: net = nn.Sequential(...); net.apply(init_weights)
+    let varmap2 = VarMap::new();
+    let net: Sequential =
+        tutorial::sequential(&VarBuilder::from_varmap(&varmap2, DType::F32, &device))?;
+    // init_with is apply planned: init_weights runs on every module (children first, as
+    // PyTorch's apply), every write is checked before the first one happens.
+    let report = net.init_with(seed, &mut init_weights)?;
+    println!("\n{net}");
+    println!("net.apply(init_weights): {} tensors", report.parameters);
+    summary(&net)?;
 
     let x = Tensor::randn(0f32, 1.0, (8, 784), &device)?;
-    let y = mlp.forward(&x)?;
+    let (y1, y2) = (model.forward(&x)?, net.forward(&x)?);
     println!(
-        "\nforward {:?} -> {:?}; first row: {:?}",
+        "\nforward {:?}: method 1 -> {:?}, method 2 -> {:?}",
         x.dims(),
-        y.dims(),
-        y.get(0)?.to_vec1::<f32>()?
+        y1.dims(),
+        y2.dims()
     );
     Ok(())
 }

@@ -52,6 +52,14 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// `Sequential::get` with an index past the end or a type the layer is not.
+    #[error("Sequential: {message}")]
+    NoSuchLayer {
+        /// The index asked for.
+        index: usize,
+        /// What is wrong (the length, or the layer's class and the type asked for).
+        message: String,
+    },
     /// A candle-nn initializer with no `torch.nn.init` equivalent.
     #[error("candle-nn's `{0}` has no torch.nn.init equivalent")]
     NoInitEquivalent(String),

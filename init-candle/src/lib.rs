@@ -125,6 +125,7 @@ pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
 pub use report::{
     describe, MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource,
 };
+pub use repr::{parameter_repr, tensor_repr};
 
 pub use init_derive::InitWeights;
 

@@ -1,5 +1,6 @@
 //! Parameterless layers, so that a `Sequential` prints and walks like PyTorch's: [`ReLU`],
-//! [`Tanh`], [`Sigmoid`], [`LeakyReLU`], [`Flatten`], [`Dropout`], and candle-nn's `Activation`.
+//! [`Tanh`], [`Sigmoid`], [`LeakyReLU`], [`Softmax`], [`Flatten`], [`Dropout`], and candle-nn's
+//! `Activation`.
 //!
 //! ```
 //! # use candle_core::{Device, Module, Tensor};
@@ -16,6 +17,7 @@ use candle_nn::Activation;
 
 use crate::error::{Error, Result};
 use crate::module::InitWeights;
+use crate::repr::{py_float, py_float32};
 
 macro_rules! unit_activation {
     ($(#[$doc:meta])* $ty:ident, $name:literal, |$x:ident| $body:expr) => {
@@ -76,7 +78,85 @@ impl InitWeights for LeakyReLU {
         "LeakyReLU"
     }
     fn extra_repr(&self) -> String {
-        format!("negative_slope={}", self.negative_slope)
+        format!("negative_slope={}", py_float(self.negative_slope))
+    }
+}
+
+/// Softmax along one dimension: `exp(x) / sum(exp(x))`.
+///
+/// ```
+/// # use candle_core::{Device, Module, Tensor};
+/// use init_candle::nn::Softmax;
+/// use init_candle::InitWeightsExt;
+/// let softmax = Softmax::new(1);
+/// let y = softmax.forward(&Tensor::new(&[[0f32, 0.], [1., 1.]], &Device::Cpu)?)?;
+/// assert_eq!(y.to_vec2::<f32>()?, [[0.5, 0.5], [0.5, 0.5]]);
+/// assert_eq!(softmax.module_repr(), "Softmax(dim=1)");
+/// // `nn.Softmax()` (no dim): PyTorch's legacy choice of dimension, printed `dim=None`.
+/// assert_eq!(Softmax::implicit().module_repr(), "Softmax(dim=None)");
+/// assert!(Softmax::new(2).forward(&Tensor::zeros((2, 2), candle_core::DType::F32, &Device::Cpu)?).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Softmax {
+    dim: Option<isize>,
+}
+
+impl Softmax {
+    /// Softmax along `dim` (`nn.Softmax(dim=...)`); a negative `dim` counts from the last
+    /// dimension (`-1` is the last). Checked against the input's rank in `forward`.
+    pub fn new(dim: isize) -> Self {
+        Self { dim: Some(dim) }
+    }
+
+    /// `nn.Softmax()` without `dim`: PyTorch's implicit choice, dimension 0 for inputs of rank
+    /// 0, 1 or 3 and dimension 1 otherwise (PyTorch warns that it is deprecated; it is kept for
+    /// models that were written with it, such as the C3D port).
+    pub fn implicit() -> Self {
+        Self { dim: None }
+    }
+
+    /// The dimension as given (`None` for [`implicit`](Self::implicit)).
+    pub fn dim(&self) -> Option<isize> {
+        self.dim
+    }
+
+    fn resolve(&self, rank: usize) -> candle_core::Result<usize> {
+        let dim = match self.dim {
+            None => return Ok(if matches!(rank, 0 | 1 | 3) { 0 } else { 1 }),
+            Some(d) => d,
+        };
+        let resolved = if dim < 0 { dim + rank as isize } else { dim };
+        if resolved < 0 || resolved >= rank.max(1) as isize {
+            candle_core::bail!(
+                "Softmax: dim {dim} is out of range for an input of rank {rank} (allowed: {} to {})",
+                -(rank.max(1) as isize),
+                rank.max(1) as isize - 1
+            );
+        }
+        Ok(resolved as usize)
+    }
+}
+
+impl Module for Softmax {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        if xs.rank() == 0 {
+            return xs.ones_like();
+        }
+        let dim = self.resolve(xs.rank())?;
+        candle_nn::ops::softmax(xs, dim)
+    }
+}
+
+impl InitWeights for Softmax {
+    fn class_name(&self) -> &'static str {
+        "Softmax"
+    }
+    fn extra_repr(&self) -> String {
+        match self.dim {
+            Some(d) => format!("dim={d}"),
+            None => "dim=None".into(),
+        }
     }
 }
 
@@ -147,7 +227,7 @@ impl InitWeights for Dropout {
         "Dropout"
     }
     fn extra_repr(&self) -> String {
-        format!("p={}, inplace=False", self.p)
+        format!("p={}, inplace=False", py_float32(self.p))
     }
 }
 
@@ -157,7 +237,8 @@ impl InitWeights for Activation {
         match self {
             Activation::Relu => "ReLU",
             Activation::Silu | Activation::Swiglu => "SiLU",
-            Activation::Sigmoid | Activation::HardSigmoid => "Sigmoid",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::HardSigmoid => "Hardsigmoid",
             Activation::Elu(_) => "ELU",
             Activation::LeakyRelu(_) => "LeakyReLU",
             Activation::Relu6 => "ReLU6",
@@ -166,6 +247,15 @@ impl InitWeights for Activation {
             Activation::Gelu | Activation::GeluPytorchTanh | Activation::NewGelu => "GELU",
             Activation::Mish => "Mish",
             Activation::Relu2 => "ReLU2",
+        }
+    }
+    fn extra_repr(&self) -> String {
+        match self {
+            Activation::Elu(alpha) => format!("alpha={}", py_float(*alpha)),
+            Activation::LeakyRelu(slope) => format!("negative_slope={}", py_float(*slope)),
+            Activation::Gelu => "approximate='none'".into(),
+            Activation::GeluPytorchTanh | Activation::NewGelu => "approximate='tanh'".into(),
+            _ => String::new(),
         }
     }
 }

@@ -1,5 +1,14 @@
-//! Normalization layers: candle-nn's `BatchNorm`, `LayerNorm`, `RmsNorm` as modules, and
-//! [`GroupNorm`], this crate's wrapper of candle-nn's (whose tensors are private).
+//! Normalization layers: candle-nn's `BatchNorm`, `LayerNorm`, `RmsNorm` as modules,
+//! [`BatchNorm1d`], [`BatchNorm2d`], [`BatchNorm3d`] (candle-nn's `BatchNorm` with PyTorch's class
+//! name for the input rank), and [`GroupNorm`], this crate's wrapper of candle-nn's (whose
+//! tensors are private).
+//!
+//! candle-nn has one `BatchNorm` for inputs of every rank, so it cannot know which of PyTorch's
+//! classes it stands for: by itself it prints as `BatchNorm(...)`. Build it with
+//! [`batch_norm1d`], [`batch_norm2d`] or [`batch_norm3d`] (or wrap one with `BatchNorm2d::new`)
+//! to get PyTorch's class name (`BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True,
+//! track_running_stats=True)`), a type to test for (`m.is::<BatchNorm2d>()`, PyTorch's
+//! `isinstance(m, nn.BatchNorm2d)`) and a check of the input's rank in the forward pass.
 //!
 //! PyTorch's default: weight 1, bias 0; BatchNorm's buffers `running_mean` 0 and
 //! `running_var` 1 (`reset_running_stats`).
@@ -19,12 +28,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use candle_core::{Module, Tensor};
-use candle_nn::{BatchNorm, LayerNorm, RmsNorm, VarBuilder};
+use candle_core::{Module, ModuleT, Tensor};
+use candle_nn::{BatchNorm, BatchNormConfig, LayerNorm, RmsNorm, VarBuilder};
 use init_core::Init;
 
 use crate::error::{Error, Result};
 use crate::module::{InitWeights, Parameter};
+use crate::repr::{py_bool, py_float};
 
 impl InitWeights for BatchNorm {
     fn class_name(&self) -> &'static str {
@@ -51,18 +61,139 @@ impl InitWeights for BatchNorm {
     }
     fn extra_repr(&self) -> String {
         format!(
-            "{}, eps={:e}, momentum={}, affine={}",
+            "{}, eps={}, momentum={}, affine={affine}, bias={affine}, track_running_stats=True",
             self.running_mean().elem_count(),
-            self.eps(),
-            self.momentum(),
-            if self.weight_and_bias().is_some() {
-                "True"
-            } else {
-                "False"
-            }
+            py_float(self.eps()),
+            py_float(self.momentum()),
+            affine = py_bool(self.weight_and_bias().is_some())
         )
     }
 }
+
+macro_rules! batch_norm_nd {
+    ($(#[$doc:meta])* $ty:ident, $ctor:ident, $name:literal, $input:literal, $($rank:literal)|+) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $ty(BatchNorm);
+
+        impl $ty {
+            #[doc = concat!("candle-nn's `BatchNorm` as a `", $name, "` (the same tensors).")]
+            pub fn new(inner: BatchNorm) -> Self {
+                Self(inner)
+            }
+            /// candle-nn's layer.
+            pub fn inner(&self) -> &BatchNorm {
+                &self.0
+            }
+        }
+
+        #[doc = concat!("Builds a [`", $name, "`] over `num_features` channels: parameters `weight` (1) and")]
+        /// `bias` (0), buffers `running_mean` (0) and `running_var` (1) under `vb`; `config` is
+        /// candle-nn's (`1e-5` gives PyTorch's default eps and momentum 0.1).
+        pub fn $ctor(
+            num_features: usize,
+            config: impl Into<BatchNormConfig>,
+            vb: VarBuilder,
+        ) -> Result<$ty> {
+            Ok($ty(candle_nn::batch_norm(num_features, config, vb)?))
+        }
+
+        impl ModuleT for $ty {
+            fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+                if !matches!(xs.rank(), $($rank)|+) {
+                    candle_core::bail!(
+                        "{}: expected a {} input, got shape {:?}",
+                        $name,
+                        $input,
+                        xs.dims()
+                    );
+                }
+                self.0.forward_t(xs, train)
+            }
+        }
+
+        impl InitWeights for $ty {
+            fn class_name(&self) -> &'static str {
+                $name
+            }
+            fn visit_parameters<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+                self.0.visit_parameters(visit)
+            }
+            fn visit_buffers<'m>(&'m self, visit: &mut dyn FnMut(Parameter<'m>)) {
+                self.0.visit_buffers(visit)
+            }
+            fn extra_repr(&self) -> String {
+                self.0.extra_repr()
+            }
+        }
+    };
+}
+
+batch_norm_nd!(
+    /// Batch normalization over `(batch, channels)` or `(batch, channels, length)` inputs:
+    /// PyTorch's `nn.BatchNorm1d`.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device, ModuleT, Tensor};
+    /// # use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::nn::batch_norm1d;
+    /// use init_candle::InitWeightsExt;
+    /// # let varmap = VarMap::new();
+    /// # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let bn = batch_norm1d(4, 1e-5, vb.pp("bn"))?;
+    /// assert_eq!(
+    ///     bn.module_repr(),
+    ///     "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    /// );
+    /// let y = bn.forward_t(&Tensor::zeros((2, 4), DType::F32, &Device::Cpu)?, false)?;
+    /// assert_eq!(y.dims(), &[2, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    BatchNorm1d, batch_norm1d, "BatchNorm1d", "(N, C) or (N, C, L)", 2 | 3
+);
+batch_norm_nd!(
+    /// Batch normalization over `(batch, channels, height, width)` inputs: PyTorch's
+    /// `nn.BatchNorm2d`.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device, ModuleT, Tensor};
+    /// # use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::nn::{batch_norm2d, BatchNorm2d};
+    /// use init_candle::InitWeightsExt;
+    /// # let varmap = VarMap::new();
+    /// # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let bn = batch_norm2d(16, 1e-5, vb.pp("bn"))?;
+    /// assert!(bn.is::<BatchNorm2d>());
+    /// assert_eq!(
+    ///     bn.module_repr(),
+    ///     "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    /// );
+    /// // A 2-D input is BatchNorm1d's, not this layer's.
+    /// assert!(bn.forward_t(&Tensor::zeros((2, 16), DType::F32, &Device::Cpu)?, false).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    BatchNorm2d, batch_norm2d, "BatchNorm2d", "(N, C, H, W)", 4
+);
+batch_norm_nd!(
+    /// Batch normalization over `(batch, channels, depth, height, width)` inputs: PyTorch's
+    /// `nn.BatchNorm3d`.
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device};
+    /// # use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::nn::batch_norm3d;
+    /// use init_candle::InitWeightsExt;
+    /// # let varmap = VarMap::new();
+    /// # let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let bn = batch_norm3d(8, 1e-3, vb.pp("bn"))?;
+    /// assert_eq!(
+    ///     bn.module_repr(),
+    ///     "BatchNorm3d(8, eps=0.001, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    BatchNorm3d, batch_norm3d, "BatchNorm3d", "(N, C, D, H, W)", 5
+);
 
 impl InitWeights for LayerNorm {
     fn class_name(&self) -> &'static str {
@@ -75,7 +206,12 @@ impl InitWeights for LayerNorm {
         }
     }
     fn extra_repr(&self) -> String {
-        format!("({:?},), eps={:e}", self.weight().dims(), self.eps())
+        format!(
+            "{}, eps={}, elementwise_affine=True, bias={}",
+            crate::repr::py_tuple(self.weight().dims()),
+            py_float(self.eps()),
+            py_bool(self.bias().is_some())
+        )
     }
 }
 
@@ -87,7 +223,11 @@ impl InitWeights for RmsNorm {
         visit(Parameter::new("weight", self.weight(), Init::Ones));
     }
     fn extra_repr(&self) -> String {
-        format!("({},), eps={:e}", self.weight().elem_count(), self.eps())
+        format!(
+            "({},), eps={}, elementwise_affine=True",
+            self.weight().elem_count(),
+            py_float(self.eps())
+        )
     }
 }
 
@@ -175,8 +315,10 @@ impl InitWeights for GroupNorm {
     }
     fn extra_repr(&self) -> String {
         format!(
-            "{}, {}, eps={:e}, affine=True",
-            self.num_groups, self.num_channels, self.eps
+            "{}, {}, eps={}, affine=True, bias=True",
+            self.num_groups,
+            self.num_channels,
+            py_float(self.eps)
         )
     }
 }
