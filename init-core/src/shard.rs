@@ -155,8 +155,9 @@ impl Init {
     /// Initializes `shard`, the `region` of a tensor of shape `full_dims`, with exactly the
     /// values [`apply`](Init::apply) with the same `rng` would write there in the full tensor:
     /// fans, gains and bounds come from `full_dims`, each value from its position in the full
-    /// tensor. Element-wise initializers compute only the shard, where it lives (on CUDA, one
-    /// kernel thread per element of the shard); `orthogonal` and `sparse` (which mix the whole
+    /// tensor. Element-wise initializers compute only the shard, where it lives (on CUDA, with
+    /// the tiled kernel of whole tensors when the region is contiguous in the full tensor, one
+    /// thread per element otherwise); `orthogonal` and `sparse` (which mix the whole
     /// tensor) and `eye`/`dirac` compute the full tensor on the CPU and keep the region
     /// (uploaded to the shard's device): memory and time of the full tensor, on every rank.
     ///

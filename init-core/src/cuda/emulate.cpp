@@ -8,10 +8,11 @@
 //   emulate < request > storage-bytes
 //   emulate check-fill          (checks the fill and scatter kernels itself; exit status)
 //
-// Request (whitespace-separated): dtype(f32|f64|f16|bf16) len start end mode rank
+// Request (whitespace-separated): dtype(f32|f64|f16|bf16) len start end mode shift rank
 // dims[rank] strides[rank] key0 key1 stream method per bounded max_attempts lo_closed a b q0..q6,
 // then, for the ziggurat (method 5), its table: 4 * ZIG_LAYERS words in hex.
-// Contiguous requests (mode 0) run `init_sample_contiguous_*`'s two phases per tile;
+// Contiguous requests (mode 0) run `init_sample_contiguous_*`'s two phases per tile, position
+// p stored at p - shift (shift is 0 for the other modes);
 // strided ones (mode 1) `init_sample_strided_*` over the axes; mapped ones (mode 2)
 // `init_sample_mapped_*`: the axes (from `start`) are positions of a full tensor, element i is
 // written at `end + i`. The storage starts as 0xAB bytes.
@@ -84,7 +85,8 @@ static inline float __bfloat162float(__nv_bfloat16 x) { return __uint_as_float((
 #include "kernels.cu"
 
 template <class T>
-static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, u64 mode, const Axes& ax,
+static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, u64 mode, long long shift,
+                const Axes& ax,
                 const SampleParams& P, const u32* zig, u32* failed) {
     T* data = reinterpret_cast<T*>(bytes.data());
     if (mode == 0) {
@@ -93,7 +95,8 @@ static void run(std::vector<unsigned char>& bytes, u64 start, u64 end, u64 mode,
         static uint4 smem[256];
         for (u64 tile = first; tile <= last; ++tile) {
             for (u32 t = 0; t < SAMPLE_THREADS; ++t) sample_stage<T>(smem, tile, t, start, end, P, zig, failed);
-            for (u32 t = 0; t < SAMPLE_THREADS; ++t) sample_store<T>(data, smem, tile, t, start, end, 1, P);
+            for (u32 t = 0; t < SAMPLE_THREADS; ++t)
+                sample_store<T>(data - shift, smem, tile, t, start, end, 1, P);
         }
     } else {
         u64 n = 1;
@@ -165,11 +168,12 @@ int main(int argc, char** argv) {
     }
     std::string dtype;
     u64 len, start, end, mode;
+    long long shift;
     Axes ax;
     std::memset(&ax, 0, sizeof ax);
     SampleParams P;
     std::memset(&P, 0, sizeof P);
-    std::cin >> dtype >> len >> start >> end >> mode >> ax.rank;
+    std::cin >> dtype >> len >> start >> end >> mode >> shift >> ax.rank;
     ax.start = start;
     for (u64 k = 0; k < ax.rank; ++k) std::cin >> ax.dims[k];
     for (u64 k = 0; k < ax.rank; ++k) std::cin >> ax.strides[k];
@@ -193,10 +197,10 @@ int main(int argc, char** argv) {
     size_t size = dtype == "f64" ? 8 : dtype == "f32" ? 4 : 2;
     std::vector<unsigned char> bytes(len * size, 0xAB);
     u32 failed = 0;
-    if (dtype == "f32") run<float>(bytes, start, end, mode, ax, P, table, &failed);
-    else if (dtype == "f64") run<double>(bytes, start, end, mode, ax, P, table, &failed);
-    else if (dtype == "f16") run<__half>(bytes, start, end, mode, ax, P, table, &failed);
-    else if (dtype == "bf16") run<__nv_bfloat16>(bytes, start, end, mode, ax, P, table, &failed);
+    if (dtype == "f32") run<float>(bytes, start, end, mode, shift, ax, P, table, &failed);
+    else if (dtype == "f64") run<double>(bytes, start, end, mode, shift, ax, P, table, &failed);
+    else if (dtype == "f16") run<__half>(bytes, start, end, mode, shift, ax, P, table, &failed);
+    else if (dtype == "bf16") run<__nv_bfloat16>(bytes, start, end, mode, shift, ax, P, table, &failed);
     else { std::fprintf(stderr, "bad dtype\n"); return 2; }
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     unsigned char f = failed ? 1 : 0;

@@ -326,10 +326,10 @@ __device__ __forceinline__ T finish(const SampleParams& P, const u32* zig, u64 p
 
 #define SAMPLE_THREADS 256
 
-// Contiguous storage positions [start, end). CUDA block x makes tile `first_tile + x`: the 16
+// Contiguous positions [start, end). CUDA block x makes tile `first_tile + x`: the 16
 // groups (256 Philox blocks, one a thread) of positions [tile * 16P, (tile + 1) * 16P), staged
 // in shared memory in storage order (`sample_stage`), then written with 16-byte stores when the
-// whole tile is inside and `aligned` (the device pointer is 16-byte aligned), element by element
+// whole tile is inside and `aligned` (`data - shift` is 16-byte aligned), element by element
 // otherwise (`sample_store`).
 template <class T>
 __device__ __forceinline__ void sample_stage(uint4* smem, u64 tile, u32 tid, u64 start, u64 end,
@@ -369,14 +369,17 @@ __device__ __forceinline__ void sample_store(T* data, const uint4* smem, u64 til
     }
 }
 
+// Position p is stored at data[p - shift]: shift 0 for a tensor's own storage; for a shard
+// whose region is contiguous in the full tensor, [start, end) are the region's positions there
+// and shift moves them onto the shard's storage.
 template <class T>
-__device__ void sample_contiguous(T* data, u64 start, u64 end, u64 first_tile, u32 aligned,
-                                  const SampleParams& P, const u32* zig, u32* failed) {
+__device__ void sample_contiguous(T* data, long long shift, u64 start, u64 end, u64 first_tile,
+                                  u32 aligned, const SampleParams& P, const u32* zig, u32* failed) {
     __shared__ uint4 smem[256]; // 4096 bytes: 16 groups x 64 f32 or x 32 f64
     const u64 tile = first_tile + blockIdx.x;
     sample_stage<T>(smem, tile, threadIdx.x, start, end, P, zig, failed);
     __syncthreads();
-    sample_store<T>(data, smem, tile, threadIdx.x, start, end, aligned, P);
+    sample_store<T>(data - shift, smem, tile, threadIdx.x, start, end, aligned, P);
 }
 
 // The value of storage position p, computed on its own (its Philox block for this position's
@@ -414,9 +417,10 @@ __device__ void sample_mapped(T* data, u64 out, u64 n, Axes ax, const SamplePara
 
 #define SAMPLE_KERNELS(T, NAME)                                                                  \
     extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS)                                \
-        init_sample_contiguous_##NAME(T* data, u64 start, u64 end, u64 first_tile, u32 aligned, \
-                                      SampleParams P, const u32* zig, u32* failed) {            \
-        sample_contiguous<T>(data, start, end, first_tile, aligned, P, zig, failed);            \
+        init_sample_contiguous_##NAME(T* data, long long shift, u64 start, u64 end,             \
+                                      u64 first_tile, u32 aligned, SampleParams P,              \
+                                      const u32* zig, u32* failed) {                            \
+        sample_contiguous<T>(data, shift, start, end, first_tile, aligned, P, zig, failed);     \
     }                                                                                            \
     extern "C" __global__ void init_sample_strided_##NAME(T* data, u64 n, Axes ax, SampleParams P, \
                                                           const u32* zig, u32* failed) {        \

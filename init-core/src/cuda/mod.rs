@@ -8,6 +8,9 @@
 //!
 //! - uniform, normal, truncated normal: one sampling kernel, no temporary. Contiguous views
 //!   take one thread per Philox block and 16-byte stores; strided views one thread per element.
+//!   A shard (`Init::apply_region`) takes the tiled kernel when its region is contiguous in the
+//!   full tensor (a row split, a flat chunk), its positions stored from the shard's offset, and
+//!   one thread per element otherwise (a column split).
 //!   Rejected positions are redrawn inside the kernel with the CPU's candidates and attempt tags.
 //! - constant: a fill kernel, any dtype the CPU path takes.
 //! - eye, dirac, the zeros of sparse: positions and values computed on the host (as on the CPU),
@@ -177,7 +180,13 @@ fn sample_slice<T>(
     let aligned = {
         let stream = dev.cuda_stream();
         let (ptr, _sync) = slice.device_ptr(&stream);
-        (ptr % 16 == 0) as u32
+        let shift = match launch {
+            Launch::Contiguous { shift, .. } => shift as i128,
+            _ => 0,
+        };
+        // Whether `data - shift`, where the kernel's stores are based, is 16-byte aligned.
+        let base = ptr as i128 - shift * std::mem::size_of::<T>() as i128;
+        (base.rem_euclid(16) == 0) as u32
     };
     let func =
         dev.get_or_load_custom_func(&format!("init_sample_{kernel}_{suffix}"), MODULE, PTX)?;
@@ -185,11 +194,13 @@ fn sample_slice<T>(
     builder.arg(&mut *slice);
     match &launch {
         Launch::Contiguous {
+            shift,
             start,
             end,
             first_tile,
             ..
         } => {
+            builder.arg(shift);
             builder.arg(start);
             builder.arg(end);
             builder.arg(first_tile);
@@ -215,8 +226,9 @@ fn sample_slice<T>(
         None => builder.arg(&null),
     };
     // SAFETY: the arguments match the kernel's signature (`SAMPLE_KERNELS` in kernels.cu).
-    // Contiguous: every position written lies in [start, end), inside the slice (checked
-    // above). Strided: the positions of the axes are those of the layout, inside the slice, and
+    // Contiguous: every position written is p - shift for p in [start, end): [start, end) of
+    // the layout itself (shift 0), or for a shard [out, out + n) of its contiguous layout
+    // (`plan_mapped`); inside the slice either way (checked above). Strided: the positions of the axes are those of the layout, inside the slice, and
     // distinct (Candle refuses in-place ops on layouts with internal overlap). Mapped: the
     // kernel writes [out, out + n), the contiguous layout, inside the slice; the axes are only
     // read as numbers (positions of the full tensor), never as addresses.

@@ -224,8 +224,11 @@ pub(super) fn for_dtype<S: GpuSampler, R: crate::real::Real>(
 /// How a sampling kernel covers a layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Launch {
-    /// `init_sample_contiguous_*`: positions [start, end), tiles `first_tile..first_tile+tiles`.
+    /// `init_sample_contiguous_*`: positions [start, end), tiles `first_tile..first_tile+tiles`,
+    /// position p stored at `p - shift` (0 for a tensor's own storage; a shard whose region is
+    /// contiguous in the full tensor stores its region's positions from its own offset).
     Contiguous {
+        shift: i64,
         start: u64,
         end: u64,
         first_tile: u64,
@@ -281,6 +284,7 @@ pub(super) fn plan_sample(
                 )));
             }
             Launch::Contiguous {
+                shift: 0,
                 start,
                 end,
                 first_tile,
@@ -313,13 +317,30 @@ pub(super) fn plan_mapped(
             )))
         }
     };
-    let Some((params, _)) = plan_sample(key, dist, wide, view)? else {
+    let Some((params, launch)) = plan_sample(key, dist, wide, view)? else {
         return Ok(None);
     };
-    let launch = Launch::Mapped {
-        out: start as u64,
-        n: n as u64,
-        axes: Axes::of(view)?,
+    let launch = match launch {
+        // A region contiguous in the full tensor (a row split, a flat chunk): the tiled kernel,
+        // its positions stored from the shard's offset.
+        Launch::Contiguous {
+            start: from,
+            end,
+            first_tile,
+            tiles,
+            ..
+        } => Launch::Contiguous {
+            shift: from as i64 - start as i64,
+            start: from,
+            end,
+            first_tile,
+            tiles,
+        },
+        _ => Launch::Mapped {
+            out: start as u64,
+            n: n as u64,
+            axes: Axes::of(view)?,
+        },
     };
     Ok(Some((params, launch)))
 }

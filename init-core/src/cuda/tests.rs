@@ -106,10 +106,12 @@ fn run_emulator(
     dist: &GpuDist,
     (p, launch): (SampleParams, Launch),
 ) -> Vec<u8> {
-    let (start, end, strided, axes) = match launch {
-        Launch::Contiguous { start, end, .. } => (start, end, 0, Axes::default()),
-        Launch::Strided { axes, .. } => (axes.start, 0, 1, axes),
-        Launch::Mapped { out, axes, .. } => (axes.start, out, 2, axes),
+    let (start, end, mode, shift, axes) = match launch {
+        Launch::Contiguous {
+            start, end, shift, ..
+        } => (start, end, 0, shift, Axes::default()),
+        Launch::Strided { axes, .. } => (axes.start, 0, 1, 0, axes),
+        Launch::Mapped { out, axes, .. } => (axes.start, out, 2, 0, axes),
     };
     let r = axes.rank as usize;
     let join = |v: &[u64]| {
@@ -120,7 +122,7 @@ fn run_emulator(
     };
     let hex = |x: f64| format!("{:x}", x.to_bits());
     let mut req = format!(
-        "{dtype} {len} {start} {end} {strided} {r} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{dtype} {len} {start} {end} {mode} {shift} {r} {} {} {} {} {} {} {} {} {} {} {} {}",
         join(&axes.dims[..r]),
         join(&axes.strides[..r]),
         p.key0,
@@ -326,9 +328,10 @@ fn cpu_mapped<S: GpuSampler>(
     }
 }
 
-/// The shard kernel, run on the host, writes exactly what the CPU writes for a shard (the
+/// The shard kernels, run on the host, write exactly what the CPU writes for a shard (the
 /// values of its region's positions in the full tensor, at the shard's own offset, nothing
-/// else): row and column splits, a flat chunk, every sampler and dtype.
+/// else): row splits and flat chunks (the tiled kernel), column splits (the mapped one), every
+/// sampler and dtype.
 #[test]
 fn emulated_shards_match_the_cpu() {
     let exe = emulator("shards");
@@ -339,6 +342,7 @@ fn emulated_shards_match_the_cpu() {
     let full = Layout::contiguous((48, 70));
     let views = [
         full.narrow(0, 12, 12).unwrap(),               // rows: rank 1 of 4
+        full.narrow(0, 0, 6).unwrap(),                 // rows: rank 0 of 8, before the offset
         full.narrow(1, 35, 35).unwrap(),               // columns: rank 1 of 2
         full.narrow(1, 63, 7).unwrap(),                // columns: rank 9 of 10
         Layout::contiguous_with_offset((1000,), 1500), // a flat chunk across tiles
@@ -354,6 +358,9 @@ fn emulated_shards_match_the_cpu() {
                 let planned = plan_mapped(key, &d, dtype == "f64", &shard, view)
                     .unwrap()
                     .unwrap();
+                // Regions contiguous in the full tensor take the tiled kernel.
+                let tiled = matches!(planned.1, Launch::Contiguous { .. });
+                assert_eq!(tiled, view.is_contiguous(), "{view:?}");
                 let got = run_emulator(exe, dtype, size, len, &d, planned);
                 let want = cpu_mapped(dtype, len, out, key, s, view);
                 assert!(want == got, "{dtype} shard of {view:?} differs");
