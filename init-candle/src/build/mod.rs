@@ -429,6 +429,8 @@ impl ModelBuilder {
         world_size: usize,
         constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
     ) -> Result<FlatShards> {
+        // A rank outside the world is refused before the constructor runs (even one asking for
+        // no tensor).
         Region::flat_chunk(&[], rank, world_size)?;
         let state = self.state(false);
         let backend = FlatInit {
