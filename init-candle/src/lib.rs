@@ -99,6 +99,14 @@
 //! from those same tensors. [`nn::Conv3d`], [`nn::MaxPool2d`], [`nn::MaxPool3d`] and a walkable
 //! [`nn::Sequential`] fill what candle lacks. `Vec`, arrays, `Option`, `Box` and `Arc` of
 //! modules are modules.
+//!
+//! # Cargo features
+//!
+//! - `cuda` (off by default): initialization on Candle's CUDA device (init-core's `cuda`
+//!   feature, with candle-core's and candle-nn's); building it needs nvcc. The feature adds no
+//!   public items; these docs are built without it.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod apply;
 pub mod build;

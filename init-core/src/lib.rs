@@ -31,6 +31,16 @@
 //! init_candle::init::zeros(&b)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `cuda` (off by default): the initializers also write tensors on Candle's CUDA device. The
+//!   kernels are compiled to PTX by nvcc at build time (`$NVCC`, `$CUDA_HOME/bin/nvcc` or `nvcc`
+//!   on the `PATH`), as Candle's own are. Without it, a tensor on a CUDA device is an
+//!   [`InitError::UnsupportedDevice`] error. The feature adds no public items; these docs are
+//!   built without it.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, each using only the ones before it: error, fan, gain -> isa -> philox -> real,
 // ziggurat -> dist, generator, layout -> accept, cpu, cuda -> ops -> structured -> init ->
