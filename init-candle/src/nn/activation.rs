@@ -1,5 +1,5 @@
-//! Parameterless layers, so that a `Sequential` prints and walks like PyTorch's: [`ReLU`],
-//! [`Tanh`], [`Sigmoid`], [`LeakyReLU`], [`Softmax`], [`Flatten`], [`Dropout`], and candle-nn's
+//! Parameterless layers, so that a `Sequential` prints and walks like PyTorch's:
+//! [`ReLU`](struct@ReLU), [`Tanh`], [`Sigmoid`], [`LeakyReLU`], [`Softmax`], [`Flatten`], [`Dropout`], and candle-nn's
 //! `Activation`.
 //!
 //! ```
@@ -9,6 +9,8 @@
 //! let y = ReLU.forward(&Tensor::new(&[-1f32, 2.], &Device::Cpu)?)?;
 //! assert_eq!(y.to_vec1::<f32>()?, [0., 2.]);
 //! assert_eq!(ReLU.module_repr(), "ReLU()");
+//! // nn.ReLU(True): Candle never writes a layer's input, so `inplace` only shows in the print.
+//! assert_eq!(ReLU::new(true).module_repr(), "ReLU(inplace=True)");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -39,10 +41,49 @@ macro_rules! unit_activation {
     };
 }
 
-unit_activation!(
-    /// `max(x, 0)`.
-    ReLU, "ReLU", |xs| xs.relu()
-);
+/// `max(x, 0)`: PyTorch's `nn.ReLU`. The constant [`ReLU`](constant@ReLU) is `nn.ReLU()`,
+/// [`ReLU::new(true)`](ReLU::new) is `nn.ReLU(inplace=True)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReLU {
+    inplace: bool,
+}
+
+/// `nn.ReLU()`, so that a model reads as its PyTorch source: `Sequential::new().add(ReLU)`.
+#[allow(non_upper_case_globals)]
+pub const ReLU: ReLU = ReLU { inplace: false };
+
+impl ReLU {
+    /// `nn.ReLU(inplace)`. Candle's tensors are never overwritten by a forward pass, so
+    /// `inplace` changes nothing but the print (`ReLU(inplace=True)`), which follows PyTorch's.
+    pub fn new(inplace: bool) -> Self {
+        Self { inplace }
+    }
+
+    /// The `inplace` flag it was made with.
+    pub fn inplace(&self) -> bool {
+        self.inplace
+    }
+}
+
+impl Module for ReLU {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        xs.relu()
+    }
+}
+
+impl InitWeights for ReLU {
+    fn class_name(&self) -> &'static str {
+        "ReLU"
+    }
+    fn extra_repr(&self) -> String {
+        if self.inplace {
+            "inplace=True".to_owned()
+        } else {
+            String::new()
+        }
+    }
+}
+
 unit_activation!(
     /// `tanh(x)`.
     Tanh, "Tanh", |xs| xs.tanh()

@@ -126,16 +126,7 @@ impl Sequential {
     /// `T` (naming its class).
     pub fn get<T: Any>(&self, i: usize) -> Result<&T> {
         let Some(layer) = self.layer(i) else {
-            return Err(Error::NoSuchLayer {
-                index: i,
-                message: match self.len() {
-                    0 => format!("no layer {i}: the Sequential is empty"),
-                    n => format!(
-                        "no layer {i}: the Sequential has {n} layers (indices 0 to {})",
-                        n - 1
-                    ),
-                },
-            });
+            return Err(self.no_layer(i));
         };
         layer.downcast_ref::<T>().ok_or_else(|| Error::NoSuchLayer {
             index: i,
@@ -146,6 +137,46 @@ impl Sequential {
                 std::any::type_name::<T>()
             ),
         })
+    }
+
+    /// Puts `layer` in place `i` and returns the layer that was there: PyTorch's
+    /// `seq[i] = layer`, e.g. a `Linear` holding a new weight tensor where PyTorch would assign
+    /// `seq[i].weight.data` (the layer's variables are its own: put a new one in the `VarMap`
+    /// too if the model is saved from it).
+    ///
+    /// ```
+    /// # use candle_core::{DType, Device};
+    /// use init_candle::nn::{ReLU, Sequential, Tanh};
+    /// use init_candle::InitWeightsExt;
+    /// let mut seq = Sequential::new().add(ReLU).add(ReLU);
+    /// let old = seq.set(1, Tanh)?;
+    /// assert_eq!(old.to_string(), "ReLU()");
+    /// assert_eq!(seq.to_string(), "Sequential(\n  (0): ReLU()\n  (1): Tanh()\n)");
+    /// assert!(seq.set(2, Tanh).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NoSuchLayer`] when `i` is past the end (naming the length); the chain is then
+    /// unchanged.
+    pub fn set<L: Layer + 'static>(&mut self, i: usize, layer: L) -> Result<Box<dyn Layer>> {
+        if i >= self.len() {
+            return Err(self.no_layer(i));
+        }
+        Ok(std::mem::replace(&mut self.layers[i], Box::new(layer)))
+    }
+
+    fn no_layer(&self, i: usize) -> Error {
+        Error::NoSuchLayer {
+            index: i,
+            message: match self.len() {
+                0 => format!("no layer {i}: the Sequential is empty"),
+                n => format!(
+                    "no layer {i}: the Sequential has {n} layers (indices 0 to {})",
+                    n - 1
+                ),
+            },
+        }
     }
 
     /// The layers in order.
