@@ -1,14 +1,18 @@
-//! C3D (Tran et al. 2015, "Learning Spatiotemporal Features with 3D Convolutional Networks") as
-//! its PyTorch port declares it (`examples/tutorials/c3d.rs` has the model and the Python it
-//! follows): 8 Conv3d, 5 MaxPool3d, fc6 8192->4096, fc7 4096->4096, fc8 4096->487 (Sports-1M),
-//! dropout, ReLU and softmax modules, about 80M parameters; `model.apply(weights_init)` by class
-//! name (xavier_normal weights, zero biases), then the port's `forward` on one 16-frame 112x112
-//! clip.
+//! Document 001 (`../shared/seeds/001_68c039f6c632a741.txt`): `weights_init(m)` by class name
+//! (Conv3d and Linear: xavier_normal_ weights, biases 0.0), applied with `model = C3D();
+//! model.apply(weights_init)`, then the document's tour of `torch.nn.init` on
+//! `w = torch.empty(3, 5)`. The document never defines C3D: this is the common PyTorch port
+//! (Tran et al. 2015, `examples/tutorials/c3d.rs`): 8 Conv3d, 5 MaxPool3d, fc6 8192->4096, fc7
+//! 4096->4096, fc8 4096->487 (Sports-1M), dropout, ReLU and softmax modules, about 80M
+//! parameters. Extra, not in the document: the port's `forward` on one 16-frame 112x112 clip.
 //!
 //! Run: `cargo run --release --example c3d` (`-- --frames 16 --size 56` for a smaller clip: the
 //! convolutions and pools only, since fc6 takes exactly the 8192 features of a 16x112x112 clip).
 //! C3D needs at least 16 frames: pool2..pool5 halve the depth, and pool5's kernel is 2 deep.
 
+#[path = "tutorials/tour.rs"]
+#[allow(dead_code)] // the other document's tour
+mod tour;
 #[path = "tutorials/c3d.rs"]
 mod tutorial;
 
@@ -17,7 +21,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use init_candle::InitWeightsExt;
+use init_candle::{Generator, InitWeightsExt};
 use tutorial::{weights_init, C3D};
 
 fn arg(name: &str, default: usize) -> Result<usize, Box<dyn Error>> {
@@ -156,5 +160,10 @@ fn run() -> Result<(), Box<dyn Error>> {
             features.elem_count()
         );
     }
+
+    // The document's tour of torch.nn.init (one generator for every call, as PyTorch's global
+    // one; print(w) after each call, which the document leaves out).
+    println!("\ntorch.nn.init, as document 001 calls it:\n");
+    tour::print(&tour::post_tour(&mut Generator::new(2015))?)?;
     Ok(())
 }

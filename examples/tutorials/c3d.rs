@@ -1,8 +1,23 @@
-//! C3D (Tran et al. 2015) as its PyTorch port declares it, and the port's `weights_init`, shared
-//! by `examples/c3d.rs` and `tests/tutorials.rs` (which compares `print(model)` with PyTorch's).
+//! Document 001 (`../shared/seeds/001_68c039f6c632a741.txt`): `weights_init(m)`, which tests
+//! `m.__class__.__name__`, applied with `model = C3D(); model.apply(weights_init)`. The document
+//! never defines `C3D`; this is the common PyTorch port of Tran et al. 2015. Shared by
+//! `examples/c3d.rs` and `tests/tutorials.rs` (which compares `print(model)` with PyTorch's).
 //!
 //! ```python
-//! class C3D(nn.Module):
+//! def weights_init(m):
+//!     classname = m.__class__.__name__
+//!     # print(classname)
+//!     if classname.find('Conv3d') != -1:
+//!         init.xavier_normal_(m.weight.data)
+//!         init.constant_(m.bias.data, 0.0)
+//!     elif classname.find('Linear') != -1:
+//!         init.xavier_normal_(m.weight.data)
+//!         init.constant_(m.bias.data, 0.0)
+//!
+//! model = C3D()
+//! model.apply(weights_init)
+//!
+//! class C3D(nn.Module):  # the port
 //!     def __init__(self):
 //!         super(C3D, self).__init__()
 //!         self.conv1 = nn.Conv3d(3, 64, kernel_size=(3, 3, 3), padding=(1, 1, 1))
@@ -15,12 +30,6 @@
 //!         self.dropout = nn.Dropout(p=0.5)
 //!         self.relu = nn.ReLU()
 //!         self.softmax = nn.Softmax()
-//!
-//! def weights_init(m):
-//!     classname = m.__class__.__name__
-//!     if classname.find('Conv') != -1 or classname.find('Linear') != -1:
-//!         nn.init.xavier_normal_(m.weight)
-//!         nn.init.zeros_(m.bias)
 //! ```
 
 use candle_core::{Module, ModuleT, Tensor};
@@ -118,11 +127,15 @@ impl C3D {
 
 /// `weights_init(m)`, by class name, for `model.init_with(seed, &mut weights_init)` (PyTorch's
 /// `model.apply(weights_init)`, planned and checked before anything is written).
+#[allow(clippy::if_same_then_else)] // the document's two branches, as it writes them
 pub fn weights_init(m: &mut ModuleInit<'_>) -> init_candle::Result<()> {
     let classname = m.class_name();
-    if classname.contains("Conv") || classname.contains("Linear") {
+    if classname.contains("Conv3d") {
         m.init_weight(Init::xavier_normal());
-        m.init_bias(Init::Zeros);
+        m.init_bias(Init::Constant { value: 0.0 });
+    } else if classname.contains("Linear") {
+        m.init_weight(Init::xavier_normal());
+        m.init_bias(Init::Constant { value: 0.0 });
     }
     Ok(())
 }
