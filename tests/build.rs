@@ -372,7 +372,12 @@ fn a_derived_model_gets_the_bytes_of_init_weights() {
         assert_eq!(bits(a), bits(&b), "{p}");
     }
     let r = &built.report;
-    assert_eq!(r.get("head.weight").unwrap().source, ValueSource::Attribute);
+    assert_eq!(
+        r.get("head.weight").unwrap().source,
+        ValueSource::Attribute {
+            field: "head".into()
+        }
+    );
     assert_eq!(
         r.get("aux.weight").unwrap().source,
         ValueSource::LayerDefault
@@ -581,7 +586,15 @@ fn the_report_serializes_and_prints_a_table() {
     let text = built.report.to_string();
     let header = text.lines().next().unwrap();
     assert!(header.starts_with("path"), "{text}");
-    assert!(text.contains("uniform(a=-0.35355"), "{text}");
+    // The summary rounds to 4 significant digits, `{:#}` prints full precision.
+    assert!(text.contains("uniform(a=-0.3536, b=0.3536)"), "{text}");
+    let full = format!("{:#}", built.report);
+    assert!(full.contains("uniform(a=-0.35355339"), "{full}");
+    let low = json["tensors"][0]["init"]["low"].as_f64().unwrap();
+    assert!(
+        (low + 1.0 / 8f64.sqrt()).abs() < 1e-16,
+        "serde keeps full precision: {low}"
+    );
 }
 
 #[test]
@@ -625,7 +638,9 @@ fn a_strict_derived_build_from_a_checkpoint_accepts_what_attributes_name() {
     );
     assert_eq!(
         built.report.get("head.weight").unwrap().source,
-        ValueSource::Attribute
+        ValueSource::Attribute {
+            field: "head".into()
+        }
     );
 
     // Without the attribute, the head has only a layer default: strict refuses.

@@ -10,7 +10,9 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{BatchNorm, Conv2d, Embedding, LayerNorm, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, values, varmap};
 use init_candle::nn::{ReLU, Sequential};
-use init_candle::{Error, Init, InitSource, InitWeights, InitWeightsExt};
+use init_candle::{
+    Error, FanMode, Init, InitSource, InitWeights, InitWeightsExt, Nonlinearity, ValueSource,
+};
 
 #[derive(InitWeights)]
 struct Block {
@@ -183,7 +185,7 @@ fn declared_inits_and_defaults() {
 }
 
 #[test]
-fn outer_declarations_override_inner_ones() {
+fn the_innermost_declaration_decides_and_the_outer_one_is_reported() {
     #[derive(InitWeights)]
     struct Outer {
         #[init(xavier_uniform, bias = ones)]
@@ -194,25 +196,73 @@ fn outer_declarations_override_inner_ones() {
         block: Block::new(2, 2, vb.pp("block")).unwrap(),
     };
     let plan = outer.init_plan().unwrap();
-    let find = |p: &str| {
-        plan.entries()
-            .iter()
-            .find(|e| e.path == p)
-            .unwrap()
-            .init
-            .clone()
-    };
-    assert_eq!(find("block.conv.weight"), Init::XavierUniform { gain: 1.0 });
-    assert_eq!(find("block.conv.bias"), Init::Ones);
+    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap().clone();
+    // Block's own declaration on `conv` is the most specific: it decides, and the outer one it
+    // overrides is named.
+    let conv = find("block.conv.weight");
+    assert_eq!(
+        conv.init,
+        Init::KaimingNormal {
+            a: 0.0,
+            mode: FanMode::FanOut,
+            nonlinearity: Nonlinearity::Relu
+        }
+    );
+    assert_eq!(conv.field.as_deref(), Some("block.conv"));
+    assert_eq!(
+        conv.overridden,
+        ["attribute on `block` (xavier_uniform(gain=1))"]
+    );
+    assert_eq!(find("block.conv.bias").init, Init::Zeros);
+    assert_eq!(
+        find("block.conv.bias").overridden,
+        ["attribute on `block` (ones)"]
+    );
     // An attribute on a composite field reaches the weights with 2+ dimensions and their
     // layers' biases: BatchNorm's 1-D weight and its bias keep their defaults.
-    assert_eq!(find("block.bn.weight"), Init::Ones);
-    assert_eq!(find("block.bn.bias"), Init::Zeros);
+    assert_eq!(find("block.bn.weight").init, Init::Ones);
+    assert_eq!(find("block.bn.bias").init, Init::Zeros);
     let report = outer.init_weights(0).unwrap();
     assert_eq!(report.parameters, 6);
+    let conv = report
+        .tensors
+        .iter()
+        .find(|t| t.path == "block.conv.weight")
+        .unwrap();
+    assert_eq!(
+        conv.source,
+        ValueSource::Attribute {
+            field: "block.conv".into()
+        }
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("`block.conv.weight`: attribute on `block.conv` took precedence over attribute on `block` (xavier_uniform(gain=1))"),
+        "{text}"
+    );
     assert!(values(outer.block.bn.weight_and_bias().unwrap().0)
         .iter()
         .all(|&v| v == 1.0));
+    // Where the block declares nothing, the outer declaration decides.
+    #[derive(InitWeights)]
+    struct Plain {
+        conv: Conv2d,
+    }
+    #[derive(InitWeights)]
+    struct OuterPlain {
+        #[init(xavier_uniform, bias = ones)]
+        block: Plain,
+    }
+    let outer = OuterPlain {
+        block: Plain {
+            conv: candle_nn::conv2d(2, 2, 3, Default::default(), vb.pp("plain.conv")).unwrap(),
+        },
+    };
+    let plan = outer.init_plan().unwrap();
+    let conv = &plan.entries()[0];
+    assert_eq!(conv.init, Init::XavierUniform { gain: 1.0 });
+    assert_eq!(conv.field.as_deref(), Some("block"));
+    assert!(conv.overridden.is_empty());
 }
 
 #[derive(InitWeights)]
@@ -708,19 +758,41 @@ fn a_composite_attribute_reaches_matrices_and_their_biases_only() {
                 Init::Zeros
             };
             (default, InitSource::Default)
+        } else if e.path.contains(".c_fc.") {
+            // The block's own declarations are the most specific: they decide.
+            let own = if e.path.ends_with("bias") {
+                Init::Constant {
+                    value: consts::BIAS,
+                }
+            } else {
+                Init::Normal {
+                    mean: 0.0,
+                    std: STD,
+                }
+            };
+            (own, InitSource::Declared)
         } else if e.path.ends_with("bias") {
             (Init::Zeros, InitSource::Declared)
         } else {
-            // The outer declaration wins over the block's own (c_proj's scaled std).
+            // c_proj's scaled std, 0.02 / sqrt(2 n_layer), not the outer N(0, 0.02).
             (
                 Init::Normal {
                     mean: 0.0,
-                    std: 0.02,
+                    std: 0.02 / (2.0 * cfg.n_layer as f64).sqrt(),
                 },
                 InitSource::Declared,
             )
         };
         assert_eq!((e.init.clone(), e.source), expected, "{}", e.path);
+        if e.source == InitSource::Declared {
+            // Every parameter the outer field reaches names it as overridden.
+            let outer = if e.path.ends_with("bias") {
+                "attribute on `h` (zeros)"
+            } else {
+                "attribute on `h` (normal(mean=0, std=0.02))"
+            };
+            assert_eq!(e.overridden, [outer], "{}", e.path);
+        }
     }
     assert_eq!(plan.entries().len(), 2 * 8);
     model.init_weights(0).unwrap();
@@ -733,7 +805,8 @@ fn a_composite_attribute_reaches_matrices_and_their_biases_only() {
         .iter()
         .flat_map(|b| values(b.c_proj.weight()))
         .collect();
-    assert_ks("h.*.c_proj.weight", &w, normal_cdf(0.0, 0.02));
+    let scaled = 0.02 / (2.0 * cfg.n_layer as f64).sqrt();
+    assert_ks("h.*.c_proj.weight", &w, normal_cdf(0.0, scaled));
 
     // An attribute on a field of norms only reaches nothing: an error, not a silent no-op.
     #[derive(InitWeights)]

@@ -220,6 +220,28 @@ pub enum Error {
         /// Each problem, naming its path or rule.
         problems: Vec<String>,
     },
+    /// A builder rule's pattern cannot be used (checked before anything is built).
+    #[error("rule `{pattern}`: {reason}")]
+    RulePattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong and how it is written.
+        reason: String,
+    },
+    /// A builder rule gave a tensor an initializer the tensor cannot take.
+    #[error("{rule} gave `{path}` {dims:?} an initializer it cannot take: {source}{fix}")]
+    RuleInit {
+        /// The rule (`rule `*.weight``).
+        rule: String,
+        /// The tensor's path.
+        path: String,
+        /// Its full shape.
+        dims: Vec<usize>,
+        /// What the initializer said.
+        source: Box<InitError>,
+        /// How to narrow the rule, when the shape tells (`; narrow it with .rank(2) ...`).
+        fix: String,
+    },
     /// Another thread panicked while holding the VarMap's lock.
     #[error("the VarMap's lock is poisoned (a thread panicked while holding it)")]
     VarMapPoisoned,

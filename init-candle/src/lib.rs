@@ -83,8 +83,10 @@
 //! - **What an attribute reaches**: on a layer field, its own weights and biases; on a
 //!   composite field (a block, a `Vec` of blocks, a `Sequential`), only the weights with 2+
 //!   dimensions (Linear, Conv, Embedding, RNN) and their layers' biases, so norms keep their
-//!   defaults. An outer field's declaration wins over an inner one's; a declaration that
-//!   reaches nothing (`bias = zeros` on a layer without bias) is an error naming the field.
+//!   defaults. Where an outer and an inner field's declarations both reach a parameter, the
+//!   inner (most specific) one decides and the outer one is reported as overridden; a
+//!   declaration that reaches nothing (`bias = zeros` on a layer without bias) is an error
+//!   naming the field.
 //! - **Tied weights**: a tensor reached by two paths is written once; a declaration wins
 //!   over the other path's layer default whatever the field order, and two different
 //!   declarations or defaults are an error naming both paths.

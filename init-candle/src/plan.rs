@@ -30,7 +30,9 @@ impl From<InitSource> for ValueSource {
     fn from(source: InitSource) -> ValueSource {
         match source {
             InitSource::Default => ValueSource::LayerDefault,
-            InitSource::Declared => ValueSource::Attribute,
+            InitSource::Declared => ValueSource::Attribute {
+                field: String::new(),
+            },
             InitSource::User => ValueSource::User,
         }
     }
@@ -47,6 +49,44 @@ pub struct PlanEntry {
     pub init: Init,
     /// Why.
     pub source: InitSource,
+    /// For [`InitSource::Declared`]: the dotted path of the field whose `#[init]` decided.
+    pub field: Option<String>,
+    /// The declarations this entry took precedence over (`attribute on `h` (...)`): outer
+    /// fields' attributes that reached the parameter too, or an attribute a builder rule
+    /// replaced.
+    pub overridden: Vec<String>,
+}
+
+/// Which declaration decided a planned entry, and which it took precedence over.
+#[derive(Default)]
+struct Origin {
+    field: Option<String>,
+    overridden: Vec<String>,
+}
+
+impl PlanEntry {
+    /// Replaces the entry's initializer with a choice of `source` (a builder rule, `set`,
+    /// `init_with`), noting the attribute it takes precedence over.
+    pub(crate) fn replace_with(&mut self, init: Init, source: InitSource) {
+        if self.source == InitSource::Declared {
+            let replaced = format!("{} ({})", self.value_source(), describe(&self.init));
+            self.overridden.push(replaced);
+        }
+        self.init = init;
+        self.source = source;
+        self.field = None;
+    }
+
+    /// Where its value comes from, as a report says it (the attribute's field for
+    /// [`InitSource::Declared`]).
+    pub fn value_source(&self) -> ValueSource {
+        match (self.source, &self.field) {
+            (InitSource::Declared, Some(field)) => ValueSource::Attribute {
+                field: field.clone(),
+            },
+            (source, _) => source.into(),
+        }
+    }
 }
 
 /// A list of parameters with their initializers: made by
@@ -178,8 +218,7 @@ impl InitPlan {
                 let key = StorageKey::of(&self.entries[i].tensor);
                 for entry in &mut self.entries {
                     if entry.path == path || StorageKey::of(&entry.tensor) == key {
-                        entry.init = init.clone();
-                        entry.source = InitSource::User;
+                        entry.replace_with(init.clone(), InitSource::User);
                     }
                 }
                 Ok(())
@@ -201,8 +240,7 @@ impl InitPlan {
         let mut found = false;
         for entry in &mut self.entries {
             if entry.path == path || StorageKey::of(&entry.tensor) == key {
-                entry.init = init.clone();
-                entry.source = InitSource::User;
+                entry.replace_with(init.clone(), InitSource::User);
                 found |= entry.path == path;
             }
         }
@@ -212,6 +250,8 @@ impl InitPlan {
                 tensor,
                 init,
                 source: InitSource::User,
+                field: None,
+                overridden: Vec::new(),
             });
         }
     }
@@ -226,9 +266,10 @@ impl InitPlan {
         tensor: Tensor,
         init: Init,
         source: InitSource,
+        origin: Origin,
     ) -> Result<()> {
         let key = StorageKey::of(&tensor);
-        let (mut init, mut source) = (init, source);
+        let (mut init, mut source, mut origin) = (init, source, origin);
         if let Some(tied) = self
             .entries
             .iter()
@@ -240,12 +281,18 @@ impl InitPlan {
                     (true, false) => {
                         init = tied.init.clone();
                         source = tied.source;
+                        origin = Origin {
+                            field: tied.field.clone(),
+                            overridden: tied.overridden.clone(),
+                        };
                     }
                     (false, true) => {
                         for entry in &mut self.entries {
                             if StorageKey::of(&entry.tensor) == key {
                                 entry.init = init.clone();
                                 entry.source = source;
+                                entry.field = origin.field.clone();
+                                entry.overridden = origin.overridden.clone();
                             }
                         }
                     }
@@ -269,6 +316,8 @@ impl InitPlan {
         if let Some(entry) = self.entries.iter_mut().find(|e| e.path == path) {
             entry.init = init;
             entry.source = source;
+            entry.field = origin.field;
+            entry.overridden = origin.overridden;
             return Ok(());
         }
         self.entries.push(PlanEntry {
@@ -276,6 +325,8 @@ impl InitPlan {
             tensor,
             init,
             source,
+            field: origin.field,
+            overridden: origin.overridden,
         });
         Ok(())
     }
@@ -344,13 +395,15 @@ impl InitPlan {
                 .map_err(|e| e.at_path(entry.path.clone()))?;
             report.parameters += 1;
             report.elements += entry.tensor.elem_count();
-            report.tensors.push(TensorReport::initialized(
+            let mut tensor = TensorReport::initialized(
                 entry.path.clone(),
                 entry.tensor.dims(),
                 entry.tensor.dtype(),
                 entry.init.clone(),
-                entry.source.into(),
-            ));
+                entry.value_source(),
+            );
+            tensor.overridden = entry.overridden.clone();
+            report.tensors.push(tensor);
         }
         Ok(report)
     }
@@ -442,8 +495,9 @@ impl Collector {
     }
 
     /// Adds `module`'s parameters and buffers, then its children's. `inherited` indexes the
-    /// declarations of the fields above, outermost first: the first that reaches a parameter
-    /// wins (the user of a block overrides the block's author).
+    /// declarations of the fields above, outermost first: the innermost that reaches a
+    /// parameter decides (the most specific declaration), the others are recorded as
+    /// overridden.
     fn collect(
         &mut self,
         module: &dyn InitWeights,
@@ -466,9 +520,11 @@ impl Collector {
             } else {
                 None
             };
-            let mut chosen = None;
+            let mut chosen: Option<(Init, Origin)> = None;
             if i < parameters {
-                for &d in inherited {
+                // Innermost first: the field nearest the parameter is the most specific
+                // declaration and decides; the outer ones it overrides are recorded.
+                for &d in inherited.iter().rev() {
                     let decl = &mut self.decls[d];
                     decl.any_parameter = true;
                     if Some(decl.role) != role {
@@ -482,14 +538,32 @@ impl Collector {
                         };
                     if reaches {
                         decl.reached = true;
-                        chosen.get_or_insert_with(|| decl.init.clone());
+                        match &mut chosen {
+                            None => {
+                                let origin = Origin {
+                                    field: Some(decl.path.clone()),
+                                    overridden: Vec::new(),
+                                };
+                                chosen = Some((decl.init.clone(), origin));
+                            }
+                            Some((_, origin)) => origin.overridden.push(format!(
+                                "attribute on `{}` ({})",
+                                decl.path,
+                                describe(&decl.init)
+                            )),
+                        }
                     }
                 }
             }
             match chosen {
-                Some(init) => {
-                    self.plan
-                        .push_planned(path, p.tensor.clone(), init, InitSource::Declared)?;
+                Some((init, origin)) => {
+                    self.plan.push_planned(
+                        path,
+                        p.tensor.clone(),
+                        init,
+                        InitSource::Declared,
+                        origin,
+                    )?;
                 }
                 None => {
                     if let Some(init) = p.default.resolve().map_err(|e| e.within(&path))? {
@@ -498,6 +572,7 @@ impl Collector {
                             p.tensor.clone(),
                             init,
                             InitSource::Default,
+                            Origin::default(),
                         )?;
                     }
                 }

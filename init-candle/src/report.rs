@@ -37,11 +37,23 @@ pub enum ValueSource {
     /// No rule or preset recognized the tensor: candle-nn's own hint, seeded.
     CandleHint,
     /// An `#[init(...)]` declaration of the model.
-    Attribute,
+    Attribute {
+        /// The dotted path of the field that carries it (`h.0.c_proj`; `""` for the root).
+        field: String,
+    },
     /// The layer's PyTorch default (`reset_parameters`).
     LayerDefault,
     /// A choice made in code (`init_with`, `InitPlan::set`).
     User,
+}
+
+impl ValueSource {
+    /// The source of a tensor a builder rule decided.
+    pub(crate) fn rule(rule: &crate::build::Rule) -> ValueSource {
+        ValueSource::Rule {
+            pattern: rule.pattern().to_owned(),
+        }
+    }
 }
 
 impl fmt::Display for ValueSource {
@@ -51,7 +63,7 @@ impl fmt::Display for ValueSource {
             ValueSource::Rule { pattern } => write!(f, "rule `{pattern}`"),
             ValueSource::Preset { preset } => write!(f, "preset {preset}"),
             ValueSource::CandleHint => f.write_str("candle hint (unrecognized)"),
-            ValueSource::Attribute => f.write_str("attribute"),
+            ValueSource::Attribute { field } => write!(f, "attribute on `{field}`"),
             ValueSource::LayerDefault => f.write_str("layer default"),
             ValueSource::User => f.write_str("user"),
         }
@@ -80,6 +92,10 @@ pub struct TensorReport {
     /// The standard deviation of the values the initializer draws (0 for constants), where it
     /// has a closed form.
     pub expected_std: Option<f64>,
+    /// The declarations this tensor's source took precedence over (`attribute on `h`
+    /// (normal(mean=0, std=0.02))`, overridden by a more specific attribute or by a rule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<String>,
 }
 
 impl TensorReport {
@@ -104,6 +120,7 @@ impl TensorReport {
             fan_out: fans.map(|f| f.1),
             gain,
             expected_std,
+            overridden: Vec::new(),
         }
     }
 
@@ -125,6 +142,7 @@ impl TensorReport {
             fan_out: fans.map(|f| f.1),
             gain: None,
             expected_std: None,
+            overridden: Vec::new(),
         }
     }
 }
@@ -495,31 +513,205 @@ fn erfc(x: f64) -> f64 {
 }
 
 /// Writes `rows` as an aligned table: path, shape, dtype, initializer, source, fans, gain, std.
+/// The table of `rows`. `{}` prints a summary: rows that differ only in the numbers of their
+/// paths (the layers of a stack) are one row, `model.layers.{0..15}.mlp.down_proj.weight`
+/// (`{0..15}`: 0 to 15, both included; `{0,2,5}` when not consecutive), and numbers are rounded
+/// to 4 significant digits; `{:#}` prints every tensor with full precision.
 pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> fmt::Result {
+    let full = f.alternate();
     let opt = |v: Option<usize>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
     let optf = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"));
     let header = [
         "path", "shape", "dtype", "init", "source", "fan_in", "fan_out", "gain", "std",
     ];
-    let cells: Vec<[String; 9]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.path.clone(),
-                format!("{:?}", r.shape),
-                r.dtype.clone(),
-                r.init
-                    .as_ref()
-                    .map_or_else(|| "loaded".to_owned(), describe),
-                r.source.to_string(),
-                opt(r.fan_in),
-                opt(r.fan_out),
-                optf(r.gain),
-                optf(r.expected_std),
-            ]
-        })
-        .collect();
-    write_aligned(f, &header, &cells, 5)
+    let cells = |path: String, r: &TensorReport| -> [String; 9] {
+        let init = r
+            .init
+            .as_ref()
+            .map_or_else(|| "loaded".to_owned(), describe);
+        [
+            path,
+            format!("{:?}", r.shape),
+            r.dtype.clone(),
+            if full { init } else { round_numbers(&init) },
+            r.source.to_string(),
+            opt(r.fan_in),
+            opt(r.fan_out),
+            optf(r.gain),
+            optf(r.expected_std),
+        ]
+    };
+    let table: Vec<[String; 9]> = if full {
+        rows.iter().map(|r| cells(r.path.clone(), r)).collect()
+    } else {
+        group_rows(rows)
+            .into_iter()
+            .map(|(path, r)| cells(path, r))
+            .collect()
+    };
+    write_aligned(f, &header, &table, 5)?;
+    let overrides: Vec<(String, &TensorReport)> = if full {
+        rows.iter().map(|r| (r.path.clone(), r)).collect()
+    } else {
+        group_rows(rows)
+    };
+    for (path, r) in overrides {
+        for over in &r.overridden {
+            writeln!(f, "`{path}`: {} took precedence over {over}", r.source)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows that differ only in the numeric segments of their paths, merged when they cover every
+/// combination of those numbers; each with the path that names them all, in first-seen order.
+fn group_rows(rows: &[TensorReport]) -> Vec<(String, &TensorReport)> {
+    let template = |path: &str| -> (String, Vec<usize>) {
+        let mut numbers = Vec::new();
+        let segments: Vec<&str> = path
+            .split('.')
+            .map(|s| match s.parse::<usize>() {
+                Ok(n) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                    numbers.push(n);
+                    "{}"
+                }
+                _ => s,
+            })
+            .collect();
+        (segments.join("."), numbers)
+    };
+    let same = |a: &TensorReport, b: &TensorReport| {
+        a.shape == b.shape
+            && a.dtype == b.dtype
+            && a.init == b.init
+            && a.source == b.source
+            && a.fan_in == b.fan_in
+            && a.fan_out == b.fan_out
+            && a.gain == b.gain
+            && a.expected_std == b.expected_std
+            && a.overridden == b.overridden
+    };
+    // Groups of row indices: same template and same report.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let (t, _) = template(&row.path);
+        match groups
+            .iter_mut()
+            .find(|(gt, members)| *gt == t && same(&rows[members[0]], row))
+        {
+            Some((_, members)) => members.push(i),
+            None => groups.push((t, vec![i])),
+        }
+    }
+    let mut out = Vec::new();
+    for (t, members) in groups {
+        let numbers: Vec<Vec<usize>> = members.iter().map(|&i| template(&rows[i].path).1).collect();
+        let positions = numbers[0].len();
+        let sets: Vec<Vec<usize>> = (0..positions)
+            .map(|p| {
+                let mut set: Vec<usize> = numbers.iter().map(|n| n[p]).collect();
+                set.sort_unstable();
+                set.dedup();
+                set
+            })
+            .collect();
+        let combinations: usize = sets.iter().map(Vec::len).product();
+        if members.len() == 1 || combinations != members.len() {
+            out.extend(members.iter().map(|&i| (rows[i].path.clone(), &rows[i])));
+            continue;
+        }
+        let mut path = String::new();
+        let mut sets = sets.iter();
+        for (k, piece) in t.split("{}").enumerate() {
+            if k > 0 {
+                path.push_str(&numbers_text(sets.next().map_or(&[][..], Vec::as_slice)));
+            }
+            path.push_str(piece);
+        }
+        out.push((path, &rows[members[0]]));
+    }
+    out
+}
+
+/// `7`, `{0..15}` (consecutive, both ends included) or `{0,2,5}`.
+fn numbers_text(set: &[usize]) -> String {
+    match set {
+        [one] => one.to_string(),
+        [first, .., last] if last - first + 1 == set.len() => format!("{{{first}..{last}}}"),
+        _ => {
+            let items: Vec<String> = set.iter().map(usize::to_string).collect();
+            format!("{{{}}}", items.join(","))
+        }
+    }
+}
+
+/// `text` with every number longer than 4 significant digits rounded to 4
+/// (`std=0.014142135623730949` -> `std=0.01414`).
+fn round_numbers(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = bytes[i].is_ascii_digit()
+            || (bytes[i] == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !starts_number {
+            // A word (`kaiming_normal`, `x1.5`) is copied whole, numbers in it untouched.
+            let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+            let mut end = i + text[i..].chars().next().map_or(1, char::len_utf8);
+            if word(bytes[i]) {
+                while end < bytes.len() && word(bytes[end]) {
+                    end += 1;
+                }
+            }
+            out.push_str(&text[i..end]);
+            i = end;
+            continue;
+        }
+        let mut end = i + 1;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_digit()
+                || bytes[end] == b'.'
+                || matches!(bytes[end], b'e' | b'E')
+                || (matches!(bytes[end], b'-' | b'+') && matches!(bytes[end - 1], b'e' | b'E')))
+        {
+            end += 1;
+        }
+        let number = &text[i..end];
+        match number.parse::<f64>() {
+            Ok(x) if significant_digits(number) > 4 => out.push_str(&four_digits(x)),
+            _ => out.push_str(number),
+        }
+        i = end;
+    }
+    out
+}
+
+fn significant_digits(number: &str) -> usize {
+    let mantissa = number.split(['e', 'E']).next().unwrap_or(number);
+    mantissa
+        .trim_start_matches('-')
+        .trim_start_matches(['0', '.'])
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count()
+}
+
+fn four_digits(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if (-4..6).contains(&magnitude) {
+        let decimals = (3 - magnitude).max(0) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 /// Writes a table: columns before `first_number` left-aligned (text), the others
@@ -557,6 +749,69 @@ fn write_aligned<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_round_to_four_significant_digits() {
+        assert_eq!(
+            round_numbers("normal(mean=0, std=0.014142135623730949)"),
+            "normal(mean=0, std=0.01414)"
+        );
+        assert_eq!(
+            round_numbers("uniform(a=-0.3535533905932738, b=0.3535533905932738)"),
+            "uniform(a=-0.3536, b=0.3536)"
+        );
+        assert_eq!(round_numbers("constant(0.5)"), "constant(0.5)");
+        assert_eq!(
+            round_numbers("trunc_normal(mean=0, std=0.02, a=-2, b=2)"),
+            "trunc_normal(mean=0, std=0.02, a=-2, b=2)"
+        );
+        assert_eq!(
+            round_numbers("normal(mean=0, std=1.23456789e-7)"),
+            "normal(mean=0, std=1.235e-7)"
+        );
+        assert_eq!(round_numbers("x1.2345678"), "x1.2345678");
+        assert_eq!(round_numbers("é=0.123456"), "é=0.1235");
+        assert_eq!(
+            round_numbers("kaiming_normal(a=2.2360679774997896, mode=fan_in)"),
+            "kaiming_normal(a=2.236, mode=fan_in)"
+        );
+    }
+
+    fn row(path: &str, std: f64) -> TensorReport {
+        TensorReport::initialized(
+            path.to_owned(),
+            &[4, 4],
+            DType::F32,
+            Init::Normal { mean: 0.0, std },
+            ValueSource::User,
+        )
+    }
+
+    #[test]
+    fn rows_of_a_stack_print_as_one() {
+        let rows: Vec<TensorReport> = (0..16)
+            .map(|l| row(&format!("model.layers.{l}.mlp.down_proj.weight"), 0.02))
+            .chain([row("lm_head.weight", 0.02)])
+            .collect();
+        let paths: Vec<String> = group_rows(&rows).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                "model.layers.{0..15}.mlp.down_proj.weight",
+                "lm_head.weight"
+            ]
+        );
+        // Different stds (a depth-scaled init) stay apart, one row each.
+        let rows: Vec<TensorReport> = (0..3)
+            .map(|l| row(&format!("h.{l}.c_proj.weight"), 0.02 / (l + 1) as f64))
+            .collect();
+        assert_eq!(group_rows(&rows).len(), 3);
+        // Not every combination: not merged.
+        let rows = vec![row("a.0.b.0.w", 0.1), row("a.1.b.1.w", 0.1)];
+        assert_eq!(group_rows(&rows).len(), 2);
+        let rows = vec![row("a.0.w", 0.1), row("a.2.w", 0.1), row("a.5.w", 0.1)];
+        assert_eq!(group_rows(&rows)[0].0, "a.{0,2,5}.w");
+    }
     use candle_core::Device;
     use candle_nn::{Linear, VarBuilder, VarMap};
 

@@ -7,6 +7,7 @@
 //! #[init(weight = INIT, bias = INIT)]
 //! #[init(with = EXPR)]                   // the weights' initializer from a function of `&Self`
 //! #[init(rename = "features")]           // path segment when it differs from the field name
+//! #[init(flatten)]                       // no path segment: the field's layers keep their keys
 //! INIT  := ident | ident(key = value, ...) | with(EXPR)
 //! value := number | -number | ident | string, bool, char (rejected in valid.rs) | EXPR
 //! ```
@@ -201,6 +202,19 @@ fn parse_item(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Resul
             cx.error_spanned_by(&ident, "duplicate `skip`");
         }
         out.skip = Some(ident);
+        return Ok(());
+    }
+    if ident == "flatten" {
+        // serde's name: the field adds no path segment, its layers keep their own keys.
+        if out.rename.is_some() {
+            cx.error_spanned_by(
+                &ident,
+                "`flatten` names the path segment already given by `rename`; keep one",
+            );
+        } else {
+            out.others.push(ident.span());
+            out.rename = Some(LitStr::new("", ident.span()));
+        }
         return Ok(());
     }
     let spec = parse_spec_after_name(ident, input)?;

@@ -69,7 +69,11 @@ pub fn check(cx: &Ctxt, input: &Input) -> Vec<FieldPlan> {
                 }
                 return FieldPlan::default();
             }
-            if let (Some(rename), Some(previous)) = (&attrs.rename, seen.get(&field.name)) {
+            // Flattened fields (`rename = ""`) share the empty segment; their keys differ.
+            let named = !field.name.is_empty();
+            if let (true, Some(rename), Some(previous)) =
+                (named, &attrs.rename, seen.get(&field.name))
+            {
                 cx.error_spanned_by(
                     rename,
                     format!("two fields are both named `{}` (the other is `{previous}`); paths must be unique", field.name),

@@ -12,7 +12,7 @@ use init_core::{Generator, Init, Region};
 use super::alloc::fresh;
 use super::checkpoint::Checkpoint;
 use super::preset::{Choice, Preset, Request};
-use super::rules::Rule;
+use super::rules::{Rule, TensorInfo};
 use crate::error::{Error, Result};
 use crate::report::{TensorReport, ValueSource};
 
@@ -171,7 +171,7 @@ impl State {
             Some(_)
                 if self.strict
                     && !self.deferred
-                    && !self.rules.iter().any(|r| r.matches(name, dims)) =>
+                    && !self.rules_decide(&TensorInfo::new(name, dims, dtype)) =>
             {
                 return Err(Error::Strict {
                     problems: vec![format!(
@@ -191,7 +191,7 @@ impl State {
                 let report = if self.deferred {
                     None
                 } else {
-                    match self.choose(name, dims, hint, false)? {
+                    match self.choose(name, dims, dtype, hint, false)? {
                         Some((init, source)) => {
                             Some(self.write(name, &var, dims, region, init, source)?)
                         }
@@ -229,24 +229,35 @@ impl State {
         }
     }
 
-    /// The initializer of a tensor: the first rule that matches, else the preset. `None`: the
+    /// Whether some rule decides for the tensor.
+    pub(crate) fn rules_decide(&self, tensor: &TensorInfo<'_>) -> bool {
+        self.rules.iter().any(|r| r.decide(tensor).is_some())
+    }
+
+    /// The first rule that decides for the tensor (its index and initializer), counted as a
+    /// hit.
+    pub(crate) fn rule_for(&mut self, tensor: &TensorInfo<'_>) -> Option<(usize, Init)> {
+        let (i, init) = self
+            .rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.decide(tensor).map(|init| (i, init)))?;
+        self.rule_hits[i] += 1;
+        Some((i, init))
+    }
+
+    /// The initializer of a tensor: the first rule that decides, else the preset. `None`: the
     /// preset waits for a sibling (only when `final_pass` is false).
     pub(crate) fn choose(
         &mut self,
         path: &str,
         dims: &[usize],
+        dtype: DType,
         hint: Option<candle_nn::Init>,
         final_pass: bool,
     ) -> Result<Option<(Init, ValueSource)>> {
-        if let Some(i) = self.rules.iter().position(|r| r.matches(path, dims)) {
-            self.rule_hits[i] += 1;
-            let rule = &self.rules[i];
-            return Ok(Some((
-                rule.init().clone(),
-                ValueSource::Rule {
-                    pattern: rule.pattern().to_owned(),
-                },
-            )));
+        if let Some((i, init)) = self.rule_for(&TensorInfo::new(path, dims, dtype)) {
+            return Ok(Some((init, ValueSource::rule(&self.rules[i]))));
         }
         let sibling = |p: &str| self.index.get(p).map(|&i| self.records[i].dims.clone());
         let request = Request {
@@ -290,7 +301,7 @@ impl State {
         source: ValueSource,
     ) -> Result<TensorReport> {
         let tensor = var.as_tensor();
-        let at = |e: init_core::InitError| e.at_path(path.to_owned());
+        let at = |e: init_core::InitError| self.init_error(path, dims, &source, e);
         let mut rng = self.rng.for_path(path);
         match region {
             None => {
@@ -310,6 +321,45 @@ impl State {
             init,
             source,
         ))
+    }
+}
+
+impl State {
+    /// An initializer's refusal, at `path`; when a rule chose it, naming the rule and how to
+    /// narrow it.
+    pub(crate) fn init_error(
+        &self,
+        path: &str,
+        dims: &[usize],
+        source: &ValueSource,
+        e: init_core::InitError,
+    ) -> Error {
+        match source {
+            ValueSource::Rule { pattern } => {
+                let rule = self
+                    .rules
+                    .iter()
+                    .find(|r| r.pattern() == pattern)
+                    .map_or_else(|| format!("rule `{pattern}`"), |r| r.to_string());
+                let fix = match e {
+                    init_core::InitError::FanRank { .. } => format!(
+                        "; narrow the rule to matrices with `.rank(2)` (this tensor has {} \
+                         dimension{}) or with a pattern that leaves `{path}` out",
+                        dims.len(),
+                        if dims.len() == 1 { "" } else { "s" }
+                    ),
+                    _ => format!("; narrow the rule with a pattern that leaves `{path}` out"),
+                };
+                Error::RuleInit {
+                    rule,
+                    path: path.to_owned(),
+                    dims: dims.to_vec(),
+                    source: Box::new(e),
+                    fix,
+                }
+            }
+            _ => Error::Init(e.at_path(path.to_owned())),
+        }
     }
 }
 

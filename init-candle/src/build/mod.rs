@@ -41,7 +41,8 @@
 //! 2. else the first rule, in the order they were added, whose pattern (and rank, shape)
 //!    matches;
 //! 3. else, for [`build_module`](ModelBuilder::build_module), the model's own `#[init(...)]`
-//!    attributes and its layers' PyTorch defaults (exactly what `init_weights` would write);
+//!    attributes and its layers' PyTorch defaults (exactly what `init_weights` would write; a
+//!    rule that replaces an attribute is reported with the attribute it took precedence over);
 //! 4. else the preset ([`Preset`] has the table of what each one recognizes); what it does not
 //!    recognize gets candle-nn's hint, seeded, and is reported as such.
 //!
@@ -68,9 +69,10 @@ use init_core::{Generator, Region};
 pub use checkpoint::Checkpoint;
 pub use preset::Preset;
 pub use report::BuildReport;
-pub use rules::Rule;
+pub use rules::{Rule, RuleFn, TensorInfo};
 
 use crate::error::{Error, Result};
+use crate::ext::InitWeightsExt;
 use crate::module::InitWeights;
 use crate::plan::{InitPlan, InitSource};
 use crate::report::{TensorReport, ValueSource};
@@ -165,6 +167,41 @@ impl ModelBuilder {
         self.with_rule(Rule::new(pattern, init))
     }
 
+    /// Adds a rule whose function decides for each tensor its pattern matches (see
+    /// [`Rule::with`]: the function sees the path, the pattern's `{name}` captures, the shape,
+    /// dtype and fans, and returns an `Init` or `None`, "not mine").
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use init_candle::build::ModelBuilder;
+    /// use init_candle::Init;
+    ///
+    /// # fn main() -> init_candle::Result<()> {
+    /// // muP-style width scaling of every matrix, as one rule: std 0.02 at a base fan_in of 64.
+    /// let built = ModelBuilder::new(0)
+    ///     .rule_fn("*.weight", |t| {
+    ///         let fan_in = t.fan_in()? as f64;
+    ///         Some(Init::Normal { mean: 0.0, std: 0.02 * (64.0 / fan_in).sqrt() })
+    ///     })
+    ///     .build(DType::F32, &Device::Cpu, |vb| {
+    ///         Ok((candle_nn::linear(64, 256, vb.pp("up"))?, candle_nn::linear(256, 64, vb.pp("down"))?))
+    ///     })?;
+    /// let stds: Vec<String> = built.report.tensors.iter()
+    ///     .filter_map(|t| t.expected_std.map(|s| format!("{} {s:.3}", t.path)))
+    ///     .collect();
+    /// assert_eq!(stds[0], "up.weight 0.020");
+    /// assert_eq!(stds[2], "down.weight 0.010");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rule_fn(
+        self,
+        pattern: impl Into<String>,
+        f: impl Fn(&TensorInfo<'_>) -> Option<init_core::Init> + Send + Sync + 'static,
+    ) -> ModelBuilder {
+        self.with_rule(Rule::with(pattern, f))
+    }
+
     /// Adds a rule with conditions on rank or shape (see [`Rule`]).
     pub fn with_rule(mut self, rule: Rule) -> ModelBuilder {
         self.rules.push(rule);
@@ -193,8 +230,20 @@ impl ModelBuilder {
         self
     }
 
-    fn state(&self, deferred: bool) -> Arc<Mutex<State>> {
-        Arc::new(Mutex::new(State {
+    /// The state of one build; refuses a rule whose pattern cannot be used before anything is
+    /// built.
+    fn state(&self, deferred: bool) -> Result<Arc<Mutex<State>>> {
+        if let Some((rule, reason)) = self
+            .rules
+            .iter()
+            .find_map(|r| r.pattern_error().map(|e| (r, e)))
+        {
+            return Err(Error::RulePattern {
+                pattern: rule.pattern().to_owned(),
+                reason: reason.to_owned(),
+            });
+        }
+        Ok(Arc::new(Mutex::new(State {
             rng: Generator::new(self.seed),
             rules: self.rules.clone(),
             rule_hits: vec![0; self.rules.len()],
@@ -207,7 +256,7 @@ impl ModelBuilder {
             records: Vec::new(),
             index: HashMap::new(),
             error: None,
-        }))
+        })))
     }
 
     /// Runs `constructor` with an initializing `VarBuilder` of `dtype` on `device`.
@@ -222,7 +271,7 @@ impl ModelBuilder {
         device: &Device,
         constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
     ) -> Result<Built<M>> {
-        let state = self.state(false);
+        let state = self.state(false)?;
         let model = self.construct(&state, dtype, device, constructor)?;
         self.finish_all(&state, model)
     }
@@ -237,7 +286,7 @@ impl ModelBuilder {
         device: &Device,
         constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
     ) -> Result<Built<M>> {
-        let state = self.state(true);
+        let state = self.state(true)?;
         let model = self.construct(&state, dtype, device, constructor)?;
         let mut state = lock(&state)?;
         let loaded: HashSet<StorageKey> = state
@@ -249,24 +298,40 @@ impl ModelBuilder {
         // The model's own plan, less what was loaded, with the rules over it.
         let mut plan = InitPlan::declared(&model)?;
         plan.retain(|e| !loaded.contains(&StorageKey::of(&e.tensor)));
+        // The class of the module holding each parameter, for the rules' functions.
+        let classes: HashMap<String, &'static str> = model
+            .named_modules()
+            .into_iter()
+            .map(|(path, m)| (path, m.class_name()))
+            .collect();
+        let class_of = |path: &str| {
+            let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+            classes.get(parent).copied()
+        };
         // A rule that names one path of a tied tensor decides for all of its paths.
-        let mut ruled: HashMap<StorageKey, usize> = HashMap::new();
+        let mut ruled: HashMap<StorageKey, (usize, init_core::Init)> = HashMap::new();
         for entry in plan.entries() {
-            let dims = entry.tensor.dims();
-            if let Some(i) = state
-                .rules
-                .iter()
-                .position(|r| r.matches(&entry.path, dims))
-            {
-                state.rule_hits[i] += 1;
-                ruled.entry(StorageKey::of(&entry.tensor)).or_insert(i);
+            let (dims, dtype) = (entry.tensor.dims(), entry.tensor.dtype());
+            let mut info = TensorInfo::new(&entry.path, dims, dtype);
+            if let Some(class) = class_of(&entry.path) {
+                info = info.in_module(class);
+            }
+            if let Some((i, init)) = state.rule_for(&info) {
+                // Checked here, so that the error names the rule (the plan checks again).
+                let source = ValueSource::rule(&state.rules[i]);
+                init.check(&entry.tensor)
+                    .map_err(|e| state.init_error(&entry.path, dims, &source, e))?;
+                ruled
+                    .entry(StorageKey::of(&entry.tensor))
+                    .or_insert((i, init));
             }
         }
         let mut by_rule = HashMap::new();
         for entry in plan.entries_mut() {
-            if let Some(&i) = ruled.get(&StorageKey::of(&entry.tensor)) {
-                entry.init = state.rules[i].init().clone();
-                by_rule.insert(entry.path.clone(), state.rules[i].pattern().to_owned());
+            if let Some((i, init)) = ruled.get(&StorageKey::of(&entry.tensor)) {
+                // An attribute a rule replaces is reported with the rule's row.
+                entry.replace_with(init.clone(), InitSource::User);
+                by_rule.insert(entry.path.clone(), state.rules[*i].pattern().to_owned());
             }
         }
         if self.strict && self.checkpoint.is_some() {
@@ -282,12 +347,7 @@ impl ModelBuilder {
                 .iter()
                 .filter(|r| r.report.is_none())
                 .filter(|r| !named.contains(&StorageKey::of(r.var.as_tensor())))
-                .filter(|r| {
-                    !state
-                        .rules
-                        .iter()
-                        .any(|rule| rule.matches(&r.path, &r.dims))
-                })
+                .filter(|r| !state.rules_decide(&TensorInfo::new(&r.path, &r.dims, r.var.dtype())))
                 .map(|r| {
                     format!(
                         "`{}` {:?} is not in the checkpoint and no rule or attribute names it",
@@ -375,7 +435,7 @@ impl ModelBuilder {
             candle_nn::var_builder::VarBuilderArgs<'_, ShardedInit>,
         ) -> candle_core::Result<M>,
     ) -> Result<Built<M>> {
-        let state = self.state(false);
+        let state = self.state(false)?;
         let vb = candle_nn::var_builder::VarBuilderArgs::new_with_args(
             ShardedInit(state.clone()),
             dtype,
@@ -432,7 +492,7 @@ impl ModelBuilder {
         // A rank outside the world is refused before the constructor runs (even one asking for
         // no tensor).
         Region::flat_chunk(&[], rank, world_size)?;
-        let state = self.state(false);
+        let state = self.state(false)?;
         let backend = FlatInit {
             state: state.clone(),
             rank,
@@ -508,9 +568,15 @@ impl ModelBuilder {
             })
             .unwrap_or_default();
         if self.strict {
+            let paths: Vec<&str> = state.records.iter().map(|r| r.path.as_str()).collect();
             let mut problems: Vec<String> = unused_rules
                 .iter()
-                .map(|p| format!("rule `{p}` matched no tensor"))
+                .map(|p| {
+                    let near = crate::suggest::nearest(p, paths.iter().copied())
+                        .map(|n| format!("; the nearest path is `{n}`"))
+                        .unwrap_or_default();
+                    format!("rule `{p}` matched no tensor{near}")
+                })
                 .collect();
             problems.extend(
                 unexpected_keys.iter().map(|k| {
@@ -546,14 +612,14 @@ fn finish_record(state: &mut State, i: usize) -> Result<TensorReport> {
         (r.path.clone(), r.dims.clone(), r.hint)
     };
     // With `final_pass` the preset decides (it does not wait any more).
-    let (init, source) =
-        state
-            .choose(&path, &dims, hint, true)?
-            .ok_or_else(|| Error::Unrecognized {
-                path: path.clone(),
-                dims: dims.clone(),
-                preset: state.preset.to_string(),
-            })?;
+    let dtype = state.records[i].var.dtype();
+    let (init, source) = state
+        .choose(&path, &dims, dtype, hint, true)?
+        .ok_or_else(|| Error::Unrecognized {
+            path: path.clone(),
+            dims: dims.clone(),
+            preset: state.preset.to_string(),
+        })?;
     let (var, region) = (state.records[i].var.clone(), state.records[i].region);
     let report = state.write(&path, &var, &dims, region, init, source)?;
     state.records[i].report = Some(report.clone());
