@@ -377,3 +377,146 @@ fn a_rule_over_an_attribute_reports_the_attribute() {
         }
     );
 }
+
+#[test]
+fn a_padding_row_is_one_declaration() {
+    // Llama with a pad token: transformers zeroes the embedding's padding_idx row after its
+    // N(0, 0.02) init; one row rule says it.
+    let pad = 7;
+    let built = build(
+        ModelBuilder::new(7)
+            .preset(Preset::hf(0.02))
+            .strict(true)
+            .with_rule(Rule::new("model.embed_tokens.weight", Init::Zeros).rows([pad])),
+    )
+    .unwrap();
+    let vars = built.varmap.data().lock().unwrap();
+    let emb = vars["model.embed_tokens.weight"]
+        .as_tensor()
+        .to_vec2::<f32>()
+        .unwrap();
+    assert_eq!(emb[pad], vec![0.0; 64]);
+    let others: Vec<f64> = emb
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| *r != pad)
+        .flat_map(|(_, row)| row.iter().map(|&x| x as f64))
+        .collect();
+    assert_ks("embed_tokens rows", &others, normal_cdf(0.0, 0.02));
+    let report = built.report.get("model.embed_tokens.weight").unwrap();
+    assert_eq!(
+        report.source,
+        ValueSource::Preset {
+            preset: "hf(0.02)".into()
+        }
+    );
+    assert_eq!(
+        report.rows,
+        ["rows [7]: zeros (rule `model.embed_tokens.weight`)"]
+    );
+    assert!(built
+        .report
+        .to_string()
+        .contains("`model.embed_tokens.weight`: rows [7]: zeros"));
+    // A row past the end is an error naming it.
+    let err = build(
+        ModelBuilder::new(7)
+            .with_rule(Rule::new("model.embed_tokens.weight", Init::Zeros).rows([300])),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string().contains(
+            "row 300 is past the end of `model.embed_tokens.weight` [300, 64] (rows 0 to 299)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn lora_adapters_on_a_loaded_model_are_the_trainable_vars() {
+    use init_candle::build::Checkpoint;
+    use init_candle::{InitWeights, InitWeightsExt};
+
+    // PEFT's LoRA layer: the base Linear loaded, A kaiming_uniform(a = sqrt(5)), B zeros.
+    #[derive(InitWeights)]
+    struct LoraLinear {
+        base: candle_nn::Linear,
+        lora_a: candle_nn::Linear,
+        lora_b: candle_nn::Linear,
+    }
+    fn lora(vb: candle_nn::VarBuilder, r: usize) -> candle_core::Result<LoraLinear> {
+        Ok(LoraLinear {
+            base: candle_nn::linear(64, 64, vb.pp("base"))?,
+            lora_a: candle_nn::linear_no_bias(64, r, vb.pp("lora_a"))?,
+            lora_b: candle_nn::linear_no_bias(r, 64, vb.pp("lora_b"))?,
+        })
+    }
+    let dir = std::env::temp_dir().join(format!("init-candle-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("base.safetensors");
+    let base = ModelBuilder::new(1)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(64, 64, vb.pp("base"))
+        })
+        .unwrap();
+    base.varmap.save(&file).unwrap();
+    // SAFETY: the file is not modified while mapped.
+    let checkpoint = unsafe { Checkpoint::mmap(&[&file]) }.unwrap();
+    let kaiming_a = Init::KaimingUniform {
+        a: 5f64.sqrt(),
+        mode: init_candle::FanMode::FanIn,
+        nonlinearity: init_candle::Nonlinearity::LEAKY_RELU,
+    };
+    let built = ModelBuilder::new(2)
+        .checkpoint(checkpoint)
+        .strict(true)
+        .rule("*lora_a.weight", kaiming_a)
+        .rule("*lora_b.weight", Init::Zeros)
+        .build_module(DType::F32, &Device::Cpu, |vb| lora(vb, 8))
+        .unwrap();
+    let trainable: Vec<String> = built
+        .trainable()
+        .unwrap()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(trainable, ["lora_a.weight", "lora_b.weight"]);
+    let adapters = built.vars("lora_{ab}.weight").unwrap();
+    assert_eq!(adapters.len(), 2);
+    assert!(built.vars("lora_{ab.weight").is_err());
+    // kaiming_uniform(a = sqrt(5)) on fan_in 64: U(-1/8, 1/8); B is 0; the base is loaded.
+    let a = values(built.model.lora_a.weight());
+    assert_ks("lora_a.weight", &a, common::uniform_cdf(-0.125, 0.125));
+    assert!(values(built.model.lora_b.weight())
+        .iter()
+        .all(|&x| x == 0.0));
+    assert_eq!(
+        values(built.model.base.weight()),
+        values(base.model.weight())
+    );
+    built.model.check_varmap(&built.varmap).unwrap();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_field_named_otherwise_than_its_varbuilder_path_is_an_error_naming_both() {
+    use init_candle::InitWeights;
+
+    #[derive(InitWeights)]
+    struct Model {
+        classifier: candle_nn::Linear,
+    }
+    let err = ModelBuilder::new(0)
+        .build_module(DType::F32, &Device::Cpu, |vb| {
+            Ok(Model {
+                classifier: candle_nn::linear(4, 2, vb.pp("head"))?,
+            })
+        })
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::PathMismatch { model, varbuilder } if model == "classifier.weight" && varbuilder == "head.weight"),
+        "{err}"
+    );
+}

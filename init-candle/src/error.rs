@@ -220,6 +220,15 @@ pub enum Error {
         /// Each problem, naming its path or rule.
         problems: Vec<String>,
     },
+    /// A derived model names a parameter by another path than the `VarBuilder` it was built
+    /// with (`ModelBuilder::build_module`).
+    #[error("the model calls `{model}` what its VarBuilder calls `{varbuilder}`; make the paths agree (name the field as the `vb.pp(..)` segment, or use `#[init(rename = \"..\")]` or `#[init(flatten)]`): random streams, rules and the report go by path")]
+    PathMismatch {
+        /// The path from the model's fields.
+        model: String,
+        /// The path the tensor was requested with.
+        varbuilder: String,
+    },
     /// A builder rule's pattern cannot be used (checked before anything is built).
     #[error("rule `{pattern}`: {reason}")]
     RulePattern {

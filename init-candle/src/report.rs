@@ -96,6 +96,10 @@ pub struct TensorReport {
     /// (normal(mean=0, std=0.02))`, overridden by a more specific attribute or by a rule).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<String>,
+    /// Rows written over the tensor's own initializer by row rules (`rows [1]: zeros (rule
+    /// `*embed_tokens.weight`)`, a padding row).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<String>,
 }
 
 impl TensorReport {
@@ -121,6 +125,7 @@ impl TensorReport {
             gain,
             expected_std,
             overridden: Vec::new(),
+            rows: Vec::new(),
         }
     }
 
@@ -143,6 +148,7 @@ impl TensorReport {
             gain: None,
             expected_std: None,
             overridden: Vec::new(),
+            rows: Vec::new(),
         }
     }
 }
@@ -559,6 +565,9 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> 
         for over in &r.overridden {
             writeln!(f, "`{path}`: {} took precedence over {over}", r.source)?;
         }
+        for rows in &r.rows {
+            writeln!(f, "`{path}`: {rows}")?;
+        }
     }
     Ok(())
 }
@@ -590,6 +599,7 @@ fn group_rows(rows: &[TensorReport]) -> Vec<(String, &TensorReport)> {
             && a.gain == b.gain
             && a.expected_std == b.expected_std
             && a.overridden == b.overridden
+            && a.rows == b.rows
     };
     // Groups of row indices: same template and same report.
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();

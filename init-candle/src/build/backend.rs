@@ -201,24 +201,29 @@ impl State {
                 (var, report)
             }
         };
-        if let Some(report) = &report {
-            self.progressed(report);
-        }
         let tensor = var.as_tensor().clone();
         self.varmap
             .data()
             .lock()
             .map_err(|_| Error::VarMapPoisoned)?
             .insert(name.to_owned(), var.clone());
-        self.index.insert(name.to_owned(), self.records.len());
+        let i = self.records.len();
+        self.index.insert(name.to_owned(), i);
         self.records.push(Record {
             path: name.to_owned(),
             dims: dims.to_vec(),
             hint,
             region,
             var,
-            report,
+            report: None,
         });
+        if let Some(mut report) = report {
+            if report.init.is_some() {
+                self.write_rows(i, &mut report)?;
+            }
+            self.progressed(&report);
+            self.records[i].report = Some(report);
+        }
         Ok(tensor)
     }
 
@@ -229,21 +234,81 @@ impl State {
         }
     }
 
-    /// Whether some rule decides for the tensor.
+    /// Whether some rule (of whole tensors) decides for the tensor.
     pub(crate) fn rules_decide(&self, tensor: &TensorInfo<'_>) -> bool {
-        self.rules.iter().any(|r| r.decide(tensor).is_some())
+        self.rules
+            .iter()
+            .any(|r| r.row_indices().is_none() && r.decide(tensor).is_some())
     }
 
-    /// The first rule that decides for the tensor (its index and initializer), counted as a
-    /// hit.
+    /// The first rule (of whole tensors) that decides for the tensor (its index and
+    /// initializer), counted as a hit.
     pub(crate) fn rule_for(&mut self, tensor: &TensorInfo<'_>) -> Option<(usize, Init)> {
-        let (i, init) = self
-            .rules
-            .iter()
-            .enumerate()
-            .find_map(|(i, r)| r.decide(tensor).map(|init| (i, init)))?;
+        let (i, init) = self.rules.iter().enumerate().find_map(|(i, r)| {
+            if r.row_indices().is_some() {
+                return None;
+            }
+            r.decide(tensor).map(|init| (i, init))
+        })?;
         self.rule_hits[i] += 1;
         Some((i, init))
+    }
+
+    /// Writes the rows that row rules ([`Rule::rows`]) give record `i`, after its own
+    /// initializer, and lists them on its report. Each row's values come from the stream of
+    /// `path[row]`.
+    pub(crate) fn write_rows(&mut self, i: usize, report: &mut TensorReport) -> Result<()> {
+        let (path, dims, region, var) = {
+            let r = &self.records[i];
+            (r.path.clone(), r.dims.clone(), r.region, r.var.clone())
+        };
+        let info = TensorInfo::new(&path, &dims, var.dtype());
+        for k in 0..self.rules.len() {
+            let rule = &self.rules[k];
+            let Some(rows) = rule.row_indices() else {
+                continue;
+            };
+            let Some(init) = rule.decide(&info) else {
+                continue;
+            };
+            let rule_text = format!("rule `{}`", rule.pattern());
+            let refuse = |why: String| Error::RulePattern {
+                pattern: rule.pattern().to_owned(),
+                reason: why,
+            };
+            if region.is_some() {
+                return Err(refuse(format!(
+                    "`{path}` is this rank's part of a sharded or flat tensor; row rules write whole \
+                     tensors only (build it unsharded, or write the rows into the full tensor)"
+                )));
+            }
+            let Some((&n, rest)) = dims.split_first() else {
+                return Err(refuse(format!("`{path}` is a scalar: it has no rows")));
+            };
+            if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
+                return Err(refuse(format!(
+                    "row {bad} is past the end of `{path}` {dims:?} (rows 0 to {})",
+                    n.saturating_sub(1)
+                )));
+            }
+            let mut row_dims = vec![1];
+            row_dims.extend_from_slice(rest);
+            let source = ValueSource::rule(rule);
+            for &r in rows {
+                let row = Tensor::zeros(row_dims.as_slice(), var.dtype(), var.device())?;
+                let mut rng = self.rng.for_path(&format!("{path}[{r}]"));
+                init.check(&row)
+                    .and_then(|()| init.apply(&row, &mut rng))
+                    .map_err(|e| self.init_error(&path, &dims, &source, e))?;
+                var.as_tensor().slice_set(&row, 0, r)?;
+            }
+            self.rule_hits[k] += 1;
+            report.rows.push(format!(
+                "rows {rows:?}: {} ({rule_text})",
+                crate::report::describe(&init)
+            ));
+        }
+        Ok(())
     }
 
     /// The initializer of a tensor: the first rule that decides, else the preset. `None`: the

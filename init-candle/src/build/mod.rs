@@ -118,6 +118,63 @@ pub struct Built<M> {
     pub report: BuildReport,
 }
 
+impl<M> Built<M> {
+    /// The variables this build initialized (not loaded from the checkpoint), by path, in
+    /// build order: what fine-tuning trains when the loaded part is frozen (a new head, LoRA
+    /// adapters).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use init_candle::build::ModelBuilder;
+    ///
+    /// # fn main() -> init_candle::Result<()> {
+    /// let built = ModelBuilder::new(0).build(DType::F32, &Device::Cpu, |vb| {
+    ///     candle_nn::linear(4, 2, vb.pp("head"))
+    /// })?;
+    /// let names: Vec<String> = built.trainable()?.into_iter().map(|(p, _)| p).collect();
+    /// assert_eq!(names, ["head.weight", "head.bias"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::VarMapPoisoned`].
+    pub fn trainable(&self) -> Result<Vec<(String, Var)>> {
+        self.select(|t| t.init.is_some())
+    }
+
+    /// The variables whose path matches `pattern` (the rules' syntax: `*`, `{name}`), by
+    /// path, in build order (`built.vars("*.lora_*")?` for the optimizer).
+    ///
+    /// # Errors
+    /// [`Error::RulePattern`] for a pattern that cannot be parsed, [`Error::VarMapPoisoned`].
+    pub fn vars(&self, pattern: &str) -> Result<Vec<(String, Var)>> {
+        let rule = Rule::with(pattern, |_| None);
+        if let Some(reason) = rule.pattern_error() {
+            return Err(Error::RulePattern {
+                pattern: pattern.to_owned(),
+                reason: reason.to_owned(),
+            });
+        }
+        self.select(|t| rule.matches(&t.path, &t.shape))
+    }
+
+    fn select(&self, keep: impl Fn(&TensorReport) -> bool) -> Result<Vec<(String, Var)>> {
+        let vars = self
+            .varmap
+            .data()
+            .lock()
+            .map_err(|_| Error::VarMapPoisoned)?;
+        Ok(self
+            .report
+            .tensors
+            .iter()
+            .filter(|t| keep(t))
+            .filter_map(|t| vars.get(&t.path).map(|v| (t.path.clone(), v.clone())))
+            .collect())
+    }
+}
+
 /// One rank's flat chunks of every parameter of a model ([`ModelBuilder::build_flat`]).
 pub struct FlatShards {
     /// Each parameter's chunk, in the order the constructor asked for them.
@@ -297,6 +354,28 @@ impl ModelBuilder {
             .collect();
         // The model's own plan, less what was loaded, with the rules over it.
         let mut plan = InitPlan::declared(&model)?;
+        // Each tensor's path in the model must be the one it was requested with (a tied
+        // tensor: one of its paths).
+        let requested: HashMap<StorageKey, &str> = state
+            .records
+            .iter()
+            .map(|r| (StorageKey::of(r.var.as_tensor()), r.path.as_str()))
+            .collect();
+        for entry in plan.entries() {
+            let key = StorageKey::of(&entry.tensor);
+            if let Some(&varbuilder) = requested.get(&key) {
+                let agrees = plan
+                    .entries()
+                    .iter()
+                    .any(|e| e.path == varbuilder && StorageKey::of(&e.tensor) == key);
+                if !agrees {
+                    return Err(Error::PathMismatch {
+                        model: entry.path.clone(),
+                        varbuilder: varbuilder.to_owned(),
+                    });
+                }
+            }
+        }
         plan.retain(|e| !loaded.contains(&StorageKey::of(&e.tensor)));
         // The class of the module holding each parameter, for the rules' functions.
         let classes: HashMap<String, &'static str> = model
@@ -383,6 +462,7 @@ impl ModelBuilder {
                 Some(report) if state.records[i].report.is_none() => {
                     let mut report = report.clone();
                     report.path = state.records[i].path.clone();
+                    state.write_rows(i, &mut report)?;
                     state.records[i].report = Some(report.clone());
                     state.progressed(&report);
                     tensors.push(report);
@@ -621,7 +701,8 @@ fn finish_record(state: &mut State, i: usize) -> Result<TensorReport> {
             preset: state.preset.to_string(),
         })?;
     let (var, region) = (state.records[i].var.clone(), state.records[i].region);
-    let report = state.write(&path, &var, &dims, region, init, source)?;
+    let mut report = state.write(&path, &var, &dims, region, init, source)?;
+    state.write_rows(i, &mut report)?;
     state.records[i].report = Some(report.clone());
     state.progressed(&report);
     Ok(report)

@@ -182,6 +182,7 @@ pub struct Rule {
     action: Action,
     rank: Option<usize>,
     shape: Option<Vec<usize>>,
+    rows: Option<Vec<usize>>,
 }
 
 impl Rule {
@@ -207,6 +208,7 @@ impl Rule {
             action,
             rank: None,
             shape: None,
+            rows: None,
         }
     }
 
@@ -220,6 +222,40 @@ impl Rule {
     pub fn shape(mut self, shape: impl Into<Vec<usize>>) -> Rule {
         self.shape = Some(shape.into());
         self
+    }
+
+    /// Only these rows (indices along the first dimension), written after the tensor's own
+    /// initializer, whatever decided it (a rule, an attribute, the preset): PyTorch's
+    /// `padding_idx` row of an `Embedding`, zeroed as `nn.Embedding` and transformers'
+    /// `_init_weights` zero it. A tensor loaded from a checkpoint is left as it is. The report
+    /// lists the rows on the tensor's row.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use init_candle::build::{ModelBuilder, Preset, Rule};
+    /// use init_candle::Init;
+    ///
+    /// # fn main() -> init_candle::Result<()> {
+    /// let pad_token_id = 1;
+    /// let built = ModelBuilder::new(0)
+    ///     .preset(Preset::hf(0.02))
+    ///     .with_rule(Rule::new("*embed_tokens.weight", Init::Zeros).rows([pad_token_id]))
+    ///     .build(DType::F32, &Device::Cpu, |vb| candle_nn::embedding(10, 4, vb.pp("embed_tokens")))?;
+    /// let rows = built.model.embeddings().to_vec2::<f32>()?;
+    /// assert_eq!(rows[1], [0.0; 4]);
+    /// assert!(rows[0].iter().all(|&x| x != 0.0));
+    /// assert_eq!(built.report.tensors[0].rows, ["rows [1]: zeros (rule `*embed_tokens.weight`)"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rows(mut self, rows: impl Into<Vec<usize>>) -> Rule {
+        self.rows = Some(rows.into());
+        self
+    }
+
+    /// The rows a row rule writes ([`Rule::rows`]); `None` for a rule of whole tensors.
+    pub fn row_indices(&self) -> Option<&[usize]> {
+        self.rows.as_deref()
     }
 
     /// The pattern.
@@ -302,6 +338,9 @@ impl fmt::Display for Rule {
         if let Some(shape) = &self.shape {
             write!(f, ".shape({shape:?})")?;
         }
+        if let Some(rows) = &self.rows {
+            write!(f, ".rows({rows:?})")?;
+        }
         if matches!(self.action, Action::With(_)) {
             f.write_str(" (function)")?;
         }
@@ -322,13 +361,14 @@ impl PartialEq for Rule {
             && self.pattern == other.pattern
             && self.rank == other.rank
             && self.shape == other.shape
+            && self.rows == other.rows
     }
 }
 
 /// The pattern, the conditions and the initializer (`"function"` for [`Rule::with`]).
 impl Serialize for Rule {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Rule", 4)?;
+        let mut s = serializer.serialize_struct("Rule", 5)?;
         s.serialize_field("pattern", &self.pattern)?;
         match &self.action {
             Action::Init(init) => s.serialize_field("init", init)?,
@@ -336,6 +376,7 @@ impl Serialize for Rule {
         }
         s.serialize_field("rank", &self.rank)?;
         s.serialize_field("shape", &self.shape)?;
+        s.serialize_field("rows", &self.rows)?;
         s.end()
     }
 }
