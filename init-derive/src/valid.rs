@@ -96,6 +96,36 @@ pub fn check(cx: &Ctxt, input: &Input) -> Vec<FieldPlan> {
                     format!("`{layer}` has no bias, so `bias = ...` would reach nothing; remove it"),
                 );
             }
+            // Initializers that need 2+ dimensions (fans, a matrix) cannot write a 1-D tensor:
+            // every bias, and the weight of a norm layer.
+            let one_d = [
+                (attrs.bias.as_ref(), Some("a bias")),
+                (attrs.weight.as_ref(), one_d_weight(field.ty)),
+            ];
+            for (spec, what) in one_d {
+                let (Some(spec), Some(what)) = (spec, what) else {
+                    continue;
+                };
+                let Some(def) = init_spec::InitKind::from_name(&spec.name.to_string()).map(|k| k.def())
+                else {
+                    continue;
+                };
+                if spec.with.is_none() && !def.takes_rank(1) {
+                    cx.error_spanned_by(
+                        &spec.name,
+                        format!(
+                            "`{}` needs a tensor of {} or more dimensions ({}), and {what} is 1-D; use `ones`, `zeros`, `constant(value = ..)`, `normal(..)` or `uniform(..)`",
+                            def.name,
+                            def.ranks.0,
+                            match def.ranks.0 {
+                                _ if def.name.starts_with("xavier") || def.name.starts_with("kaiming") => "it computes PyTorch's fans",
+                                2 => "a matrix",
+                                _ => "a convolution kernel",
+                            }
+                        ),
+                    );
+                }
+            }
             FieldPlan {
                 weight: attrs.weight.as_ref().and_then(|spec| resolve(cx, spec)),
                 bias: attrs.bias.as_ref().and_then(|spec| resolve(cx, spec)),
@@ -113,6 +143,28 @@ fn never_has_bias(ty: &syn::Type) -> Option<&'static str> {
     ["Embedding"]
         .into_iter()
         .find(|layer| last.ident == layer && last.arguments.is_none())
+}
+
+/// Layers whose `weight` is 1-D (by the last segment of the field's type): what their weight
+/// is called in messages.
+fn one_d_weight(ty: &syn::Type) -> Option<&'static str> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    [
+        ("LayerNorm", "a `LayerNorm`'s weight"),
+        ("RmsNorm", "an `RmsNorm`'s weight"),
+        ("BatchNorm", "a `BatchNorm`'s weight"),
+        ("BatchNorm1d", "a `BatchNorm1d`'s weight"),
+        ("BatchNorm2d", "a `BatchNorm2d`'s weight"),
+        ("BatchNorm3d", "a `BatchNorm3d`'s weight"),
+        ("GroupNorm", "a `GroupNorm`'s weight"),
+        ("PReLU", "a `PReLU`'s weight"),
+    ]
+    .into_iter()
+    .find(|(layer, _)| last.ident == layer && last.arguments.is_none())
+    .map(|(_, what)| what)
 }
 
 /// Checks one `name(key = value, ...)` against the table; every problem goes to `cx`, at the

@@ -18,6 +18,25 @@ pub struct InitDef {
     pub relations: &'static [Relation],
     /// A typical call in the derive's attribute syntax, shown in messages.
     pub example: &'static str,
+    /// The numbers of dimensions a tensor it writes may have, `(min, max)` (`max` `None`: any):
+    /// `(2, None)` where it needs PyTorch's fans, `(2, Some(2))` for a matrix, `(0, None)` for
+    /// element-wise ones.
+    pub ranks: (usize, Option<usize>),
+}
+
+impl InitDef {
+    /// Whether it can write a tensor of `rank` dimensions.
+    ///
+    /// ```
+    /// use init_spec::InitKind;
+    /// assert!(!InitKind::XavierNormal.def().takes_rank(1));
+    /// assert!(InitKind::XavierNormal.def().takes_rank(4));
+    /// assert!(InitKind::Ones.def().takes_rank(1));
+    /// assert!(!InitKind::Dirac.def().takes_rank(2));
+    /// ```
+    pub fn takes_rank(&self, rank: usize) -> bool {
+        rank >= self.ranks.0 && self.ranks.1.is_none_or(|max| rank <= max)
+    }
 }
 
 /// A parameter of an initializer.

@@ -152,6 +152,7 @@ table! {
         ],
         relations: &[Relation { low: "low", high: "high", strict: false, note: "" }],
         example: "uniform(low = -0.1, high = 0.1)",
+        ranks: (0, None),
     },
     /// N(mean, std^2).
     Normal {
@@ -164,6 +165,7 @@ table! {
         ],
         relations: &[],
         example: "normal(mean = 0.0, std = 0.01)",
+        ranks: (0, None),
     },
     /// N(mean, std^2) conditioned on (a, b).
     TruncNormal {
@@ -178,6 +180,7 @@ table! {
         ],
         relations: &[Relation { low: "a", high: "b", strict: true, note: " (the truncation interval)" }],
         example: "trunc_normal(std = 0.02, a = -0.04, b = 0.04)",
+        ranks: (0, None),
     },
     /// Every element `value`.
     Constant {
@@ -187,6 +190,7 @@ table! {
         params: &[param("value", ParamKind::Real, DefaultValue::Required, "the value to fill with (PyTorch's `val`)")],
         relations: &[],
         example: "constant(value = 0.1)",
+        ranks: (0, None),
     },
     /// Every element 0.
     Zeros {
@@ -196,6 +200,7 @@ table! {
         params: &[],
         relations: &[],
         example: "zeros",
+        ranks: (0, None),
     },
     /// Every element 1.
     Ones {
@@ -205,6 +210,7 @@ table! {
         params: &[],
         relations: &[],
         example: "ones",
+        ranks: (0, None),
     },
     /// The identity matrix.
     Eye {
@@ -214,6 +220,7 @@ table! {
         params: &[],
         relations: &[],
         example: "eye",
+        ranks: (2, Some(2)),
     },
     /// The Dirac delta.
     Dirac {
@@ -223,6 +230,7 @@ table! {
         params: &[param("groups", ParamKind::Count, DefaultValue::Count(1), "number of groups in the convolution")],
         relations: &[],
         example: "dirac(groups = 2)",
+        ranks: (3, Some(5)),
     },
     /// Xavier (Glorot) uniform.
     XavierUniform {
@@ -232,6 +240,7 @@ table! {
         params: &[GAIN],
         relations: &[],
         example: "xavier_uniform(gain = 1.0)",
+        ranks: (2, None),
     },
     /// Xavier (Glorot) normal.
     XavierNormal {
@@ -241,6 +250,7 @@ table! {
         params: &[GAIN],
         relations: &[],
         example: "xavier_normal(gain = 1.0)",
+        ranks: (2, None),
     },
     /// Kaiming (He) uniform.
     KaimingUniform {
@@ -250,6 +260,7 @@ table! {
         params: KAIMING,
         relations: &[],
         example: "kaiming_uniform(mode = fan_in, nonlinearity = relu)",
+        ranks: (2, None),
     },
     /// Kaiming (He) normal.
     KaimingNormal {
@@ -259,6 +270,7 @@ table! {
         params: KAIMING,
         relations: &[],
         example: "kaiming_normal(mode = fan_out, nonlinearity = relu)",
+        ranks: (2, None),
     },
     /// A (semi-)orthogonal matrix.
     Orthogonal {
@@ -268,6 +280,7 @@ table! {
         params: &[GAIN],
         relations: &[],
         example: "orthogonal(gain = 1.0)",
+        ranks: (2, None),
     },
     /// A sparse matrix.
     Sparse {
@@ -280,6 +293,7 @@ table! {
         ],
         relations: &[],
         example: "sparse(sparsity = 0.1, std = 0.01)",
+        ranks: (2, Some(2)),
     },
 }
 
