@@ -1073,3 +1073,67 @@ fn check_varmap_names_the_key_it_found() {
          the model's paths must equal the VarBuilder paths it was built with"
     );
 }
+
+#[test]
+fn padding_idx_zeroes_the_embeddings_padding_row() {
+    #[derive(InitWeights)]
+    struct Lm {
+        #[init(normal(std = 0.02), padding_idx = self.pad_token_id)]
+        wte: Embedding,
+        // PyTorch's nn.Embedding(.., padding_idx=0): its default N(0, 1), then row 0 zeroed.
+        #[init(padding_idx = 0)]
+        wpe: Embedding,
+        #[init(skip)]
+        pad_token_id: usize,
+    }
+    let (varmap, vb) = varmap();
+    let lm = Lm {
+        wte: candle_nn::embedding(50, 16, vb.pp("wte")).unwrap(),
+        wpe: candle_nn::embedding(8, 16, vb.pp("wpe")).unwrap(),
+        pad_token_id: 3,
+    };
+    let report = lm.init_weights_checked(5, &varmap).unwrap();
+    let wte = lm.wte.embeddings().to_vec2::<f32>().unwrap();
+    assert_eq!(wte[3], vec![0.0; 16]);
+    let rest: Vec<f64> = wte
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| *r != 3)
+        .flat_map(|(_, row)| row.iter().map(|&x| x as f64))
+        .collect();
+    assert_ks("wte", &rest, normal_cdf(0.0, 0.02));
+    let wpe = lm.wpe.embeddings().to_vec2::<f32>().unwrap();
+    assert_eq!(wpe[0], vec![0.0; 16]);
+    assert!(wpe[1].iter().all(|&x| x != 0.0));
+    let rows = |p: &str| {
+        report
+            .tensors
+            .iter()
+            .find(|t| t.path == p)
+            .unwrap()
+            .rows
+            .clone()
+    };
+    assert_eq!(
+        rows("wte.weight"),
+        ["rows [3]: zeros (padding_idx on `wte`)"]
+    );
+    assert_eq!(
+        rows("wpe.weight"),
+        ["rows [0]: zeros (padding_idx on `wpe`)"]
+    );
+
+    // A row past the end is refused before anything is written.
+    let before = values(lm.wte.embeddings());
+    let bad = Lm {
+        wte: lm.wte.clone(),
+        wpe: lm.wpe.clone(),
+        pad_token_id: 50,
+    };
+    let err = bad.init_weights(6).unwrap_err().to_string();
+    assert!(
+        err.contains("padding_idx 50 on `wte` is past the last row of [50, 16] (rows 0 to 49)"),
+        "{err}"
+    );
+    assert_eq!(values(lm.wte.embeddings()), before);
+}

@@ -236,6 +236,22 @@ pub mod __private {
         })
     }
 
+    /// An `Embedding` field's `padding_idx = EXPR` as a row index, or the error naming the
+    /// field (a negative or non-integer row).
+    pub fn padding_idx<T: TryInto<usize> + Copy + core::fmt::Debug>(
+        field: &str,
+        row: T,
+    ) -> Result<usize> {
+        row.try_into().map_err(|_| Error::Declaration {
+            path: field.to_owned(),
+            role: "padding_idx",
+            source: Arc::new(Error::InvalidLayer {
+                layer: "Embedding",
+                message: format!("padding_idx {row:?} is not a row index (a non-negative integer)"),
+            }),
+        })
+    }
+
     /// A field of a derived struct, as its parent sees it (`Option`, `Box`, `Arc` see through).
     pub fn visit_field<'m, T: InitWeights + ?Sized>(
         field: &'m T,

@@ -107,6 +107,8 @@ pub struct FieldInit {
     pub weight: Option<Init>,
     /// For parameters named `bias*`.
     pub bias: Option<Init>,
+    /// An `Embedding` field's padding row: zeroed after its weight's initializer.
+    pub padding_idx: Option<usize>,
 }
 
 /// A module of a Candle model that can be walked and initialized, like PyTorch's `nn.Module`.

@@ -55,13 +55,18 @@ pub struct PlanEntry {
     /// fields' attributes that reached the parameter too, or an attribute a builder rule
     /// replaced.
     pub overridden: Vec<String>,
+    /// Rows (along the first dimension) zeroed after `init`: an `Embedding`'s `padding_idx`
+    /// declared with `#[init(padding_idx = ..)]`, and the field that declared it.
+    pub rows: Option<(Vec<usize>, String)>,
 }
 
-/// Which declaration decided a planned entry, and which it took precedence over.
+/// Which declaration decided a planned entry, which it took precedence over, and the rows a
+/// field declared.
 #[derive(Default)]
 struct Origin {
     field: Option<String>,
     overridden: Vec<String>,
+    rows: Option<(Vec<usize>, String)>,
 }
 
 impl PlanEntry {
@@ -252,6 +257,7 @@ impl InitPlan {
                 source: InitSource::User,
                 field: None,
                 overridden: Vec::new(),
+                rows: None,
             });
         }
     }
@@ -284,6 +290,7 @@ impl InitPlan {
                         origin = Origin {
                             field: tied.field.clone(),
                             overridden: tied.overridden.clone(),
+                            rows: tied.rows.clone().or(origin.rows),
                         };
                     }
                     (false, true) => {
@@ -293,6 +300,9 @@ impl InitPlan {
                                 entry.source = source;
                                 entry.field = origin.field.clone();
                                 entry.overridden = origin.overridden.clone();
+                                if origin.rows.is_some() {
+                                    entry.rows = origin.rows.clone();
+                                }
                             }
                         }
                     }
@@ -318,6 +328,7 @@ impl InitPlan {
             entry.source = source;
             entry.field = origin.field;
             entry.overridden = origin.overridden;
+            entry.rows = origin.rows;
             return Ok(());
         }
         self.entries.push(PlanEntry {
@@ -327,6 +338,7 @@ impl InitPlan {
             source,
             field: origin.field,
             overridden: origin.overridden,
+            rows: origin.rows,
         });
         Ok(())
     }
@@ -366,6 +378,23 @@ impl InitPlan {
                 .init
                 .check(&entry.tensor)
                 .map_err(|e| e.at_path(entry.path.clone()))?;
+            if let Some((rows, field)) = &entry.rows {
+                let n = entry.tensor.dims().first().copied().unwrap_or(0);
+                if let Some(&row) = rows.iter().find(|&&r| r >= n) {
+                    return Err(Error::Declaration {
+                        path: entry.path.clone(),
+                        role: "padding_idx",
+                        source: std::sync::Arc::new(Error::InvalidLayer {
+                            layer: "Embedding",
+                            message: format!(
+                                "padding_idx {row} on `{field}` is past the last row of {:?} (rows 0 to {})",
+                                entry.tensor.dims(),
+                                n.saturating_sub(1)
+                            ),
+                        }),
+                    });
+                }
+            }
         }
         Ok(())
     }
@@ -403,10 +432,29 @@ impl InitPlan {
                 entry.value_source(),
             );
             tensor.overridden = entry.overridden.clone();
+            if let Some((rows, field)) = &entry.rows {
+                zero_rows(&entry.tensor, rows)?;
+                tensor
+                    .rows
+                    .push(format!("rows {rows:?}: zeros (padding_idx on `{field}`)"));
+            }
             report.tensors.push(tensor);
         }
         Ok(report)
     }
+}
+
+/// Zeroes `rows` (along the first dimension, checked by `validate`) of `tensor`, in place.
+fn zero_rows(tensor: &Tensor, rows: &[usize]) -> Result<()> {
+    let mut row_dims = tensor.dims().to_vec();
+    if let Some(first) = row_dims.first_mut() {
+        *first = 1;
+    }
+    let zeros = Tensor::zeros(row_dims.as_slice(), tensor.dtype(), tensor.device())?;
+    for &row in rows {
+        tensor.slice_set(&zeros, 0, row)?;
+    }
+    Ok(())
 }
 
 fn source_name(source: InitSource) -> &'static str {
@@ -474,7 +522,7 @@ impl Collector {
     }
 
     fn run(mut self, root: &dyn InitWeights) -> Result<InitPlan> {
-        self.collect(root, "", &[])?;
+        self.collect(root, "", &[], None)?;
         if let Some(decl) = self.decls.iter().find(|d| !d.reached && d.any_parameter) {
             let why = match (decl.role, decl.any_of_role) {
                 (Role::Bias, false) => "the field holds no `bias*` parameter (a layer built without bias, an Embedding); remove `bias = ...`".to_owned(),
@@ -503,6 +551,7 @@ impl Collector {
         module: &dyn InitWeights,
         prefix: &str,
         inherited: &[usize],
+        padding_idx: Option<usize>,
     ) -> Result<()> {
         let mut own: Vec<Parameter<'_>> = Vec::new();
         module.visit_parameters(&mut |p| own.push(p));
@@ -542,7 +591,7 @@ impl Collector {
                             None => {
                                 let origin = Origin {
                                     field: Some(decl.path.clone()),
-                                    overridden: Vec::new(),
+                                    ..Origin::default()
                                 };
                                 chosen = Some((decl.init.clone(), origin));
                             }
@@ -555,8 +604,13 @@ impl Collector {
                     }
                 }
             }
+            // The field's `padding_idx` zeroes rows of the layer's own `weight`.
+            let rows = padding_idx
+                .filter(|_| p.name == "weight" && i < parameters)
+                .map(|row| (vec![row], prefix.to_owned()));
             match chosen {
-                Some((init, origin)) => {
+                Some((init, mut origin)) => {
+                    origin.rows = rows;
                     self.plan.push_planned(
                         path,
                         p.tensor.clone(),
@@ -572,7 +626,10 @@ impl Collector {
                             p.tensor.clone(),
                             init,
                             InitSource::Default,
-                            Origin::default(),
+                            Origin {
+                                rows,
+                                ..Origin::default()
+                            },
                         )?;
                     }
                 }
@@ -615,7 +672,8 @@ impl Collector {
                     }
                 }
             }
-            self.collect(child, &path, &below)?;
+            let padding_idx = declared.get(name.as_str()).and_then(|f| f.padding_idx);
+            self.collect(child, &path, &below, padding_idx)?;
         }
         Ok(())
     }

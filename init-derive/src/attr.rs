@@ -8,6 +8,7 @@
 //! #[init(with = EXPR)]                   // the weights' initializer from a function of `&Self`
 //! #[init(rename = "features")]           // path segment when it differs from the field name
 //! #[init(flatten)]                       // no path segment: the field's layers keep their keys
+//! #[init(normal, padding_idx = 0)]       // an Embedding's padding row, zeroed after its init
 //! INIT  := ident | ident(key = value, ...) | with(EXPR)
 //! value := number | -number | ident | string, bool, char (rejected in valid.rs) | EXPR
 //! ```
@@ -37,6 +38,8 @@ pub struct FieldAttrs {
     pub bias: Option<InitSpec>,
     /// `rename = "..."`.
     pub rename: Option<LitStr>,
+    /// `padding_idx = EXPR`: the key and the row (an `Embedding`'s padding row, zeroed).
+    pub padding_idx: Option<(Ident, Expr)>,
     /// The first token of each item, to point at when `skip` is combined with something.
     pub others: Vec<Span>,
 }
@@ -160,6 +163,15 @@ fn parse_item(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Resul
                     *slot = Some(spec);
                 }
             }
+            "padding_idx" => {
+                let row: Expr = input.parse()?;
+                if out.padding_idx.is_some() {
+                    cx.error_spanned_by(&ident, "duplicate `padding_idx` for this field");
+                } else {
+                    out.others.push(ident.span());
+                    out.padding_idx = Some((ident, row));
+                }
+            }
             "rename" => {
                 let lit: Lit = input.parse()?;
                 match lit {
@@ -184,7 +196,7 @@ fn parse_item(cx: &Ctxt, input: ParseStream, out: &mut FieldAttrs) -> syn::Resul
                     &ident,
                     format!(
                         "unknown key `{key}`{}",
-                        suggest::hint(&key, &["weight", "bias", "with", "rename"])
+                        suggest::hint(&key, &["weight", "bias", "with", "rename", "padding_idx"])
                     ),
                 );
             }

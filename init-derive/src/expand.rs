@@ -50,11 +50,23 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
                 children.push(quote_spanned! {span=>
                     ::init_candle::__private::visit_field(&self.#member, #name, __visit);
                 });
-                if declared.weight.is_some() || declared.bias.is_some() {
+                if declared.weight.is_some()
+                    || declared.bias.is_some()
+                    || declared.padding_idx.is_some()
+                {
                     let weight = declared_init(name, "weight", declared.weight.as_ref());
                     let bias = declared_init(name, "bias", declared.bias.as_ref());
+                    let padding_idx = match &declared.padding_idx {
+                        None => quote!(::core::option::Option::None),
+                        Some(row) => {
+                            let span = row.span();
+                            quote_spanned! {span=>
+                                ::core::option::Option::Some(::init_candle::__private::padding_idx(#name, #row)?)
+                            }
+                        }
+                    };
                     field_inits.push(quote! {
-                        (#name, ::init_candle::__private::FieldInit { weight: #weight, bias: #bias })
+                        (#name, ::init_candle::__private::FieldInit { weight: #weight, bias: #bias, padding_idx: #padding_idx })
                     });
                 }
             }

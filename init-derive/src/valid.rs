@@ -22,6 +22,8 @@ use crate::ctxt::Ctxt;
 pub struct FieldPlan {
     pub weight: Option<Planned>,
     pub bias: Option<Planned>,
+    /// `padding_idx = EXPR` on an `Embedding` field.
+    pub padding_idx: Option<syn::Expr>,
 }
 
 /// One checked initializer.
@@ -126,9 +128,18 @@ pub fn check(cx: &Ctxt, input: &Input) -> Vec<FieldPlan> {
                     );
                 }
             }
+            if let Some((key, _)) = &attrs.padding_idx {
+                if never_has_bias(field.ty).is_none() || field.kind != FieldKind::Module {
+                    cx.error_spanned_by(
+                        key,
+                        "`padding_idx` is for `Embedding` fields (the row of the padding token, zeroed as `nn.Embedding(padding_idx=..)` zeroes it); for other tensors use a builder row rule, `Rule::new(pattern, Init::Zeros).rows([..])`",
+                    );
+                }
+            }
             FieldPlan {
                 weight: attrs.weight.as_ref().and_then(|spec| resolve(cx, spec)),
                 bias: attrs.bias.as_ref().and_then(|spec| resolve(cx, spec)),
+                padding_idx: attrs.padding_idx.as_ref().map(|(_, row)| row.clone()),
             }
         })
         .collect()
