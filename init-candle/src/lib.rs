@@ -132,9 +132,7 @@ pub use error::{Error, Result};
 pub use ext::InitWeightsExt;
 pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
-pub use report::{
-    describe, MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource,
-};
+pub use report::{MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource};
 pub use repr::{parameter_repr, tensor_repr};
 
 pub use init_derive::InitWeights;

@@ -11,7 +11,7 @@ use init_core::{Generator, Init};
 use crate::apply::apply_post_order;
 use crate::error::{Error, Result};
 use crate::module::{FieldInit, InitWeights, Parameter};
-use crate::report::{describe, write_table, TensorReport, ValueSource};
+use crate::report::{write_table, TensorReport, ValueSource};
 use crate::suggest::hint;
 use crate::traversal::{join, StorageKey};
 
@@ -74,7 +74,7 @@ impl PlanEntry {
     /// `init_with`), noting the attribute it takes precedence over.
     pub(crate) fn replace_with(&mut self, init: Init, source: InitSource) {
         if self.source == InitSource::Declared {
-            let replaced = format!("{} ({})", self.value_source(), describe(&self.init));
+            let replaced = format!("{} ({})", self.value_source(), self.init);
             self.overridden.push(replaced);
         }
         self.init = init;
@@ -312,9 +312,9 @@ impl InitPlan {
                             second: path,
                             initializers: format!(
                                 "{} ({}) and {} ({})",
-                                describe(&tied.init),
+                                tied.init,
                                 source_name(tied.source),
-                                describe(&init),
+                                init,
                                 source_name(source)
                             ),
                         })
@@ -535,7 +535,7 @@ impl Collector {
             return Err(Error::Unreached {
                 path: decl.path.clone(),
                 role: decl.role.name(),
-                init: describe(&decl.init),
+                init: decl.init.to_string(),
                 why,
             });
         }
@@ -595,11 +595,9 @@ impl Collector {
                                 };
                                 chosen = Some((decl.init.clone(), origin));
                             }
-                            Some((_, origin)) => origin.overridden.push(format!(
-                                "attribute on `{}` ({})",
-                                decl.path,
-                                describe(&decl.init)
-                            )),
+                            Some((_, origin)) => origin
+                                .overridden
+                                .push(format!("attribute on `{}` ({})", decl.path, decl.init)),
                         }
                     }
                 }

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use candle_core::{DType, Tensor};
-use init_core::{calculate_fan_in_and_fan_out, calculate_gain, FanMode, Init, Nonlinearity};
+use init_core::{calculate_fan_in_and_fan_out, Init};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -112,8 +112,8 @@ impl TensorReport {
         source: ValueSource,
     ) -> TensorReport {
         let fans = calculate_fan_in_and_fan_out(shape).ok();
-        let gain = gain_of(&init);
-        let expected_std = fans_std(&init, shape, fans);
+        let gain = init.gain();
+        let expected_std = init.expected_std(shape);
         TensorReport {
             path,
             shape: shape.to_vec(),
@@ -353,7 +353,7 @@ impl fmt::Display for MeasuredReport {
                     format!("{:?}", m.shape),
                     m.init
                         .as_ref()
-                        .map_or_else(|| "loaded".to_owned(), describe),
+                        .map_or_else(|| "loaded".to_owned(), Init::to_string),
                     number(m.expected_std),
                     number(m.std),
                     number(m.mean),
@@ -377,147 +377,6 @@ fn number(v: Option<f64>) -> String {
     }
 }
 
-/// `init` in `torch.nn.init` call syntax, without the tensor: `normal(mean=0, std=0.02)`.
-pub fn describe(init: &Init) -> String {
-    match init {
-        Init::Uniform { low, high } => format!("uniform(a={low}, b={high})"),
-        Init::Normal { mean, std } => format!("normal(mean={mean}, std={std})"),
-        Init::TruncNormal { mean, std, a, b } => {
-            format!("trunc_normal(mean={mean}, std={std}, a={a}, b={b})")
-        }
-        Init::Constant { value } => format!("constant({value})"),
-        Init::Zeros => "zeros".into(),
-        Init::Ones => "ones".into(),
-        Init::Eye => "eye".into(),
-        Init::Dirac { groups } => format!("dirac(groups={groups})"),
-        Init::XavierUniform { gain } => format!("xavier_uniform(gain={gain})"),
-        Init::XavierNormal { gain } => format!("xavier_normal(gain={gain})"),
-        Init::KaimingUniform {
-            a,
-            mode,
-            nonlinearity,
-        } => format!(
-            "kaiming_uniform(a={a}, mode={}, nonlinearity={})",
-            mode.name(),
-            nonlinearity.name()
-        ),
-        Init::KaimingNormal {
-            a,
-            mode,
-            nonlinearity,
-        } => format!(
-            "kaiming_normal(a={a}, mode={}, nonlinearity={})",
-            mode.name(),
-            nonlinearity.name()
-        ),
-        Init::Orthogonal { gain } => format!("orthogonal(gain={gain})"),
-        Init::Sparse { sparsity, std } => format!("sparse(sparsity={sparsity}, std={std})"),
-    }
-}
-
-fn gain_of(init: &Init) -> Option<f64> {
-    match init {
-        Init::XavierUniform { gain } | Init::XavierNormal { gain } | Init::Orthogonal { gain } => {
-            Some(*gain)
-        }
-        Init::KaimingUniform {
-            a, nonlinearity, ..
-        }
-        | Init::KaimingNormal {
-            a, nonlinearity, ..
-        } => {
-            let nonlinearity = match nonlinearity {
-                Nonlinearity::LeakyRelu { .. } => Nonlinearity::LeakyRelu { negative_slope: *a },
-                other => *other,
-            };
-            calculate_gain(nonlinearity).ok()
-        }
-        _ => None,
-    }
-}
-
-fn fans_std(init: &Init, shape: &[usize], fans: Option<(usize, usize)>) -> Option<f64> {
-    let sqrt12 = 12f64.sqrt();
-    match init {
-        Init::Uniform { low, high } => Some((high - low) / sqrt12),
-        Init::Normal { std, .. } => Some(*std),
-        Init::TruncNormal { mean, std, a, b } => Some(trunc_normal_std(*mean, *std, *a, *b)),
-        Init::Constant { .. } | Init::Zeros | Init::Ones => Some(0.0),
-        Init::XavierUniform { gain } | Init::XavierNormal { gain } => {
-            let (fan_in, fan_out) = fans?;
-            Some(gain * (2.0 / (fan_in + fan_out) as f64).sqrt())
-        }
-        Init::KaimingUniform { mode, .. } | Init::KaimingNormal { mode, .. } => {
-            let (fan_in, fan_out) = fans?;
-            let fan = match mode {
-                FanMode::FanIn => fan_in,
-                FanMode::FanOut => fan_out,
-            };
-            Some(gain_of(init)? / (fan as f64).sqrt())
-        }
-        Init::Orthogonal { gain } => {
-            let rows = *shape.first()?;
-            let cols: usize = shape.iter().skip(1).product();
-            Some(gain / (rows.max(cols) as f64).sqrt())
-        }
-        Init::Sparse { sparsity, std } => {
-            let rows = *shape.first()? as f64;
-            let zeros = (sparsity * rows).ceil();
-            Some(std * ((rows - zeros).max(0.0) / rows).sqrt())
-        }
-        Init::Eye | Init::Dirac { .. } => None,
-    }
-}
-
-/// The standard deviation of N(mean, std^2) conditioned on (a, b).
-fn trunc_normal_std(mean: f64, std: f64, a: f64, b: f64) -> f64 {
-    let (alpha, beta) = ((a - mean) / std, (b - mean) / std);
-    let pdf = |x: f64| {
-        if x.is_infinite() {
-            0.0
-        } else {
-            (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
-        }
-    };
-    let xpdf = |x: f64| if x.is_infinite() { 0.0 } else { x * pdf(x) };
-    let z = normal_mass(alpha, beta);
-    let m = (pdf(alpha) - pdf(beta)) / z;
-    let var = 1.0 + (xpdf(alpha) - xpdf(beta)) / z - m * m;
-    std * var.max(0.0).sqrt()
-}
-
-/// P(alpha < Z < beta) for a standard normal Z, accurate in both tails.
-fn normal_mass(alpha: f64, beta: f64) -> f64 {
-    let sf = |x: f64| 0.5 * erfc(x / std::f64::consts::SQRT_2);
-    if alpha >= 0.0 {
-        sf(alpha) - sf(beta)
-    } else if beta <= 0.0 {
-        sf(-beta) - sf(-alpha)
-    } else {
-        1.0 - sf(-alpha) - sf(beta)
-    }
-}
-
-/// erfc to ~1e-7 relative (Numerical Recipes' Chebyshev fit), enough for a report.
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
-}
-
 /// Writes `rows` as an aligned table: path, shape, dtype, initializer, source, fans, gain, std.
 /// The table of `rows`. `{}` prints a summary: rows that differ only in the numbers of their
 /// paths (the layers of a stack) are one row, `model.layers.{0..15}.mlp.down_proj.weight`
@@ -534,7 +393,7 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, rows: &[TensorReport]) -> 
         let init = r
             .init
             .as_ref()
-            .map_or_else(|| "loaded".to_owned(), describe);
+            .map_or_else(|| "loaded".to_owned(), Init::to_string);
         [
             path,
             format!("{:?}", r.shape),

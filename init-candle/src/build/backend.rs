@@ -303,10 +303,9 @@ impl State {
                 var.as_tensor().slice_set(&row, 0, r)?;
             }
             self.rule_hits[k] += 1;
-            report.rows.push(format!(
-                "rows {rows:?}: {} ({rule_text})",
-                crate::report::describe(&init)
-            ));
+            report
+                .rows
+                .push(format!("rows {rows:?}: {} ({rule_text})", init));
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use crate::ops::{check_device, check_representable, sample, sample_mapped, Const
 use crate::structured;
 
 mod check;
+mod meaning;
 use check::{
     check_const, check_finite, check_normal, check_uniform, interior_exists, rank,
     symmetric_uniform,
