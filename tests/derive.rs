@@ -10,9 +10,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{BatchNorm, Conv2d, Embedding, LayerNorm, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, values, varmap};
 use init_candle::nn::{ReLU, Sequential};
-use init_candle::{
-    Error, FanMode, Init, InitSource, InitWeights, InitWeightsExt, Nonlinearity, ValueSource,
-};
+use init_candle::{Error, FanMode, Init, InitWeights, InitWeightsExt, Nonlinearity, ValueSource};
 
 #[derive(InitWeights)]
 struct Block {
@@ -149,12 +147,12 @@ fn declared_inits_and_defaults() {
             std: 0.01
         }
     );
-    assert_eq!(find("head.weight").source, InitSource::Declared);
+    assert_eq!(find("head.weight").source, attribute("head"));
     assert_eq!(find("head.bias").init, Init::Constant { value: 0.5 });
     assert_eq!(find("features.0.conv.bias").init, Init::Zeros);
     assert_eq!(find("features.1.bn.weight").init, Init::Ones);
     assert_eq!(find("features.1.bn.running_var").init, Init::Ones);
-    assert_eq!(find("aux.weight").source, InitSource::Default);
+    assert_eq!(find("aux.weight").source, ValueSource::LayerDefault);
     assert_eq!(
         find("aux.weight").init,
         Init::Uniform {
@@ -208,7 +206,7 @@ fn the_innermost_declaration_decides_and_the_outer_one_is_reported() {
             nonlinearity: Nonlinearity::Relu
         }
     );
-    assert_eq!(conv.field.as_deref(), Some("block.conv"));
+    assert_eq!(conv.source, attribute("block.conv"));
     assert_eq!(
         conv.overridden,
         ["attribute on `block` (xavier_uniform(gain=1))"]
@@ -261,7 +259,7 @@ fn the_innermost_declaration_decides_and_the_outer_one_is_reported() {
     let plan = outer.init_plan().unwrap();
     let conv = &plan.entries()[0];
     assert_eq!(conv.init, Init::XavierUniform { gain: 1.0 });
-    assert_eq!(conv.field.as_deref(), Some("block"));
+    assert_eq!(conv.source, attribute("block"));
     assert!(conv.overridden.is_empty());
 }
 
@@ -569,7 +567,7 @@ fn gpt2_residual_projection_std_comes_from_the_config() {
             std: expected
         }
     );
-    assert_eq!(find("h.0.c_proj.weight").source, InitSource::Declared);
+    assert_eq!(find("h.0.c_proj.weight").source, attribute("h.0.c_proj"));
     assert_eq!(find("h.0.c_fc.bias").init, Init::Constant { value: 0.0 });
     assert_eq!(
         find("h.0.c_fc.weight").init,
@@ -629,7 +627,10 @@ fn a_declaration_wins_over_the_default_of_a_tied_path_in_either_field_order() {
         std: 0.02,
     };
     assert_eq!(find("lm_head.weight").init, declared);
-    assert_eq!(find("lm_head.weight").source, InitSource::Declared);
+    assert!(matches!(
+        find("lm_head.weight").source,
+        ValueSource::Attribute { .. }
+    ));
     let report = model.init_weights_checked(1, &varmap).unwrap();
     assert_eq!(
         report.tied,
@@ -651,11 +652,8 @@ fn a_declaration_wins_over_the_default_of_a_tied_path_in_either_field_order() {
     let plan = model.init_plan().unwrap();
     for path in ["lm_head.weight", "wte.weight"] {
         let e = plan.entries().iter().find(|e| e.path == path).unwrap();
-        assert_eq!(
-            (e.init.clone(), e.source),
-            (declared.clone(), InitSource::Declared),
-            "{path}"
-        );
+        assert_eq!(e.init, declared, "{path}");
+        assert!(matches!(e.source, ValueSource::Attribute { .. }), "{path}");
     }
     // The alias is not "missing from the VarMap": its other path is the VarMap's `wte.weight`.
     model.check_varmap(&varmap).unwrap();
@@ -718,7 +716,7 @@ fn tied_paths_with_different_initializers_are_an_error_naming_both() {
     assert_eq!(
         err.to_string(),
         "`wte.weight` and `lm_head.weight` are the same tensor (tied) but ask for different \
-         initializers: normal(mean=0, std=0.02) (#[init]) and xavier_uniform(gain=1) (#[init]); \
+         initializers: normal(mean=0, std=0.02) (attribute on `wte`) and xavier_uniform(gain=1) (attribute on `lm_head`); \
          declare one initializer for both (an `#[init]` on one field wins over the other's layer default)"
     );
     assert_eq!(values(model.wte.embeddings()), before);
@@ -751,13 +749,15 @@ fn a_composite_attribute_reaches_matrices_and_their_biases_only() {
     }
     let plan = model.init_plan().unwrap();
     for e in plan.entries() {
+        // The layer holding the parameter: the field whose own declaration decides.
+        let layer = e.path.rsplit_once('.').unwrap().0;
         let expected = if e.path.contains(".ln_") {
             let default = if e.path.ends_with("weight") {
                 Init::Ones
             } else {
                 Init::Zeros
             };
-            (default, InitSource::Default)
+            (default, ValueSource::LayerDefault)
         } else if e.path.contains(".c_fc.") {
             // The block's own declarations are the most specific: they decide.
             let own = if e.path.ends_with("bias") {
@@ -770,9 +770,9 @@ fn a_composite_attribute_reaches_matrices_and_their_biases_only() {
                     std: STD,
                 }
             };
-            (own, InitSource::Declared)
+            (own, attribute(layer))
         } else if e.path.ends_with("bias") {
-            (Init::Zeros, InitSource::Declared)
+            (Init::Zeros, attribute(layer))
         } else {
             // c_proj's scaled std, 0.02 / sqrt(2 n_layer), not the outer N(0, 0.02).
             (
@@ -780,11 +780,11 @@ fn a_composite_attribute_reaches_matrices_and_their_biases_only() {
                     mean: 0.0,
                     std: 0.02 / (2.0 * cfg.n_layer as f64).sqrt(),
                 },
-                InitSource::Declared,
+                attribute(layer),
             )
         };
-        assert_eq!((e.init.clone(), e.source), expected, "{}", e.path);
-        if e.source == InitSource::Declared {
+        assert_eq!((e.init.clone(), e.source.clone()), expected, "{}", e.path);
+        if matches!(e.source, ValueSource::Attribute { .. }) {
             // Every parameter the outer field reaches names it as overridden.
             let outer = if e.path.ends_with("bias") {
                 "attribute on `h` (zeros)"
@@ -1136,4 +1136,11 @@ fn padding_idx_zeroes_the_embeddings_padding_row() {
         "{err}"
     );
     assert_eq!(values(lm.wte.embeddings()), before);
+}
+
+/// The source of a parameter an `#[init]` on `field` decided.
+fn attribute(field: &str) -> ValueSource {
+    ValueSource::Attribute {
+        field: field.to_owned(),
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::module::InitWeights;
-use crate::traversal::join;
+use crate::path::join;
 
 /// Calls `f` on each submodule of `module` (recursively) and then on `module`, with dotted
 /// paths below `path`; stops at the first error.

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use init_core::InitError;
 
-use crate::traversal::join;
+use crate::path::join;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
@@ -143,7 +143,7 @@ pub enum Error {
         /// The later path.
         second: String,
         /// Both initializers and where each was chosen, as PyTorch would write them:
-        /// `normal(mean=0, std=0.02) (#[init]) and uniform(a=-0.1, b=0.1) (layer default)`.
+        /// `normal(mean=0, std=0.02) (attribute on `wte`) and uniform(a=-0.1, b=0.1) (layer default)`.
         initializers: String,
     },
     /// An `#[init(...)]` on a field that reaches none of the field's parameters (`bias = ...`

@@ -120,6 +120,7 @@ mod ext;
 mod module;
 pub mod nn;
 mod params;
+mod path;
 mod plan;
 mod report;
 mod repr;
@@ -131,7 +132,7 @@ pub use convert::from_candle_nn;
 pub use error::{Error, Result};
 pub use ext::InitWeightsExt;
 pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
-pub use plan::{InitPlan, InitReport, InitSource, ModuleInit, PlanEntry};
+pub use plan::{InitPlan, InitReport, ModuleInit, PlanEntry};
 pub use report::{MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource};
 pub use repr::{parameter_repr, tensor_repr};
 

@@ -11,32 +11,12 @@ use init_core::{Generator, Init};
 use crate::apply::apply_post_order;
 use crate::error::{Error, Result};
 use crate::module::{FieldInit, InitWeights, Parameter};
-use crate::report::{write_table, TensorReport, ValueSource};
+use crate::path::join;
+use crate::report::{
+    measure, write_table, MeasuredReport, NamedTensors, TensorReport, ValueSource,
+};
 use crate::suggest::hint;
-use crate::traversal::{join, StorageKey};
-
-/// Where an entry of an [`InitPlan`] comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InitSource {
-    /// The layer's PyTorch default (`reset_parameters`).
-    Default,
-    /// An `#[init(...)]` declaration.
-    Declared,
-    /// A call of [`ModuleInit::init`] or [`InitPlan::set`].
-    User,
-}
-
-impl From<InitSource> for ValueSource {
-    fn from(source: InitSource) -> ValueSource {
-        match source {
-            InitSource::Default => ValueSource::LayerDefault,
-            InitSource::Declared => ValueSource::Attribute {
-                field: String::new(),
-            },
-            InitSource::User => ValueSource::User,
-        }
-    }
-}
+use crate::traversal::StorageKey;
 
 /// One parameter to initialize.
 #[derive(Clone, Debug)]
@@ -47,10 +27,10 @@ pub struct PlanEntry {
     pub tensor: Tensor,
     /// What will be written.
     pub init: Init,
-    /// Why.
-    pub source: InitSource,
-    /// For [`InitSource::Declared`]: the dotted path of the field whose `#[init]` decided.
-    pub field: Option<String>,
+    /// Why: [`ValueSource::LayerDefault`], [`ValueSource::Attribute`] (naming the field whose
+    /// `#[init]` decided), [`ValueSource::User`] (`init_with`, [`InitPlan::set`]) or, in a
+    /// builder, [`ValueSource::Rule`].
+    pub source: ValueSource,
     /// The declarations this entry took precedence over (`attribute on `h` (...)`): outer
     /// fields' attributes that reached the parameter too, or an attribute a builder rule
     /// replaced.
@@ -64,7 +44,6 @@ pub struct PlanEntry {
 /// field declared.
 #[derive(Default)]
 struct Origin {
-    field: Option<String>,
     overridden: Vec<String>,
     rows: Option<(Vec<usize>, String)>,
 }
@@ -72,25 +51,13 @@ struct Origin {
 impl PlanEntry {
     /// Replaces the entry's initializer with a choice of `source` (a builder rule, `set`,
     /// `init_with`), noting the attribute it takes precedence over.
-    pub(crate) fn replace_with(&mut self, init: Init, source: InitSource) {
-        if self.source == InitSource::Declared {
-            let replaced = format!("{} ({})", self.value_source(), self.init);
+    pub(crate) fn replace_with(&mut self, init: Init, source: ValueSource) {
+        if matches!(self.source, ValueSource::Attribute { .. }) {
+            let replaced = format!("{} ({})", self.source, self.init);
             self.overridden.push(replaced);
         }
         self.init = init;
         self.source = source;
-        self.field = None;
-    }
-
-    /// Where its value comes from, as a report says it (the attribute's field for
-    /// [`InitSource::Declared`]).
-    pub fn value_source(&self) -> ValueSource {
-        match (self.source, &self.field) {
-            (InitSource::Declared, Some(field)) => ValueSource::Attribute {
-                field: field.clone(),
-            },
-            (source, _) => source.into(),
-        }
     }
 }
 
@@ -223,7 +190,7 @@ impl InitPlan {
                 let key = StorageKey::of(&self.entries[i].tensor);
                 for entry in &mut self.entries {
                     if entry.path == path || StorageKey::of(&entry.tensor) == key {
-                        entry.replace_with(init.clone(), InitSource::User);
+                        entry.replace_with(init.clone(), ValueSource::User);
                     }
                 }
                 Ok(())
@@ -245,7 +212,7 @@ impl InitPlan {
         let mut found = false;
         for entry in &mut self.entries {
             if entry.path == path || StorageKey::of(&entry.tensor) == key {
-                entry.replace_with(init.clone(), InitSource::User);
+                entry.replace_with(init.clone(), ValueSource::User);
                 found |= entry.path == path;
             }
         }
@@ -254,8 +221,7 @@ impl InitPlan {
                 path,
                 tensor,
                 init,
-                source: InitSource::User,
-                field: None,
+                source: ValueSource::User,
                 overridden: Vec::new(),
                 rows: None,
             });
@@ -271,7 +237,7 @@ impl InitPlan {
         path: String,
         tensor: Tensor,
         init: Init,
-        source: InitSource,
+        source: ValueSource,
         origin: Origin,
     ) -> Result<()> {
         let key = StorageKey::of(&tensor);
@@ -282,13 +248,12 @@ impl InitPlan {
             .find(|e| e.path != path && StorageKey::of(&e.tensor) == key)
         {
             if tied.init != init {
-                let declared = |s: InitSource| s != InitSource::Default;
-                match (declared(tied.source), declared(source)) {
+                let declared = |s: &ValueSource| *s != ValueSource::LayerDefault;
+                match (declared(&tied.source), declared(&source)) {
                     (true, false) => {
                         init = tied.init.clone();
-                        source = tied.source;
+                        source = tied.source.clone();
                         origin = Origin {
-                            field: tied.field.clone(),
                             overridden: tied.overridden.clone(),
                             rows: tied.rows.clone().or(origin.rows),
                         };
@@ -297,8 +262,7 @@ impl InitPlan {
                         for entry in &mut self.entries {
                             if StorageKey::of(&entry.tensor) == key {
                                 entry.init = init.clone();
-                                entry.source = source;
-                                entry.field = origin.field.clone();
+                                entry.source = source.clone();
                                 entry.overridden = origin.overridden.clone();
                                 if origin.rows.is_some() {
                                     entry.rows = origin.rows.clone();
@@ -312,10 +276,7 @@ impl InitPlan {
                             second: path,
                             initializers: format!(
                                 "{} ({}) and {} ({})",
-                                tied.init,
-                                source_name(tied.source),
-                                init,
-                                source_name(source)
+                                tied.init, tied.source, init, source
                             ),
                         })
                     }
@@ -326,7 +287,6 @@ impl InitPlan {
         if let Some(entry) = self.entries.iter_mut().find(|e| e.path == path) {
             entry.init = init;
             entry.source = source;
-            entry.field = origin.field;
             entry.overridden = origin.overridden;
             entry.rows = origin.rows;
             return Ok(());
@@ -336,7 +296,6 @@ impl InitPlan {
             tensor,
             init,
             source,
-            field: origin.field,
             overridden: origin.overridden,
             rows: origin.rows,
         });
@@ -429,7 +388,7 @@ impl InitPlan {
                 entry.tensor.dims(),
                 entry.tensor.dtype(),
                 entry.init.clone(),
-                entry.value_source(),
+                entry.source.clone(),
             );
             tensor.overridden = entry.overridden.clone();
             if let Some((rows, field)) = &entry.rows {
@@ -455,14 +414,6 @@ fn zero_rows(tensor: &Tensor, rows: &[usize]) -> Result<()> {
         tensor.slice_set(&zeros, 0, row)?;
     }
     Ok(())
-}
-
-fn source_name(source: InitSource) -> &'static str {
-    match source {
-        InitSource::Default => "layer default",
-        InitSource::Declared => "#[init]",
-        InitSource::User => "init_with",
-    }
 }
 
 /// Which declared initializer a parameter's own name asks for.
@@ -569,7 +520,7 @@ impl Collector {
             } else {
                 None
             };
-            let mut chosen: Option<(Init, Origin)> = None;
+            let mut chosen: Option<(Init, ValueSource, Origin)> = None;
             if i < parameters {
                 // Innermost first: the field nearest the parameter is the most specific
                 // declaration and decides; the outer ones it overrides are recorded.
@@ -589,13 +540,12 @@ impl Collector {
                         decl.reached = true;
                         match &mut chosen {
                             None => {
-                                let origin = Origin {
-                                    field: Some(decl.path.clone()),
-                                    ..Origin::default()
+                                let source = ValueSource::Attribute {
+                                    field: decl.path.clone(),
                                 };
-                                chosen = Some((decl.init.clone(), origin));
+                                chosen = Some((decl.init.clone(), source, Origin::default()));
                             }
-                            Some((_, origin)) => origin
+                            Some((_, _, origin)) => origin
                                 .overridden
                                 .push(format!("attribute on `{}` ({})", decl.path, decl.init)),
                         }
@@ -607,15 +557,10 @@ impl Collector {
                 .filter(|_| p.name == "weight" && i < parameters)
                 .map(|row| (vec![row], prefix.to_owned()));
             match chosen {
-                Some((init, mut origin)) => {
+                Some((init, source, mut origin)) => {
                     origin.rows = rows;
-                    self.plan.push_planned(
-                        path,
-                        p.tensor.clone(),
-                        init,
-                        InitSource::Declared,
-                        origin,
-                    )?;
+                    self.plan
+                        .push_planned(path, p.tensor.clone(), init, source, origin)?;
                 }
                 None => {
                     if let Some(init) = p.default.resolve().map_err(|e| e.within(&path))? {
@@ -623,7 +568,7 @@ impl Collector {
                             path,
                             p.tensor.clone(),
                             init,
-                            InitSource::Default,
+                            ValueSource::LayerDefault,
                             Origin {
                                 rows,
                                 ..Origin::default()
@@ -825,5 +770,55 @@ impl<'a> ModuleInit<'a> {
             self.plan.push_user(join(self.path, &name), t, init.clone());
         }
         count
+    }
+}
+
+impl InitReport {
+    /// Each written tensor's expected std (from its initializer and shape) next to the mean
+    /// and std measured on the tensor now, found by path in `tensors`: the model that was
+    /// initialized, or the `VarMap` it was built from (whose names are the model's paths when
+    /// the model was built with `vb.pp(...)` of those names). `Display` prints it as a table:
+    /// path, shape, initializer, expected std, measured std, measured mean.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{Linear, VarBuilder, VarMap};
+    /// use init_candle::{InitWeights, InitWeightsExt};
+    ///
+    /// #[derive(InitWeights)]
+    /// struct Mlp {
+    ///     #[init(kaiming_normal(nonlinearity = relu), bias = zeros)]
+    ///     fc1: Linear,
+    ///     #[init(normal(std = 0.01), bias = zeros)]
+    ///     fc2: Linear,
+    /// }
+    ///
+    /// let varmap = VarMap::new();
+    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    /// let mlp = Mlp {
+    ///     fc1: candle_nn::linear(512, 256, vb.pp("fc1"))?,
+    ///     fc2: candle_nn::linear(256, 10, vb.pp("fc2"))?,
+    /// };
+    /// let report = mlp.init_weights(0)?;
+    /// let measured = report.measured(&mlp)?; // or `report.measured(&varmap)?`
+    /// print!("{measured}");
+    /// // path        shape       init                                                 expected std      std       mean
+    /// // fc1.weight  [256, 512]  kaiming_normal(a=0, mode=fan_in, nonlinearity=relu)       0.06250  0.06247  -6.159e-5
+    /// // fc1.bias    [256]       zeros                                                           0        0          0
+    /// // fc2.weight  [10, 256]   normal(mean=0, std=0.01)                                  0.01000  0.01019   3.804e-4
+    /// // fc2.bias    [10]        zeros                                                           0        0          0
+    /// let fc1 = &measured.tensors[0];
+    /// // sqrt(2) / sqrt(512) = 0.0625, measured on 131072 values
+    /// assert!((fc1.std.unwrap() - 0.0625).abs() < 0.001);
+    /// assert_eq!(measured.tensors[1].std, Some(0.0)); // fc1.bias: zeros
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A written path that `tensors` does not hold (a model or `VarMap` other than the one
+    /// initialized), a tensor of another shape under that path, or a Candle error while
+    /// reducing a tensor.
+    pub fn measured<S: NamedTensors + ?Sized>(&self, tensors: &S) -> Result<MeasuredReport> {
+        measure(&self.tensors, tensors)
     }
 }

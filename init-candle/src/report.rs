@@ -10,10 +10,11 @@ use init_core::{calculate_fan_in_and_fan_out, Init};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::ext::InitWeightsExt;
 use crate::module::InitWeights;
+#[cfg(doc)]
 use crate::plan::InitReport;
 use crate::suggest::hint;
+use crate::traversal;
 
 /// Where a tensor's values come from.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -224,8 +225,8 @@ pub trait NamedTensors {
 
 impl<T: InitWeights + ?Sized> NamedTensors for T {
     fn named_tensors(&self) -> Result<Vec<(String, Tensor)>> {
-        let mut all = self.named_parameters();
-        all.extend(self.named_buffers());
+        let mut all = traversal::named_parameters(self.as_module());
+        all.extend(traversal::named_buffers(self.as_module()));
         Ok(all)
     }
 }
@@ -237,56 +238,6 @@ impl NamedTensors for candle_nn::VarMap {
             .iter()
             .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
             .collect())
-    }
-}
-
-impl InitReport {
-    /// Each written tensor's expected std (from its initializer and shape) next to the mean
-    /// and std measured on the tensor now, found by path in `tensors`: the model that was
-    /// initialized, or the `VarMap` it was built from (whose names are the model's paths when
-    /// the model was built with `vb.pp(...)` of those names). `Display` prints it as a table:
-    /// path, shape, initializer, expected std, measured std, measured mean.
-    ///
-    /// ```
-    /// use candle_core::{DType, Device};
-    /// use candle_nn::{Linear, VarBuilder, VarMap};
-    /// use init_candle::{InitWeights, InitWeightsExt};
-    ///
-    /// #[derive(InitWeights)]
-    /// struct Mlp {
-    ///     #[init(kaiming_normal(nonlinearity = relu), bias = zeros)]
-    ///     fc1: Linear,
-    ///     #[init(normal(std = 0.01), bias = zeros)]
-    ///     fc2: Linear,
-    /// }
-    ///
-    /// let varmap = VarMap::new();
-    /// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    /// let mlp = Mlp {
-    ///     fc1: candle_nn::linear(512, 256, vb.pp("fc1"))?,
-    ///     fc2: candle_nn::linear(256, 10, vb.pp("fc2"))?,
-    /// };
-    /// let report = mlp.init_weights(0)?;
-    /// let measured = report.measured(&mlp)?; // or `report.measured(&varmap)?`
-    /// print!("{measured}");
-    /// // path        shape       init                                                 expected std      std       mean
-    /// // fc1.weight  [256, 512]  kaiming_normal(a=0, mode=fan_in, nonlinearity=relu)       0.06250  0.06247  -6.159e-5
-    /// // fc1.bias    [256]       zeros                                                           0        0          0
-    /// // fc2.weight  [10, 256]   normal(mean=0, std=0.01)                                  0.01000  0.01019   3.804e-4
-    /// // fc2.bias    [10]        zeros                                                           0        0          0
-    /// let fc1 = &measured.tensors[0];
-    /// // sqrt(2) / sqrt(512) = 0.0625, measured on 131072 values
-    /// assert!((fc1.std.unwrap() - 0.0625).abs() < 0.001);
-    /// assert_eq!(measured.tensors[1].std, Some(0.0)); // fc1.bias: zeros
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// A written path that `tensors` does not hold (a model or `VarMap` other than the one
-    /// initialized), a tensor of another shape under that path, or a Candle error while
-    /// reducing a tensor.
-    pub fn measured<S: NamedTensors + ?Sized>(&self, tensors: &S) -> Result<MeasuredReport> {
-        measure(&self.tensors, tensors)
     }
 }
 
@@ -618,6 +569,8 @@ fn write_aligned<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext::InitWeightsExt;
+    use crate::plan::InitReport;
 
     #[test]
     fn numbers_round_to_four_significant_digits() {

@@ -6,17 +6,7 @@ use std::collections::HashSet;
 use candle_core::{Storage, Tensor};
 
 use crate::module::InitWeights;
-
-/// `prefix.name`; `name` at the root, `prefix` for a flattened child (empty name).
-pub(crate) fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else if name.is_empty() {
-        prefix.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
+use crate::path::join;
 
 /// Identity of a tensor's memory: its storage allocation and the region of it the layout
 /// covers. Two tensors with equal keys are the same parameter (tied, or the same `Arc`).

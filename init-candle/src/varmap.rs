@@ -8,8 +8,9 @@ use candle_nn::VarMap;
 
 use crate::error::{Error, Result};
 use crate::module::InitWeights;
+use crate::path::join;
 use crate::suggest::nearest;
-use crate::traversal::{join, named_buffers, named_modules, StorageKey};
+use crate::traversal::{named_buffers, named_modules, StorageKey};
 
 /// Every parameter and buffer of `root`, under every path that reaches it (tied parameters
 /// twice), is a VarMap variable: the one of its own path, or, for a tensor reached by several

@@ -74,7 +74,7 @@ pub use rules::{Rule, RuleFn, TensorInfo};
 use crate::error::{Error, Result};
 use crate::ext::InitWeightsExt;
 use crate::module::InitWeights;
-use crate::plan::{InitPlan, InitSource};
+use crate::plan::InitPlan;
 use crate::report::{TensorReport, ValueSource};
 use crate::traversal::StorageKey;
 pub use backend::ShardedInit;
@@ -405,12 +405,10 @@ impl ModelBuilder {
                     .or_insert((i, init));
             }
         }
-        let mut by_rule = HashMap::new();
         for entry in plan.entries_mut() {
             if let Some((i, init)) = ruled.get(&StorageKey::of(&entry.tensor)) {
                 // An attribute a rule replaces is reported with the rule's row.
-                entry.replace_with(init.clone(), InitSource::User);
-                by_rule.insert(entry.path.clone(), state.rules[*i].pattern().to_owned());
+                entry.replace_with(init.clone(), ValueSource::rule(&state.rules[*i]));
             }
         }
         if self.strict && self.checkpoint.is_some() {
@@ -418,7 +416,12 @@ impl ModelBuilder {
             let named: HashSet<StorageKey> = plan
                 .entries()
                 .iter()
-                .filter(|e| by_rule.contains_key(&e.path) || e.source == InitSource::Declared)
+                .filter(|e| {
+                    matches!(
+                        e.source,
+                        ValueSource::Rule { .. } | ValueSource::Attribute { .. }
+                    )
+                })
                 .map(|e| StorageKey::of(&e.tensor))
                 .collect();
             let problems: Vec<String> = state
@@ -445,12 +448,7 @@ impl ModelBuilder {
             .map(|e| (e.path.as_str(), StorageKey::of(&e.tensor)))
             .collect();
         let mut from_plan: HashMap<StorageKey, TensorReport> = HashMap::new();
-        for mut report in executed.tensors {
-            if let Some(pattern) = by_rule.get(&report.path) {
-                report.source = ValueSource::Rule {
-                    pattern: pattern.clone(),
-                };
-            }
+        for report in executed.tensors {
             if let Some(key) = key_of.get(report.path.as_str()) {
                 from_plan.insert(key.clone(), report);
             }
