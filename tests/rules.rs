@@ -520,3 +520,59 @@ fn a_field_named_otherwise_than_its_varbuilder_path_is_an_error_naming_both() {
         "{err}"
     );
 }
+
+#[test]
+fn a_tuple_of_derived_modules_builds_with_its_attributes() {
+    use init_candle::InitWeights;
+
+    #[derive(InitWeights)]
+    struct Body {
+        fc: candle_nn::Linear,
+    }
+    #[derive(InitWeights)]
+    struct Head {
+        #[init(normal(std = 0.5), bias = zeros)]
+        classifier: candle_nn::Linear,
+    }
+    let built = ModelBuilder::new(8)
+        .build_module(DType::F32, &Device::Cpu, |vb| {
+            let body = Body {
+                fc: candle_nn::linear(16, 16, vb.pp("fc"))?,
+            };
+            let head = Head {
+                classifier: candle_nn::linear(16, 400, vb.pp("classifier"))?,
+            };
+            Ok((body, head))
+        })
+        .unwrap();
+    let (_, head) = &built.model;
+    assert_eq!(
+        built.report.get("classifier.weight").unwrap().source,
+        ValueSource::Attribute {
+            field: "classifier".into()
+        }
+    );
+    assert_ks(
+        "classifier.weight",
+        &values(head.classifier.weight()),
+        normal_cdf(0.0, 0.5),
+    );
+    assert_eq!(
+        built.report.get("fc.weight").unwrap().source,
+        ValueSource::LayerDefault
+    );
+    // Two bare layers in a tuple have no paths of their own: refused, naming the path.
+    let err = ModelBuilder::new(8)
+        .build_module(DType::F32, &Device::Cpu, |vb| {
+            Ok((
+                candle_nn::linear(4, 4, vb.pp("a"))?,
+                candle_nn::linear(4, 4, vb.pp("b"))?,
+            ))
+        })
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::DuplicatePath { path } if path == "weight"),
+        "{err}"
+    );
+}

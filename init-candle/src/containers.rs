@@ -1,5 +1,6 @@
 //! Containers of modules are modules: `Vec` and arrays are PyTorch's `ModuleList` (children
-//! `0`, `1`, ...); `Option`, `Box` and `Arc` are transparent (no path segment of their own).
+//! `0`, `1`, ...); `Option`, `Box` and `Arc` are transparent (no path segment of their own);
+//! tuples hold their elements flattened (no path segment either).
 
 use std::sync::Arc;
 
@@ -111,3 +112,54 @@ impl<T: InitWeights + ?Sized> InitWeights for Arc<T> {
     }
     forward_hooks!(arc_inner);
 }
+
+/// A tuple of modules: its elements flattened, each a child without a path segment of its own,
+/// so that a derived model and a derived head built from the root `VarBuilder` keep their
+/// paths in `ModelBuilder::build_module(.., |vb| Ok((model, head)))`. Elements whose paths
+/// collide (two bare `Linear`s both have `weight`) are refused when the plan is made
+/// ([`Error::DuplicatePath`](crate::Error::DuplicatePath)).
+///
+/// ```
+/// use candle_core::{DType, Device};
+/// use candle_nn::{Linear, VarBuilder, VarMap};
+/// use init_candle::{InitWeights, InitWeightsExt};
+///
+/// #[derive(InitWeights)]
+/// struct Body { fc: Linear }
+/// #[derive(InitWeights)]
+/// struct Head { #[init(zeros, bias = zeros)] head: Linear }
+///
+/// let varmap = VarMap::new();
+/// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+/// let pair = (
+///     Body { fc: candle_nn::linear(4, 8, vb.pp("fc"))? },
+///     Head { head: candle_nn::linear(8, 2, vb.pp("head"))? },
+/// );
+/// let names: Vec<String> = pair.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["fc.weight", "fc.bias", "head.weight", "head.bias"]);
+/// pair.init_weights_checked(0, &varmap)?;
+/// // Two bare layers collide at `weight`: an error, not a lost tensor.
+/// let bare = (candle_nn::linear(4, 8, vb.pp("a"))?, candle_nn::linear(8, 2, vb.pp("b"))?);
+/// assert!(bare.init_weights(0).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+macro_rules! tuple_module {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: InitWeights),+> InitWeights for ($($t,)+) {
+            fn class_name(&self) -> &'static str {
+                "tuple"
+            }
+            fn visit_children<'m>(&'m self, visit: &mut dyn FnMut(&str, &'m dyn InitWeights)) {
+                $(
+                    if let Some(module) = self.$i.as_field() {
+                        visit("", module);
+                    }
+                )+
+            }
+        }
+    };
+}
+
+tuple_module!(A 0, B 1);
+tuple_module!(A 0, B 1, C 2);
+tuple_module!(A 0, B 1, C 2, D 3);

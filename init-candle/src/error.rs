@@ -220,6 +220,13 @@ pub enum Error {
         /// Each problem, naming its path or rule.
         problems: Vec<String>,
     },
+    /// Two different tensors of a model have the same path (two layers flattened into one
+    /// place, as the elements of a tuple are).
+    #[error("two different tensors of the model are both named `{path}`: give each a path of its own (a struct field per layer, or `#[init(rename = \"..\")]`); one of them would not be initialized")]
+    DuplicatePath {
+        /// The path both have.
+        path: String,
+    },
     /// A derived model names a parameter by another path than the `VarBuilder` it was built
     /// with (`ModelBuilder::build_module`).
     #[error("the model calls `{model}` what its VarBuilder calls `{varbuilder}`; make the paths agree (name the field as the `vb.pp(..)` segment, or use `#[init(rename = \"..\")]` or `#[init(flatten)]`): random streams, rules and the report go by path")]

@@ -283,8 +283,12 @@ impl InitPlan {
                 }
             }
         }
-        // A later choice for the same path replaces the earlier one (as a later write would).
+        // A later choice for the same path replaces the earlier one (as a later write would);
+        // two different tensors under one path are an error: one of them would be lost.
         if let Some(entry) = self.entries.iter_mut().find(|e| e.path == path) {
+            if StorageKey::of(&entry.tensor) != key {
+                return Err(Error::DuplicatePath { path });
+            }
             entry.init = init;
             entry.source = source;
             entry.overridden = origin.overridden;
@@ -448,7 +452,7 @@ struct Decl {
     path: String,
     role: Role,
     init: Init,
-    /// It reached a parameter (even one an outer declaration took).
+    /// It reached a parameter (even one an inner declaration took).
     reached: bool,
     /// The field's subtree holds parameters at all.
     any_parameter: bool,
