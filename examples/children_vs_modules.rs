@@ -14,8 +14,8 @@ use std::error::Error;
 
 use candle_core::{DType, Device};
 use candle_nn::{Linear, VarBuilder, VarMap};
-use init_candle::{init, parameter_repr, Generator, InitWeightsExt};
-use tutorial::{for_layer_in_net1, numpy_uniform, set_linear_weight, sim_net};
+use init_candle::{init, parameter_repr, Generator, Init, InitWeightsExt};
+use tutorial::{for_layer_in_net1, numpy_random, set_linear_weight, sim_net};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let device = Device::Cpu;
@@ -34,7 +34,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("b1: {:?}\n", b1.map(|b| b.dims().to_vec()));
 
     // net1[0].weight.data = torch.from_numpy(np.random.uniform(3, 5, size=(40, 30)))
-    let values = numpy_uniform(3.0, 5.0, &[40, 30], &mut rng)?;
+    let values = numpy_random(
+        Init::Uniform {
+            low: 3.0,
+            high: 5.0,
+        },
+        &[40, 30],
+        &mut rng,
+    )?;
     set_linear_weight(&mut net1, 0, &values, &varmap1, "0.weight")?;
     println!(
         "print(net1[0].weight)\n{}\n",

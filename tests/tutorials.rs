@@ -506,7 +506,7 @@ fn notebook_tour_follows_document_003() {
 
 #[test]
 fn children_vs_modules_follows_document_004() {
-    use children_vs_modules::{for_layer_in_net1, numpy_uniform, set_linear_weight, sim_net};
+    use children_vs_modules::{for_layer_in_net1, numpy_random, set_linear_weight, sim_net};
     let mut rng = Generator::new(5);
     let (varmap1, varmap2) = (VarMap::new(), VarMap::new());
     let mut net1 = children_vs_modules::net1(&vb(&varmap1)).unwrap();
@@ -519,7 +519,15 @@ fn children_vs_modules_follows_document_004() {
         .join("\n");
 
     // net1[0].weight.data = torch.from_numpy(np.random.uniform(3, 5, size=(40, 30)))
-    let new = numpy_uniform(3.0, 5.0, &[40, 30], &mut rng).unwrap();
+    let new = numpy_random(
+        Init::Uniform {
+            low: 3.0,
+            high: 5.0,
+        },
+        &[40, 30],
+        &mut rng,
+    )
+    .unwrap();
     set_linear_weight(&mut net1, 0, &new, &varmap1, "0.weight").unwrap();
     let w = net1.get::<candle_nn::Linear>(0).unwrap().weight();
     assert_eq!(w.dtype(), DType::F64);

@@ -55,7 +55,7 @@
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 use init_candle::nn::{ReLU, Sequential};
-use init_candle::{init, Generator, InitWeights, InitWeightsExt};
+use init_candle::{init, Generator, Init, InitWeights, InitWeightsExt};
 
 /// `net1`; layer `i` under `vb.pp(i)`, as PyTorch names it.
 pub fn net1(vb: &VarBuilder) -> init_candle::Result<Sequential> {
@@ -67,29 +67,28 @@ pub fn net1(vb: &VarBuilder) -> init_candle::Result<Sequential> {
         .add(candle_nn::linear(50, 10, vb.pp(4))?))
 }
 
-/// `np.random.uniform(low, high, size=shape)`: float64, as NumPy's. Rust has no global
-/// generator: the values come from `rng`.
-pub fn numpy_uniform(
-    low: f64,
-    high: f64,
+/// `np.random.uniform(..)` / `np.random.normal(..)` with `size=shape`: float64, as NumPy's,
+/// drawn as `init` draws. Rust has no global generator: the values come from `rng`.
+pub fn numpy_random(
+    init: Init,
     shape: &[usize],
     rng: &mut Generator,
 ) -> init_candle::Result<Tensor> {
     let t = Tensor::zeros(shape, DType::F64, &Device::Cpu)?;
-    init::uniform(&t, low, high, rng)?;
+    init.apply(&t, rng)?;
     Ok(t)
 }
 
-/// `np.random.normal(mean, std, size=shape)`: float64, from `rng`.
-pub fn numpy_normal(
-    mean: f64,
-    std: f64,
-    shape: &[usize],
-    rng: &mut Generator,
-) -> init_candle::Result<Tensor> {
-    let t = Tensor::zeros(shape, DType::F64, &Device::Cpu)?;
-    init::normal(&t, mean, std, rng)?;
-    Ok(t)
+/// `np.random.normal(0, 0.5, size=shape)`, the values both loops of the document assign.
+fn normal_05(shape: &[usize], rng: &mut Generator) -> init_candle::Result<Tensor> {
+    numpy_random(
+        Init::Normal {
+            mean: 0.0,
+            std: 0.5,
+        },
+        shape,
+        rng,
+    )
 }
 
 /// `seq[i].weight.data = values`: PyTorch swaps the parameter's tensor for `values`, whatever
@@ -126,7 +125,7 @@ pub fn for_layer_in_net1(
             continue;
         };
         let param_shape = layer.weight().dims().to_vec();
-        let values = numpy_normal(0.0, 0.5, &param_shape, rng)?;
+        let values = normal_05(&param_shape, rng)?;
         set_linear_weight(net1, i, &values, varmap, &format!("{i}.weight"))?;
     }
     Ok(())
@@ -186,7 +185,7 @@ impl sim_net {
             })
             .collect();
         for (path, param_shape) in linears {
-            let values = numpy_normal(0.0, 0.5, &param_shape, rng)?;
+            let values = normal_05(&param_shape, rng)?;
             let (seq, i) = self.parent_of(&path)?;
             set_linear_weight(seq, i, &values, varmap, &format!("{path}.weight"))?;
         }
