@@ -1,7 +1,7 @@
 //! [`Checkpoint`]: memory-mapped safetensors files a [`ModelBuilder`](super::ModelBuilder)
 //! loads tensors from.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::safetensors::MmapedSafetensors;
@@ -43,13 +43,14 @@ impl Checkpoint {
     /// [`Error::Checkpoint`] when a file cannot be read or parsed, when an index names no
     /// files, or when two files hold the same tensor.
     pub unsafe fn mmap<P: AsRef<Path>>(paths: &[P]) -> Result<Checkpoint> {
-        let mut files = Vec::new();
+        // Each file with the tensors an index says it holds (none for a file given directly).
+        let mut files: Vec<(PathBuf, Vec<String>)> = Vec::new();
         for path in paths {
             let path = path.as_ref();
             if path.extension().is_some_and(|e| e == "json") {
                 files.extend(index_files(path)?);
             } else {
-                files.push(path.to_path_buf());
+                files.push((path.to_path_buf(), Vec::new()));
             }
         }
         if files.is_empty() {
@@ -62,13 +63,21 @@ impl Checkpoint {
             files: Vec::new(),
             routing: BTreeMap::new(),
         };
-        for path in files {
+        for (path, listed) in files {
             // SAFETY: the caller promises the files stay unchanged while mapped.
             let mapped =
                 unsafe { MmapedSafetensors::new(&path) }.map_err(|e| Error::Checkpoint {
                     file: path.display().to_string(),
                     message: e.to_string(),
                 })?;
+            if let Some(missing) = listed.iter().find(|t| mapped.get(t).is_err()) {
+                return Err(Error::Checkpoint {
+                    file: path.display().to_string(),
+                    message: format!(
+                        "the index puts tensor `{missing}` in this file, which does not hold it"
+                    ),
+                });
+            }
             let index = checkpoint.files.len();
             for (name, _) in mapped.tensors() {
                 if let Some(&other) = checkpoint.routing.get(&name) {
@@ -244,7 +253,10 @@ fn decode<const N: usize, T: ZeroedVec + Send>(
 }
 
 /// The files a Hugging Face index's `weight_map` names, in order, resolved beside the index.
-fn index_files(index: &Path) -> Result<Vec<PathBuf>> {
+/// The shard files a `model.safetensors.index.json` names, each with the tensors its
+/// `weight_map` puts there. A shard must be a plain file name beside the index: a path that
+/// leaves the index's directory (`../x`, an absolute path, a sub-directory) is refused.
+fn index_files(index: &Path) -> Result<Vec<(PathBuf, Vec<String>)>> {
     let fail = |message: String| Error::Checkpoint {
         file: index.display().to_string(),
         message,
@@ -255,13 +267,30 @@ fn index_files(index: &Path) -> Result<Vec<PathBuf>> {
         .get("weight_map")
         .and_then(|m| m.as_object())
         .ok_or_else(|| fail("no `weight_map` object (a safetensors index has one)".into()))?;
-    let mut names = BTreeSet::new();
+    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (tensor, file) in map {
         let file = file
             .as_str()
             .ok_or_else(|| fail(format!("`weight_map.{tensor}` is not a file name")))?;
-        names.insert(file.to_owned());
+        let mut parts = Path::new(file).components();
+        let plain = matches!(
+            (parts.next(), parts.next()),
+            (Some(std::path::Component::Normal(_)), None)
+        );
+        if !plain {
+            return Err(fail(format!(
+                "`weight_map.{tensor}` names `{file}`, which is not a file beside the index; \
+                 an index names its shards by file name only"
+            )));
+        }
+        files
+            .entry(file.to_owned())
+            .or_default()
+            .push(tensor.clone());
     }
     let dir = index.parent().unwrap_or(Path::new("."));
-    Ok(names.into_iter().map(|f| dir.join(f)).collect())
+    Ok(files
+        .into_iter()
+        .map(|(f, tensors)| (dir.join(f), tensors))
+        .collect())
 }
