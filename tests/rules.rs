@@ -576,3 +576,21 @@ fn a_tuple_of_derived_modules_builds_with_its_attributes() {
         "{err}"
     );
 }
+
+#[test]
+fn the_first_rule_wins_and_the_report_names_the_later_ones() {
+    let built = ModelBuilder::new(9)
+        .rule("fc.weight", Init::Zeros)
+        .rule("*.weight", Init::Ones)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(4, 4, vb.pp("fc"))
+        })
+        .unwrap();
+    let fc = built.report.get("fc.weight").unwrap();
+    assert_eq!(fc.init, Some(Init::Zeros));
+    assert_eq!(fc.overridden, ["rule `*.weight` (ones)"]);
+    assert!(built
+        .report
+        .to_string()
+        .contains("`fc.weight`: rule `fc.weight` took precedence over rule `*.weight` (ones)"));
+}

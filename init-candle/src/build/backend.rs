@@ -254,6 +254,18 @@ impl State {
         Some((i, init))
     }
 
+    /// The rules after the first that decide for the tensor too, as the report names what a
+    /// tensor's source took precedence over (`rule `*.weight` (zeros)`): the first rule wins,
+    /// the others are not silent.
+    pub(crate) fn shadowed_rules(&self, tensor: &TensorInfo<'_>) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.row_indices().is_none())
+            .filter_map(|r| r.decide(tensor).map(|init| format!("{r} ({init})")))
+            .skip(1)
+            .collect()
+    }
+
     /// Writes the rows that row rules ([`Rule::rows`]) give record `i`, after its own
     /// initializer, and lists them on its report. Each row's values come from the stream of
     /// `path[row]`.
@@ -378,13 +390,13 @@ impl State {
                     .map_err(at)?;
             }
         }
-        Ok(TensorReport::initialized(
-            path.to_owned(),
-            dims,
-            tensor.dtype(),
-            init,
-            source,
-        ))
+        let ruled = matches!(source, ValueSource::Rule { .. });
+        let mut report =
+            TensorReport::initialized(path.to_owned(), dims, tensor.dtype(), init, source);
+        if ruled {
+            report.overridden = self.shadowed_rules(&TensorInfo::new(path, dims, tensor.dtype()));
+        }
+        Ok(report)
     }
 }
 

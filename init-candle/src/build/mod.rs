@@ -219,7 +219,8 @@ impl ModelBuilder {
         self
     }
 
-    /// Adds a rule: tensors whose path matches `pattern` get `init` (earlier rules win).
+    /// Adds a rule: tensors whose path matches `pattern` get `init` (earlier rules win; the report
+    /// names the later rules a tensor's rule took precedence over).
     pub fn rule(self, pattern: impl Into<String>, init: init_core::Init) -> ModelBuilder {
         self.with_rule(Rule::new(pattern, init))
     }
@@ -388,7 +389,7 @@ impl ModelBuilder {
             classes.get(parent).copied()
         };
         // A rule that names one path of a tied tensor decides for all of its paths.
-        let mut ruled: HashMap<StorageKey, (usize, init_core::Init)> = HashMap::new();
+        let mut ruled: HashMap<StorageKey, (usize, init_core::Init, Vec<String>)> = HashMap::new();
         for entry in plan.entries() {
             let (dims, dtype) = (entry.tensor.dims(), entry.tensor.dtype());
             let mut info = TensorInfo::new(&entry.path, dims, dtype);
@@ -400,15 +401,18 @@ impl ModelBuilder {
                 let source = ValueSource::rule(&state.rules[i]);
                 init.check(&entry.tensor)
                     .map_err(|e| state.init_error(&entry.path, dims, &source, e))?;
+                let shadowed = state.shadowed_rules(&info);
                 ruled
                     .entry(StorageKey::of(&entry.tensor))
-                    .or_insert((i, init));
+                    .or_insert((i, init, shadowed));
             }
         }
         for entry in plan.entries_mut() {
-            if let Some((i, init)) = ruled.get(&StorageKey::of(&entry.tensor)) {
-                // An attribute a rule replaces is reported with the rule's row.
+            if let Some((i, init, shadowed)) = ruled.get(&StorageKey::of(&entry.tensor)) {
+                // An attribute a rule replaces, and later rules that match too, are reported
+                // with the rule's row.
                 entry.replace_with(init.clone(), ValueSource::rule(&state.rules[*i]));
+                entry.overridden.extend(shadowed.iter().cloned());
             }
         }
         if self.strict && self.checkpoint.is_some() {
