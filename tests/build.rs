@@ -8,7 +8,7 @@ mod common;
 
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Conv2d, Linear, VarBuilder};
-use common::{assert_ks, normal_cdf, uniform_cdf, values, varmap};
+use common::{assert_ks, normal_cdf, temp_dir, uniform_cdf, values, varmap};
 use init_candle::build::{Checkpoint, ModelBuilder, Preset, Rule};
 use init_candle::{Error, Init, InitWeights, InitWeightsExt, ValueSource};
 use init_testkit::bits;
@@ -408,12 +408,6 @@ fn a_derived_model_gets_the_bytes_of_init_weights() {
 }
 
 // ---- checkpoints ----
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("init-candle-build-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn backbone(vb: &VarBuilder) -> candle_core::Result<(Linear, Linear)> {
     Ok((

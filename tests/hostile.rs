@@ -2,18 +2,15 @@
 //! corrupted or lies is a typed error naming the file, never a panic, and no model is returned;
 //! an index cannot name files outside its own directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::temp_dir;
 
 use candle_core::{DType, Device};
 use init_candle::build::{Checkpoint, ModelBuilder};
 use init_candle::Error;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("init-candle-hostile-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A small valid checkpoint of `fc` (Linear 6 -> 4), as bytes.
 fn valid_bytes(dir: &Path) -> Vec<u8> {

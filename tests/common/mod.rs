@@ -29,4 +29,12 @@ pub fn uniform_cdf(low: f64, high: f64) -> impl Fn(f64) -> f64 {
     move |x| init_testkit::uniform_cdf(x, low, high)
 }
 
+#[allow(unused_imports)] // not every test file KS-tests
 pub use init_testkit::assert_ks;
+
+/// A fresh directory for one test's files (checkpoints), named after the test.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("init-candle-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    dir
+}

@@ -362,14 +362,15 @@ impl ModelBuilder {
             .iter()
             .map(|r| (StorageKey::of(r.var.as_tensor()), r.path.as_str()))
             .collect();
+        let planned: HashSet<(&str, StorageKey)> = plan
+            .entries()
+            .iter()
+            .map(|e| (e.path.as_str(), StorageKey::of(&e.tensor)))
+            .collect();
         for entry in plan.entries() {
             let key = StorageKey::of(&entry.tensor);
             if let Some(&varbuilder) = requested.get(&key) {
-                let agrees = plan
-                    .entries()
-                    .iter()
-                    .any(|e| e.path == varbuilder && StorageKey::of(&e.tensor) == key);
-                if !agrees {
+                if !planned.contains(&(varbuilder, key)) {
                     return Err(Error::PathMismatch {
                         model: entry.path.clone(),
                         varbuilder: varbuilder.to_owned(),
