@@ -21,7 +21,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use init_candle::build::{Checkpoint, ModelBuilder, Preset};
+use init_candle::build::{Checkpoint, ModelBuilder, Opaque, Preset};
 use rayon::prelude::*;
 
 /// The config and its Hugging Face JSON.
@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .build(dtype, &dev, |vb| {
                 let llama = Llama::load(vb.clone(), &cfg)?;
                 let score = candle_nn::linear_no_bias(cfg.hidden_size, labels, vb.pp("score"))?;
-                Ok((llama, score))
+                Ok(Opaque((llama, score)))
             })?;
         println!(
             "init-candle ModelBuilder from the checkpoint + a new {labels}-label head: {:.2} s ({} tensors loaded)",
@@ -144,7 +144,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let built = ModelBuilder::new(0)
         .preset(Preset::hf(0.02))
         .on_progress(move |t| progress.inc(t.shape.iter().product::<usize>() as u64))
-        .build(dtype, &dev, |vb| Llama::load(vb, &cfg))?;
+        .build(dtype, &dev, |vb| Ok(Opaque(Llama::load(vb, &cfg)?)))?;
     let took = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     println!(

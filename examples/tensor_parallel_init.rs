@@ -24,7 +24,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
 use candle_nn::VarMap;
-use init_candle::build::{ModelBuilder, Preset};
+use init_candle::build::{ModelBuilder, Opaque, Preset};
 use init_candle::Init;
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -607,9 +607,10 @@ fn check(args: &Args, dir: &std::path::Path, logits: &[f32]) -> Res<()> {
     let start = Instant::now();
     let single = builder()
         .build(args.dtype, &Device::Cpu, |vb| {
-            Llama::new(vb, args.cfg, 0, 1)
+            Ok(Opaque(Llama::new(vb, args.cfg, 0, 1)?))
         })?
-        .model;
+        .model
+        .into_inner();
     println!(
         "single device: built in {:.3} s",
         start.elapsed().as_secs_f64()

@@ -9,7 +9,7 @@ mod common;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Conv2d, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, temp_dir, uniform_cdf, values, varmap};
-use init_candle::build::{Checkpoint, ModelBuilder, Preset, Rule};
+use init_candle::build::{Checkpoint, ModelBuilder, Opaque, Preset, Rule};
 use init_candle::{Error, Init, InitWeights, InitWeightsExt, ValueSource};
 use init_testkit::bits;
 
@@ -58,7 +58,7 @@ fn uniform(bound: f64) -> Init {
 #[test]
 fn pytorch_preset_is_each_constructors_reset_parameters() {
     let built = ModelBuilder::new(3)
-        .build(DType::F32, &Device::Cpu, zoo)
+        .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(zoo(vb)?)))
         .unwrap();
     let r = &built.report;
     let b = |fan_in: usize| uniform(1.0 / (fan_in as f64).sqrt());
@@ -214,7 +214,8 @@ fn rules_come_first_in_order_and_unused_ones_are_reported() {
 #[test]
 fn unrecognized_requests_get_candles_hint_or_fail_when_strict() {
     let custom = |vb: VarBuilder| {
-        vb.get_with_hints(8, "mystery", candle_nn::Init::Uniform { lo: -0.5, up: 0.5 })
+        let t = vb.get_with_hints(8, "mystery", candle_nn::Init::Uniform { lo: -0.5, up: 0.5 })?;
+        Ok(Opaque(t))
     };
     let built = ModelBuilder::new(0)
         .build(DType::F32, &Device::Cpu, custom)
@@ -258,15 +259,15 @@ fn tied_paths_are_one_variable_written_once() {
             let emb = candle_nn::embedding(100, 16, vb.pp("wte"))?;
             // GPT-2's lm_head: the same tensor asked for again by path.
             let head = vb.pp("wte").get((100, 16), "weight")?;
-            Ok((emb, head))
+            Ok(Opaque((emb, head)))
         })
         .unwrap();
     assert_eq!(built.report.tensors.len(), 1);
-    assert_eq!(bits(built.model.0.embeddings()), bits(&built.model.1));
+    assert_eq!(bits(built.model.0 .0.embeddings()), bits(&built.model.0 .1));
     let err = ModelBuilder::new(5)
         .build(DType::F32, &Device::Cpu, |vb| {
             let _ = candle_nn::embedding(100, 16, vb.pp("wte"))?;
-            vb.pp("wte").get((16, 100), "weight")
+            Ok(Opaque(vb.pp("wte").get((16, 100), "weight")?))
         })
         .err()
         .expect("shapes differ");
@@ -341,7 +342,7 @@ fn a_rule_on_either_path_of_a_tied_tensor_decides_for_the_tensor() {
         let built = ModelBuilder::new(3)
             .rule(path, Init::Constant { value: 0.5 })
             .strict(true)
-            .build_module(DType::F32, &Device::Cpu, tied_lm)
+            .build(DType::F32, &Device::Cpu, tied_lm)
             .unwrap();
         let v = values(built.model.lm_head.weight());
         assert!(v.iter().all(|&x| x == 0.5), "rule on {path}");
@@ -356,7 +357,7 @@ fn a_derived_model_gets_the_bytes_of_init_weights() {
     reference.init_weights(21).unwrap();
 
     let built = ModelBuilder::new(21)
-        .build_module(DType::F32, &Device::Cpu, net)
+        .build(DType::F32, &Device::Cpu, net)
         .unwrap();
     let ours = built.model.named_parameters();
     let theirs = reference.named_parameters();
@@ -391,7 +392,7 @@ fn a_derived_model_gets_the_bytes_of_init_weights() {
     // A rule overrides the attribute.
     let built = ModelBuilder::new(21)
         .rule("head.weight", Init::Ones)
-        .build_module(DType::F32, &Device::Cpu, net)
+        .build(DType::F32, &Device::Cpu, net)
         .unwrap();
     assert!(values(built.model.head.weight()).iter().all(|&v| v == 1.0));
     assert_eq!(
@@ -575,7 +576,8 @@ fn the_report_serializes_and_prints_a_table() {
     let json = serde_json::to_value(&built.report).unwrap();
     assert_eq!(json["tensors"][0]["path"], "fc.weight");
     assert_eq!(json["tensors"][0]["fan_in"], 8);
-    assert_eq!(json["tensors"][0]["source"]["kind"], "preset");
+    // A Linear is a module: its own default decides (PyTorch's `reset_parameters`).
+    assert_eq!(json["tensors"][0]["source"]["kind"], "layer_default");
     assert_eq!(json["tensors"][0]["init"]["kind"], "uniform");
     let text = built.report.to_string();
     let header = text.lines().next().unwrap();
@@ -618,7 +620,7 @@ fn a_strict_derived_build_from_a_checkpoint_accepts_what_attributes_name() {
     let built = ModelBuilder::new(3)
         .checkpoint(checkpoint)
         .strict(true)
-        .build_module(DType::F32, &Device::Cpu, tuned)
+        .build(DType::F32, &Device::Cpu, tuned)
         .unwrap();
     let initialized: Vec<&str> = built
         .report
@@ -648,7 +650,7 @@ fn a_strict_derived_build_from_a_checkpoint_accepts_what_attributes_name() {
     let err = ModelBuilder::new(3)
         .checkpoint(checkpoint)
         .strict(true)
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             Ok(Plain {
                 body: candle_nn::linear(8, 8, vb.pp("body"))?,
                 head: candle_nn::linear(8, 2, vb.pp("head"))?,
@@ -658,4 +660,187 @@ fn a_strict_derived_build_from_a_checkpoint_accepts_what_attributes_name() {
         .expect("strict");
     assert!(err.to_string().contains("`head.weight`"), "{err}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// GPT-2's two declarations combined (the depth-scaled `c_proj` inside the block, N(0, 0.02)
+/// on the outer `h`), built through the one entry point: the inner declaration decides, the
+/// report names the outer one, and `Opaque` is the explicit way to build without them.
+#[test]
+fn build_keeps_a_derived_models_attributes_and_opaque_is_the_only_way_out() {
+    #[derive(InitWeights)]
+    struct Block {
+        #[init(skip)]
+        n_layer: usize,
+        c_fc: Linear,
+        #[init(normal(std = 0.02 / (2.0 * self.n_layer as f64).sqrt()))]
+        c_proj: Linear,
+    }
+    #[derive(InitWeights)]
+    struct Gpt {
+        #[init(normal(std = 0.02), bias = zeros)]
+        h: Vec<Block>,
+    }
+    let n_layer = 8;
+    let gpt = |vb: VarBuilder| -> candle_core::Result<Gpt> {
+        let h = (0..2)
+            .map(|i| {
+                let vb = vb.pp(format!("h.{i}"));
+                Ok(Block {
+                    n_layer,
+                    c_fc: candle_nn::linear(64, 256, vb.pp("c_fc"))?,
+                    c_proj: candle_nn::linear(256, 64 * 10, vb.pp("c_proj"))?,
+                })
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok(Gpt { h })
+    };
+    for strict in [false, true] {
+        let built = ModelBuilder::new(3)
+            .strict(strict)
+            .build(DType::F32, &Device::Cpu, gpt)
+            .unwrap();
+        let proj = built.report.get("h.1.c_proj.weight").unwrap();
+        assert_eq!(
+            proj.source,
+            ValueSource::Attribute {
+                field: "h.1.c_proj".into()
+            }
+        );
+        assert_eq!(
+            proj.overridden,
+            ["attribute on `h` (normal(mean=0, std=0.02))"]
+        );
+        assert_ks(
+            "c_proj",
+            &values(built.model.h[1].c_proj.weight()),
+            normal_cdf(0.0, 0.005),
+        );
+        assert_ks(
+            "c_fc",
+            &values(built.model.h[0].c_fc.weight()),
+            normal_cdf(0.0, 0.02),
+        );
+    }
+    // Wrapped in `Opaque`, the builder sees only the requests: the preset decides.
+    let built = ModelBuilder::new(3)
+        .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(gpt(vb)?)))
+        .unwrap();
+    let proj = built.report.get("h.1.c_proj.weight").unwrap();
+    assert!(matches!(proj.source, ValueSource::Preset { .. }), "{proj:?}");
+}
+
+/// A layer returned from `vb.pp("fc")` (or a field asked for under a longer path) is planned
+/// under the path it was asked for; only names that differ are refused.
+#[test]
+fn a_model_rooted_below_the_varbuilder_is_planned_under_the_requested_paths() {
+    let built = ModelBuilder::new(1)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            Ok((
+                candle_nn::linear(4, 4, vb.pp("encoder.fc_a"))?,
+                candle_nn::linear(4, 4, vb.pp("encoder.fc_b"))?,
+            ))
+        })
+        .unwrap();
+    let paths: Vec<&str> = built.report.tensors.iter().map(|t| t.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["encoder.fc_a.weight", "encoder.fc_a.bias", "encoder.fc_b.weight", "encoder.fc_b.bias"]
+    );
+    assert!(built
+        .report
+        .tensors
+        .iter()
+        .all(|t| t.source == ValueSource::LayerDefault));
+    // The same bytes as a standalone build of each layer at its path.
+    let alone = ModelBuilder::new(1)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(4, 4, vb.pp("encoder.fc_b"))
+        })
+        .unwrap();
+    assert_eq!(bits(built.model.1.weight()), bits(alone.model.weight()));
+
+    #[derive(InitWeights)]
+    struct Net {
+        fc: Linear,
+    }
+    let ok = ModelBuilder::new(0).build(DType::F32, &Device::Cpu, |vb| {
+        Ok(Net {
+            fc: candle_nn::linear(4, 2, vb.pp("model.fc"))?,
+        })
+    });
+    assert_eq!(ok.unwrap().report.tensors[0].path, "model.fc.weight");
+    let err = ModelBuilder::new(0)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            Ok(Net {
+                fc: candle_nn::linear(4, 2, vb.pp("model.fc2"))?,
+            })
+        })
+        .err()
+        .expect("fc asked for as fc2");
+    assert!(
+        matches!(&err, Error::PathMismatch { model, varbuilder } if model == "fc.weight" && varbuilder == "model.fc2.weight"),
+        "{err}"
+    );
+}
+
+/// Precedence in one model: rule > attribute > preset (other than PyTorch's) > layer default;
+/// with `Preset::PyTorch` the layers' defaults are the preset.
+#[test]
+fn a_preset_decides_over_layer_defaults_and_attributes_over_the_preset() {
+    #[derive(InitWeights)]
+    struct Net {
+        ln: candle_nn::LayerNorm,
+        fc: Linear,
+        #[init(xavier_uniform, bias = zeros)]
+        head: Linear,
+        out: Linear,
+    }
+    let net = |vb: VarBuilder| -> candle_core::Result<Net> {
+        Ok(Net {
+            ln: candle_nn::layer_norm(32, 1e-5, vb.pp("ln"))?,
+            fc: candle_nn::linear(32, 32, vb.pp("fc"))?,
+            head: candle_nn::linear(32, 8, vb.pp("head"))?,
+            out: candle_nn::linear(8, 8, vb.pp("out"))?,
+        })
+    };
+    let built = ModelBuilder::new(2)
+        .preset(Preset::hf(0.02))
+        .rule("out.weight", Init::Ones)
+        .build(DType::F32, &Device::Cpu, net)
+        .unwrap();
+    let r = &built.report;
+    let hf = ValueSource::Preset {
+        preset: "hf(0.02)".into(),
+    };
+    assert_eq!(r.get("fc.weight").unwrap().source, hf);
+    assert_eq!(
+        init_of(r, "fc.weight"),
+        &Init::Normal {
+            mean: 0.0,
+            std: 0.02
+        }
+    );
+    assert_eq!(init_of(r, "fc.bias"), &Init::Zeros);
+    assert_eq!(r.get("ln.weight").unwrap().source, hf);
+    assert_eq!(init_of(r, "ln.weight"), &Init::Constant { value: 1.0 });
+    assert_eq!(
+        r.get("head.weight").unwrap().source,
+        ValueSource::Attribute {
+            field: "head".into()
+        }
+    );
+    assert_eq!(
+        r.get("out.weight").unwrap().source,
+        ValueSource::Rule {
+            pattern: "out.weight".into()
+        }
+    );
+    assert!(values(built.model.out.weight()).iter().all(|&v| v == 1.0));
+    let pytorch = ModelBuilder::new(2)
+        .build(DType::F32, &Device::Cpu, net)
+        .unwrap();
+    assert_eq!(
+        pytorch.report.get("fc.weight").unwrap().source,
+        ValueSource::LayerDefault
+    );
 }

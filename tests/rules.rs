@@ -10,7 +10,7 @@ mod common;
 use candle_core::{DType, Device};
 use candle_transformers::models::llama::{Llama, LlamaConfig};
 use common::{assert_ks, normal_cdf, values};
-use init_candle::build::{ModelBuilder, Preset, Rule};
+use init_candle::build::{Opaque, ModelBuilder, Preset, Rule};
 use init_candle::{Error, Init, ValueSource};
 
 const LAYERS: usize = 3;
@@ -31,14 +31,14 @@ fn config() -> candle_transformers::models::llama::Config {
     cfg.into_config(false)
 }
 
-fn build(builder: ModelBuilder) -> init_candle::Result<init_candle::build::Built<Llama>> {
+fn build(builder: ModelBuilder) -> init_candle::Result<init_candle::build::Built<Opaque<Llama>>> {
     let cfg = config();
-    builder.build(DType::F32, &Device::Cpu, |vb| Llama::load(vb, &cfg))
+    builder.build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(Llama::load(vb, &cfg)?)))
 }
 
 /// The std each tensor got, by the rule or by the preset (N(0, 0.02); norms are 1).
 fn check(
-    built: &init_candle::build::Built<Llama>,
+    built: &init_candle::build::Built<Opaque<Llama>>,
     rule: &str,
     std_of: impl Fn(&str) -> Option<f64>,
 ) {
@@ -205,7 +205,7 @@ fn a_malformed_pattern_is_refused_before_the_model_is_built() {
         .rule_fn("model.layers.{layer.weight", |_| None)
         .build(DType::F32, &Device::Cpu, |vb| {
             asked = true;
-            Llama::load(vb, &cfg)
+            Ok(Opaque(Llama::load(vb, &cfg)?))
         })
         .err()
         .unwrap();
@@ -254,7 +254,7 @@ fn a_rule_function_sees_the_layer_class_in_a_derived_build() {
                 std: 0.5,
             })
         })
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             Ok(Block {
                 fc: candle_nn::linear(16, 16, vb.pp("fc"))?,
                 norm: candle_nn::layer_norm(16, 1e-5, vb.pp("norm"))?,
@@ -298,7 +298,7 @@ fn a_flattened_field_keeps_its_layers_keys() {
         head: candle_nn::Linear,
     }
     let built = ModelBuilder::new(5)
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             Ok(Classifier {
                 // The backbone's keys as a pretrained checkpoint has them: `fc.*`, no prefix.
                 backbone: Backbone {
@@ -342,7 +342,7 @@ fn a_rule_over_an_attribute_reports_the_attribute() {
                 std: 0.1,
             },
         )
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             Ok(Classifier {
                 body: candle_nn::linear(8, 8, vb.pp("body"))?,
                 head: candle_nn::linear(8, 300, vb.pp("head"))?,
@@ -473,7 +473,7 @@ fn lora_adapters_on_a_loaded_model_are_the_trainable_vars() {
         .strict(true)
         .rule("*lora_a.weight", kaiming_a)
         .rule("*lora_b.weight", Init::Zeros)
-        .build_module(DType::F32, &Device::Cpu, |vb| lora(vb, 8))
+        .build(DType::F32, &Device::Cpu, |vb| lora(vb, 8))
         .unwrap();
     let trainable: Vec<String> = built
         .trainable()
@@ -508,7 +508,7 @@ fn a_field_named_otherwise_than_its_varbuilder_path_is_an_error_naming_both() {
         classifier: candle_nn::Linear,
     }
     let err = ModelBuilder::new(0)
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             Ok(Model {
                 classifier: candle_nn::linear(4, 2, vb.pp("head"))?,
             })
@@ -535,7 +535,7 @@ fn a_tuple_of_derived_modules_builds_with_its_attributes() {
         classifier: candle_nn::Linear,
     }
     let built = ModelBuilder::new(8)
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             let body = Body {
                 fc: candle_nn::linear(16, 16, vb.pp("fc"))?,
             };
@@ -563,7 +563,7 @@ fn a_tuple_of_derived_modules_builds_with_its_attributes() {
     );
     // Two bare layers in a tuple have no paths of their own: refused, naming the path.
     let err = ModelBuilder::new(8)
-        .build_module(DType::F32, &Device::Cpu, |vb| {
+        .build(DType::F32, &Device::Cpu, |vb| {
             Ok((
                 candle_nn::linear(4, 4, vb.pp("a"))?,
                 candle_nn::linear(4, 4, vb.pp("b"))?,

@@ -6,7 +6,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
-use init_candle::build::{ModelBuilder, Preset};
+use init_candle::build::{ModelBuilder, Opaque, Preset};
 use init_candle::{Error, Init};
 use init_testkit::bits;
 
@@ -65,7 +65,9 @@ fn sharded<B: Backend<Hints = Shard>>(
 }
 
 /// The same model on one device, asking as candle-nn's `linear`/`rms_norm` do.
-fn single(vb: VarBuilderArgs<'_, Box<dyn SimpleBackend + '_>>) -> candle_core::Result<Vec<Tensor>> {
+fn single(
+    vb: VarBuilderArgs<'_, Box<dyn SimpleBackend + '_>>,
+) -> candle_core::Result<Opaque<Vec<Tensor>>> {
     params()
         .into_iter()
         .map(|(path, dims, _)| {
@@ -76,7 +78,8 @@ fn single(vb: VarBuilderArgs<'_, Box<dyn SimpleBackend + '_>>) -> candle_core::R
             };
             vb.get_with_hints(dims, &path, hint)
         })
-        .collect()
+        .collect::<candle_core::Result<_>>()
+        .map(Opaque)
 }
 
 fn builder() -> ModelBuilder {
@@ -495,4 +498,59 @@ fn a_flat_rank_outside_the_world_is_an_error() {
         err.to_string().contains("rank must be < world_size"),
         "{err}"
     );
+}
+
+/// A derived model built flat keeps its attributes, layer defaults and padding row: each
+/// rank's chunk is that part of the whole build, bit for bit.
+#[test]
+fn flat_chunks_of_a_derived_model_are_its_whole_build_cut() {
+    use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+    use init_candle::InitWeights;
+
+    #[derive(InitWeights)]
+    struct Net {
+        #[init(normal(std = 0.02), padding_idx = 3)]
+        wte: Embedding,
+        ln: LayerNorm,
+        #[init(kaiming_normal(mode = fan_out, nonlinearity = relu), bias = zeros)]
+        fc: Linear,
+        out: Linear,
+    }
+    let net = |vb: VarBuilder| -> candle_core::Result<Net> {
+        Ok(Net {
+            wte: candle_nn::embedding(11, 7, vb.pp("wte"))?,
+            ln: candle_nn::layer_norm(7, 1e-5, vb.pp("ln"))?,
+            fc: candle_nn::linear(7, 13, vb.pp("fc"))?,
+            out: candle_nn::linear(13, 5, vb.pp("out"))?,
+        })
+    };
+    let builder = ModelBuilder::new(23).preset(Preset::hf(0.02));
+    let whole = builder.build(DType::F32, &Device::Cpu, net).unwrap();
+    let full = whole.varmap.data().lock().unwrap().clone();
+    for world_size in [1, 3, 4] {
+        let mut joined: std::collections::HashMap<String, Vec<Tensor>> = Default::default();
+        for rank in 0..world_size {
+            let shards = builder
+                .build_flat(DType::F32, &Device::Cpu, rank, world_size, net)
+                .unwrap();
+            for (p, t) in shards.params.iter().zip(&shards.report.tensors) {
+                assert_eq!(p.path, t.path);
+                let want = whole.report.get(&p.path).unwrap();
+                assert_eq!((&t.init, &t.source, &t.rows), (&want.init, &want.source, &want.rows));
+                joined
+                    .entry(p.path.clone())
+                    .or_default()
+                    .push(p.var.as_tensor().clone());
+            }
+        }
+        assert_eq!(joined.len(), full.len());
+        for (path, parts) in joined {
+            let parts: Vec<&Tensor> = parts.iter().filter(|t| t.elem_count() > 0).collect();
+            let cut = Tensor::cat(&parts, 0).unwrap();
+            let want = full[&path].as_tensor().flatten_all().unwrap();
+            assert_eq!(bits(&cut), bits(&want), "{path}, world size {world_size}");
+        }
+    }
+    let rows = &whole.report.get("wte.weight").unwrap().rows;
+    assert_eq!(rows, &["rows [3]: zeros (padding_idx on `wte`)"]);
 }

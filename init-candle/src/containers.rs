@@ -115,9 +115,10 @@ impl<T: InitWeights + ?Sized> InitWeights for Arc<T> {
 
 /// A tuple of modules: its elements flattened, each a child without a path segment of its own,
 /// so that a derived model and a derived head built from the root `VarBuilder` keep their
-/// paths in `ModelBuilder::build_module(.., |vb| Ok((model, head)))`. Elements whose paths
+/// paths in `ModelBuilder::build(.., |vb| Ok((model, head)))`. Elements whose paths
 /// collide (two bare `Linear`s both have `weight`) are refused when the plan is made
-/// ([`Error::DuplicatePath`](crate::Error::DuplicatePath)).
+/// ([`Error::DuplicatePath`](crate::Error::DuplicatePath)), except in `ModelBuilder::build`,
+/// where each is named by the path it was asked for (`vb.pp("fc_a")`, `vb.pp("fc_b")`).
 ///
 /// ```
 /// use candle_core::{DType, Device};

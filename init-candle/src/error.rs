@@ -228,7 +228,7 @@ pub enum Error {
         path: String,
     },
     /// A derived model names a parameter by another path than the `VarBuilder` it was built
-    /// with (`ModelBuilder::build_module`).
+    /// with, and not by that path's end (`ModelBuilder::build`).
     #[error("the model calls `{model}` what its VarBuilder calls `{varbuilder}`; make the paths agree (name the field as the `vb.pp(..)` segment, or use `#[init(rename = \"..\")]` or `#[init(flatten)]`): random streams, rules and the report go by path")]
     PathMismatch {
         /// The path from the model's fields.

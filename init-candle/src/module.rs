@@ -191,7 +191,7 @@ pub struct FieldInit {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a module (it does not implement `InitWeights`)",
     label = "not a module",
-    note = "mark fields that are not modules with `#[init(skip)]`, derive `InitWeights` for your own structs, or wrap the layer in a type that implements it"
+    note = "mark fields that are not modules with `#[init(skip)]`, derive `InitWeights` for your own structs, or wrap the layer in a type that implements it; `ModelBuilder::build` takes a model that is not a module as `init_candle::build::Opaque(model)`"
 )]
 pub trait InitWeights: ModuleBase {
     /// The layer's class name as PyTorch prints it (`"Conv2d"`, `"Linear"`, `"Sequential"`),
@@ -235,5 +235,17 @@ pub trait InitWeights: ModuleBase {
     /// path segment of their own (`Option`, `Box`, `Arc`) give their content (`None`: no module).
     fn as_field(&self) -> Option<&dyn InitWeights> {
         Some(self.as_module())
+    }
+
+    /// Whether [`ModelBuilder::build`](crate::build::ModelBuilder::build) reads the model's
+    /// modules (its `#[init]` attributes and layer defaults) after construction: `false` only
+    /// for [`Opaque`](crate::build::Opaque), a model whose tensors the builder's rules and
+    /// preset decide as they are asked for.
+    #[doc(hidden)]
+    fn builder_reads_modules() -> bool
+    where
+        Self: Sized,
+    {
+        true
     }
 }

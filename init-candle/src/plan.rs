@@ -316,6 +316,20 @@ impl InitPlan {
         Collector::new(true).run(root)
     }
 
+    /// [`declared`](Self::declared) for a model built through a `VarBuilder`, whose tensors
+    /// are named by the paths they were asked for (`requested`): a tensor whose path in the
+    /// model is the end of its requested path, on a dot (`weight` of a layer returned from
+    /// `vb.pp("fc")`, a field `fc` asked for as `encoder.fc`), is planned under the requested
+    /// path; any other difference is left for the caller to refuse.
+    pub(crate) fn declared_as(
+        root: &dyn InitWeights,
+        requested: HashMap<StorageKey, String>,
+    ) -> Result<Self> {
+        let mut collector = Collector::new(true);
+        collector.requested = requested;
+        collector.run(root)
+    }
+
     /// Only what `f` chooses, module by module in post-order.
     pub(crate) fn from_fn(
         root: &dyn InitWeights,
@@ -465,6 +479,8 @@ struct Collector {
     use_declared: bool,
     decls: Vec<Decl>,
     plan: InitPlan,
+    /// The path each tensor was asked for, where known (see [`InitPlan::declared_as`]).
+    requested: HashMap<StorageKey, String>,
 }
 
 impl Collector {
@@ -473,6 +489,7 @@ impl Collector {
             use_declared,
             decls: Vec::new(),
             plan: InitPlan::default(),
+            requested: HashMap::new(),
         }
     }
 
@@ -497,6 +514,21 @@ impl Collector {
         Ok(self.plan)
     }
 
+    /// The path `tensor` was asked for, when the model's `path` is its end (on a dot); else
+    /// `path`.
+    fn requested_path(&self, path: String, tensor: &Tensor) -> String {
+        match self.requested.get(&StorageKey::of(tensor)) {
+            Some(asked)
+                if asked
+                    .strip_suffix(path.as_str())
+                    .is_some_and(|head| head.is_empty() || head.ends_with('.')) =>
+            {
+                asked.clone()
+            }
+            _ => path,
+        }
+    }
+
     /// Adds `module`'s parameters and buffers, then its children's. `inherited` indexes the
     /// declarations of the fields above, outermost first: the innermost that reaches a
     /// parameter decides (the most specific declaration), the others are recorded as
@@ -518,7 +550,7 @@ impl Collector {
             .iter()
             .any(|p| Role::of(p.name) == Some(Role::Weight) && p.tensor.rank() >= 2);
         for (i, p) in own.into_iter().enumerate() {
-            let path = join(prefix, p.name);
+            let path = self.requested_path(join(prefix, p.name), p.tensor);
             let role = if i < parameters {
                 Role::of(p.name)
             } else {

@@ -25,8 +25,18 @@ pub(crate) struct Record {
     pub region: Option<Region>,
     pub var: Var,
     /// `None` while it waits: for a sibling (the preset needs the `weight` of a `bias`), or for
-    /// the model's own plan (`build_module`).
+    /// the model's own plan (`build` of a module).
     pub report: Option<TensorReport>,
+    /// What the constructor got in the variable's place (`build_flat`: a zero-stride tensor of
+    /// the full shape); `None`: the variable itself.
+    pub placeholder: Option<Tensor>,
+}
+
+impl Record {
+    /// The tensor the model holds for this record.
+    pub fn in_model(&self) -> &Tensor {
+        self.placeholder.as_ref().unwrap_or(self.var.as_tensor())
+    }
 }
 
 pub(crate) struct State {
@@ -35,7 +45,7 @@ pub(crate) struct State {
     pub rule_hits: Vec<usize>,
     pub preset: Preset,
     pub strict: bool,
-    /// Allocate only: the model's plan decides after construction (`build_module`).
+    /// Allocate only: the model's plan decides after construction (`build` of a module).
     pub deferred: bool,
     pub checkpoint: Option<Arc<Checkpoint>>,
     pub progress: Option<super::Progress>,
@@ -167,7 +177,7 @@ impl State {
                 };
                 Some((var, file))
             }
-            // (`build_module` checks after construction, when the model's attributes are known.)
+            // (`build` of a module checks after construction, when the model's attributes are known.)
             Some(_)
                 if self.strict
                     && !self.deferred
@@ -216,6 +226,7 @@ impl State {
             region,
             var,
             report: None,
+            placeholder: None,
         });
         if let Some(mut report) = report {
             if report.init.is_some() {
@@ -365,6 +376,23 @@ impl State {
         }
     }
 
+    /// The initializer the preset gives record `i` when it recognizes the tensor (after
+    /// construction: every sibling is known).
+    pub(crate) fn preset_init(&self, i: usize) -> Option<Init> {
+        let r = &self.records[i];
+        let sibling = |p: &str| self.index.get(p).map(|&i| self.records[i].dims.clone());
+        let request = Request {
+            path: &r.path,
+            dims: &r.dims,
+            hint: r.hint,
+            sibling: &sibling,
+        };
+        match self.preset.choose(&request, true) {
+            Choice::Init(init) => Some(init),
+            Choice::Wait | Choice::Unrecognized(_) => None,
+        }
+    }
+
     /// Checks `init` against the full tensor's shape, then writes the variable (the full
     /// tensor, or its `region`) from the stream of `path`.
     pub(crate) fn write(
@@ -504,7 +532,23 @@ impl FlatInit {
         let result = Region::flat_chunk(dims, self.rank, self.world_size)
             .map_err(|e| Error::Init(e.at_path(name.to_owned())))
             .and_then(|region| state.get(dims, name, hint, Some(region), dtype, dev))
-            .and_then(|_| Ok(Tensor::zeros((), dtype, dev)?.broadcast_as(dims)?));
+            .and_then(|_| {
+                // One placeholder a tensor, however often it is asked for (tied weights).
+                let zero = || Tensor::zeros((), dtype, dev)?.broadcast_as(dims);
+                let Some(&i) = state.index.get(name) else {
+                    return Ok(zero()?);
+                };
+                let record = &mut state.records[i];
+                if record.placeholder.is_none() {
+                    record.placeholder = Some(zero()?);
+                }
+                let placeholder = record.in_model().clone();
+                Ok(if placeholder.dtype() == dtype {
+                    placeholder
+                } else {
+                    placeholder.to_dtype(dtype)?
+                })
+            });
         state.keep_error(result)
     }
 }

@@ -40,21 +40,33 @@
 //!    that differs is an error naming the path and both shapes);
 //! 2. else the first rule, in the order they were added, whose pattern (and rank, shape)
 //!    matches;
-//! 3. else, for [`build_module`](ModelBuilder::build_module), the model's own `#[init(...)]`
-//!    attributes and its layers' PyTorch defaults (exactly what `init_weights` would write; a
-//!    rule that replaces an attribute is reported with the attribute it took precedence over);
-//! 4. else the preset ([`Preset`] has the table of what each one recognizes); what it does not
-//!    recognize gets candle-nn's hint, seeded, and is reported as such.
+//! 3. else the model's own `#[init(...)]` attributes (the innermost field's decides; a rule
+//!    that replaces an attribute is reported with the attribute it took precedence over);
+//! 4. else the preset, where it recognizes the tensor ([`Preset`] has the table);
+//! 5. else the layer's PyTorch default (`reset_parameters`); with the default
+//!    [`Preset::PyTorch`] the layers' defaults come before the preset, which is what they are
+//!    for candle-nn's layers. With no rule and that preset, a model gets exactly the bytes
+//!    `init_weights(seed)` writes;
+//! 6. else candle-nn's hint, seeded, reported as such.
+//!
+//! The model the constructor returns is a module ([`InitWeights`]: derived, a candle-nn
+//! layer, a tuple or `Vec` of them), so the builder reads its attributes after construction:
+//! they cannot be lost on the way. A model that is not a module (candle-transformers' models)
+//! is wrapped in [`Opaque`], and steps 3 and 5 do not exist for it.
+//!
+//! Tensors are named by the path the constructor asked for them with. A module's own path for
+//! a parameter must be that path or its end (a layer returned from `vb.pp("fc")` calls its
+//! weight `weight`); any other difference is [`Error::PathMismatch`].
 //!
 //! Rules that matched no tensor are listed in the report (a typo in a pattern shows there).
 //! [`strict`](ModelBuilder::strict) turns into errors: unused rules, tensors no rule or
-//! preset recognizes, and with a checkpoint, tensors it lacks that no rule (for
-//! `build_module`: no rule or `#[init]` attribute) names and tensors it holds that the model
-//! never asked for.
+//! preset recognizes, and with a checkpoint, tensors it lacks that no rule or `#[init]`
+//! attribute names and tensors it holds that the model never asked for.
 
 mod alloc;
 mod backend;
 mod checkpoint;
+mod opaque;
 mod preset;
 mod report;
 mod rules;
@@ -67,6 +79,7 @@ use candle_nn::{VarBuilder, VarMap};
 use init_core::{Generator, Region};
 
 pub use checkpoint::Checkpoint;
+pub use opaque::Opaque;
 pub use preset::Preset;
 pub use report::BuildReport;
 pub use rules::{Rule, RuleFn, TensorInfo};
@@ -317,135 +330,37 @@ impl ModelBuilder {
         })))
     }
 
-    /// Runs `constructor` with an initializing `VarBuilder` of `dtype` on `device`.
+    /// Runs `constructor` with an initializing `VarBuilder` of `dtype` on `device`, and
+    /// returns the model with its `VarMap` and report.
+    ///
+    /// The model is a module ([`InitWeights`]): its `#[init(...)]` attributes and its layers'
+    /// PyTorch defaults apply where no checkpoint tensor or rule does, with the bytes
+    /// `init_weights(seed)` would write, and the preset only serves tensors the model does not
+    /// list as parameters. Each parameter's path in the model must be the path it was asked
+    /// for with (`vb.pp("fc2")` for a field `fc` is [`Error::PathMismatch`]). A model that is
+    /// not a module (candle-transformers' models) is wrapped in [`Opaque`]; its tensors are
+    /// written by the rules and the preset as the constructor asks for them.
     ///
     /// # Errors
     /// The constructor's error (this crate's own, typed, when a request failed: a shape that
     /// differs from the checkpoint's, an initializer the tensor cannot take, a strict-mode
-    /// problem), or the strict checks after construction. No model is returned then.
-    pub fn build<M>(
+    /// problem), a path mismatch, a declaration the tensor refuses, or the strict checks after
+    /// construction. No model is returned then.
+    pub fn build<M: InitWeights>(
         &self,
         dtype: DType,
         device: &Device,
         constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
     ) -> Result<Built<M>> {
-        let state = self.state(false)?;
-        let model = self.construct(&state, dtype, device, constructor)?;
-        self.finish_all(&state, model)
-    }
-
-    /// [`build`](Self::build) for a model that implements [`InitWeights`]: its `#[init(...)]`
-    /// attributes and its layers' PyTorch defaults apply where no checkpoint tensor or rule
-    /// does, with the bytes `init_weights(seed)` would write; the preset only serves tensors
-    /// the model does not list as parameters.
-    pub fn build_module<M: InitWeights>(
-        &self,
-        dtype: DType,
-        device: &Device,
-        constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
-    ) -> Result<Built<M>> {
+        if !M::builder_reads_modules() {
+            let state = self.state(false)?;
+            let model = self.construct(&state, dtype, device, constructor)?;
+            return self.finish_all(&state, model);
+        }
         let state = self.state(true)?;
         let model = self.construct(&state, dtype, device, constructor)?;
         let mut state = lock(&state)?;
-        let loaded: HashSet<StorageKey> = state
-            .records
-            .iter()
-            .filter(|r| r.report.is_some())
-            .map(|r| StorageKey::of(r.var.as_tensor()))
-            .collect();
-        // The model's own plan, less what was loaded, with the rules over it.
-        let mut plan = InitPlan::declared(&model)?;
-        // Each tensor's path in the model must be the one it was requested with (a tied
-        // tensor: one of its paths).
-        let requested: HashMap<StorageKey, &str> = state
-            .records
-            .iter()
-            .map(|r| (StorageKey::of(r.var.as_tensor()), r.path.as_str()))
-            .collect();
-        let planned: HashSet<(&str, StorageKey)> = plan
-            .entries()
-            .iter()
-            .map(|e| (e.path.as_str(), StorageKey::of(&e.tensor)))
-            .collect();
-        for entry in plan.entries() {
-            let key = StorageKey::of(&entry.tensor);
-            if let Some(&varbuilder) = requested.get(&key) {
-                if !planned.contains(&(varbuilder, key)) {
-                    return Err(Error::PathMismatch {
-                        model: entry.path.clone(),
-                        varbuilder: varbuilder.to_owned(),
-                    });
-                }
-            }
-        }
-        plan.retain(|e| !loaded.contains(&StorageKey::of(&e.tensor)));
-        // The class of the module holding each parameter, for the rules' functions.
-        let classes: HashMap<String, &'static str> = model
-            .named_modules()
-            .into_iter()
-            .map(|(path, m)| (path, m.class_name()))
-            .collect();
-        let class_of = |path: &str| {
-            let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
-            classes.get(parent).copied()
-        };
-        // A rule that names one path of a tied tensor decides for all of its paths.
-        let mut ruled: HashMap<StorageKey, (usize, init_core::Init, Vec<String>)> = HashMap::new();
-        for entry in plan.entries() {
-            let (dims, dtype) = (entry.tensor.dims(), entry.tensor.dtype());
-            let mut info = TensorInfo::new(&entry.path, dims, dtype);
-            if let Some(class) = class_of(&entry.path) {
-                info = info.in_module(class);
-            }
-            if let Some((i, init)) = state.rule_for(&info) {
-                // Checked here, so that the error names the rule (the plan checks again).
-                let source = ValueSource::rule(&state.rules[i]);
-                init.check(&entry.tensor)
-                    .map_err(|e| state.init_error(&entry.path, dims, &source, e))?;
-                let shadowed = state.shadowed_rules(&info);
-                ruled
-                    .entry(StorageKey::of(&entry.tensor))
-                    .or_insert((i, init, shadowed));
-            }
-        }
-        for entry in plan.entries_mut() {
-            if let Some((i, init, shadowed)) = ruled.get(&StorageKey::of(&entry.tensor)) {
-                // An attribute a rule replaces, and later rules that match too, are reported
-                // with the rule's row.
-                entry.replace_with(init.clone(), ValueSource::rule(&state.rules[*i]));
-                entry.overridden.extend(shadowed.iter().cloned());
-            }
-        }
-        if self.strict && self.checkpoint.is_some() {
-            // What the checkpoint lacks must be named by a rule or an `#[init]` attribute.
-            let named: HashSet<StorageKey> = plan
-                .entries()
-                .iter()
-                .filter(|e| {
-                    matches!(
-                        e.source,
-                        ValueSource::Rule { .. } | ValueSource::Attribute { .. }
-                    )
-                })
-                .map(|e| StorageKey::of(&e.tensor))
-                .collect();
-            let problems: Vec<String> = state
-                .records
-                .iter()
-                .filter(|r| r.report.is_none())
-                .filter(|r| !named.contains(&StorageKey::of(r.var.as_tensor())))
-                .filter(|r| !state.rules_decide(&TensorInfo::new(&r.path, &r.dims, r.var.dtype())))
-                .map(|r| {
-                    format!(
-                        "`{}` {:?} is not in the checkpoint and no rule or attribute names it",
-                        r.path, r.dims
-                    )
-                })
-                .collect();
-            if !problems.is_empty() {
-                return Err(Error::Strict { problems });
-            }
-        }
+        let plan = self.module_plan(&mut state, &model)?;
         let executed = plan.execute(&state.rng)?;
         let key_of: HashMap<&str, StorageKey> = plan
             .entries()
@@ -564,7 +479,7 @@ impl ModelBuilder {
     ///
     /// # Errors
     /// As [`build`](Self::build); also when `rank >= world_size`.
-    pub fn build_flat<M>(
+    pub fn build_flat<M: InitWeights>(
         &self,
         dtype: DType,
         device: &Device,
@@ -575,7 +490,8 @@ impl ModelBuilder {
         // A rank outside the world is refused before the constructor runs (even one asking for
         // no tensor).
         Region::flat_chunk(&[], rank, world_size)?;
-        let state = self.state(false)?;
+        let reads_modules = M::builder_reads_modules();
+        let state = self.state(reads_modules)?;
         let backend = FlatInit {
             state: state.clone(),
             rank,
@@ -583,6 +499,13 @@ impl ModelBuilder {
         };
         let vb = VarBuilder::from_backend(Box::new(backend), dtype, device.clone());
         let placeholders = constructor(vb).map_err(|err| constructor_error(&state, err))?;
+        if reads_modules {
+            // The module's declarations, from its placeholders (full shapes), each written
+            // into this rank's chunk.
+            let mut state = lock(&state)?;
+            let plan = self.module_plan(&mut state, &placeholders)?;
+            write_planned_chunks(&mut state, &plan)?;
+        }
         drop(placeholders);
         let built = self.finish_all(&state, ())?;
         let params = lock(&state)?
@@ -603,6 +526,143 @@ impl ModelBuilder {
             varmap: built.varmap,
             report: built.report,
         })
+    }
+
+    /// The plan of a module built by `build` or `build_flat`: its `#[init]` attributes and
+    /// layer defaults (from the tensors it holds, `Record::in_model`), less what the checkpoint
+    /// loaded, with the rules over it; its paths checked against the requested ones, and
+    /// strict mode's "not in the checkpoint" check.
+    fn module_plan(&self, state: &mut State, model: &dyn InitWeights) -> Result<InitPlan> {
+        let loaded: HashSet<StorageKey> = state
+            .records
+            .iter()
+            .filter(|r| r.report.is_some())
+            .map(|r| StorageKey::of(r.in_model()))
+            .collect();
+        let requested: HashMap<StorageKey, &str> = state
+            .records
+            .iter()
+            .map(|r| (StorageKey::of(r.in_model()), r.path.as_str()))
+            .collect();
+        // The model's own plan, under the requested paths, less what was loaded, with the
+        // rules over it.
+        let mut plan = InitPlan::declared_as(
+            model,
+            requested
+                .iter()
+                .map(|(key, path)| (key.clone(), (*path).to_owned()))
+                .collect(),
+        )?;
+        // Each tensor's path in the model must be (the end of) the one it was requested with
+        // (a tied tensor: one of its paths).
+        let planned: HashSet<(&str, StorageKey)> = plan
+            .entries()
+            .iter()
+            .map(|e| (e.path.as_str(), StorageKey::of(&e.tensor)))
+            .collect();
+        for entry in plan.entries() {
+            let key = StorageKey::of(&entry.tensor);
+            if let Some(&varbuilder) = requested.get(&key) {
+                if !planned.contains(&(varbuilder, key)) {
+                    return Err(Error::PathMismatch {
+                        model: entry.path.clone(),
+                        varbuilder: varbuilder.to_owned(),
+                    });
+                }
+            }
+        }
+        plan.retain(|e| !loaded.contains(&StorageKey::of(&e.tensor)));
+        // The class of the module holding each parameter, for the rules' functions.
+        let classes: HashMap<String, &'static str> = model
+            .named_modules()
+            .into_iter()
+            .map(|(path, m)| (path, m.class_name()))
+            .collect();
+        let class_of = |path: &str| {
+            let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+            classes.get(parent).copied()
+        };
+        // A rule that names one path of a tied tensor decides for all of its paths.
+        let mut ruled: HashMap<StorageKey, (usize, init_core::Init, Vec<String>)> = HashMap::new();
+        for entry in plan.entries() {
+            let (dims, dtype) = (entry.tensor.dims(), entry.tensor.dtype());
+            let mut info = TensorInfo::new(&entry.path, dims, dtype);
+            if let Some(class) = class_of(&entry.path) {
+                info = info.in_module(class);
+            }
+            if let Some((i, init)) = state.rule_for(&info) {
+                // Checked here, so that the error names the rule (the plan checks again).
+                let source = ValueSource::rule(&state.rules[i]);
+                init.check(&entry.tensor)
+                    .map_err(|e| state.init_error(&entry.path, dims, &source, e))?;
+                let shadowed = state.shadowed_rules(&info);
+                ruled
+                    .entry(StorageKey::of(&entry.tensor))
+                    .or_insert((i, init, shadowed));
+            }
+        }
+        // A preset other than PyTorch's (whose values are the layers' defaults) decides over
+        // layer defaults where it recognizes the tensor, as Hugging Face's `_init_weights`
+        // runs over each layer's `reset_parameters`.
+        let record_of: HashMap<StorageKey, usize> = state
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (StorageKey::of(r.in_model()), i))
+            .collect();
+        if self.preset != Preset::PyTorch {
+            let preset = ValueSource::Preset {
+                preset: self.preset.to_string(),
+            };
+            for entry in plan.entries_mut() {
+                let key = StorageKey::of(&entry.tensor);
+                if entry.source != ValueSource::LayerDefault || ruled.contains_key(&key) {
+                    continue;
+                }
+                if let Some(init) = record_of.get(&key).and_then(|&i| state.preset_init(i)) {
+                    entry.replace_with(init, preset.clone());
+                }
+            }
+        }
+        for entry in plan.entries_mut() {
+            if let Some((i, init, shadowed)) = ruled.get(&StorageKey::of(&entry.tensor)) {
+                // An attribute a rule replaces, and later rules that match too, are reported
+                // with the rule's row.
+                entry.replace_with(init.clone(), ValueSource::rule(&state.rules[*i]));
+                entry.overridden.extend(shadowed.iter().cloned());
+            }
+        }
+        if self.strict && self.checkpoint.is_some() {
+            // What the checkpoint lacks must be named by a rule or an `#[init]` attribute.
+            let named: HashSet<StorageKey> = plan
+                .entries()
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.source,
+                        ValueSource::Rule { .. } | ValueSource::Attribute { .. }
+                    )
+                })
+                .map(|e| StorageKey::of(&e.tensor))
+                .collect();
+            let problems: Vec<String> = state
+                .records
+                .iter()
+                .filter(|r| r.report.is_none())
+                .filter(|r| !named.contains(&StorageKey::of(r.in_model())))
+                .filter(|r| !state.rules_decide(&TensorInfo::new(&r.path, &r.dims, r.var.dtype())))
+                .map(|r| {
+                    format!(
+                        "`{}` {:?} is not in the checkpoint and no rule or attribute names it",
+                        r.path, r.dims
+                    )
+                })
+                .collect();
+            if !problems.is_empty() {
+                return Err(Error::Strict { problems });
+            }
+        }
+        Ok(plan)
     }
 
     fn construct<M>(
@@ -682,6 +742,76 @@ impl ModelBuilder {
             },
         })
     }
+}
+
+/// Writes each entry of a module's `plan` into the chunk its record holds (`build_flat`), from
+/// the stream of the entry's path, as `plan.execute` writes the whole tensor.
+fn write_planned_chunks(state: &mut State, plan: &InitPlan) -> Result<()> {
+    // Nothing is written when any declaration is refused.
+    plan.validate()?;
+    let record_of: HashMap<StorageKey, usize> = state
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (StorageKey::of(r.in_model()), i))
+        .collect();
+    for entry in plan.entries() {
+        let Some(&i) = record_of.get(&StorageKey::of(&entry.tensor)) else {
+            continue;
+        };
+        if state.records[i].report.is_some() {
+            continue; // tied: written under its first path
+        }
+        let (path, dims, region, var) = {
+            let r = &state.records[i];
+            (r.path.clone(), r.dims.clone(), r.region, r.var.clone())
+        };
+        let mut report = state.write(
+            &entry.path,
+            &var,
+            &dims,
+            region,
+            entry.init.clone(),
+            entry.source.clone(),
+        )?;
+        report.path = path;
+        report.overridden = entry.overridden.clone();
+        if let Some((rows, field)) = &entry.rows {
+            zero_rows_in_chunk(&var, &dims, region, rows)?;
+            report
+                .rows
+                .push(format!("rows {rows:?}: zeros (padding_idx on `{field}`)"));
+        }
+        state.write_rows(i, &mut report)?;
+        state.progressed(&report);
+        state.records[i].report = Some(report);
+    }
+    Ok(())
+}
+
+/// Zeroes the part of rows `rows` (of the full tensor of shape `dims`) that the flat chunk
+/// `region` of `var` holds.
+fn zero_rows_in_chunk(
+    var: &Var,
+    dims: &[usize],
+    region: Option<Region>,
+    rows: &[usize],
+) -> Result<()> {
+    let (start, len) = match region {
+        Some(Region::Flat { start, len }) => (start, len),
+        _ => (0, var.elem_count()),
+    };
+    let row_len: usize = dims.iter().skip(1).product();
+    for &row in rows {
+        let (from, to) = (row * row_len, (row + 1) * row_len);
+        let (lo, hi) = (from.max(start), to.min(start + len));
+        if lo < hi {
+            let flat = var.as_tensor().flatten_all()?;
+            let zeros = candle_core::Tensor::zeros(hi - lo, var.dtype(), var.device())?;
+            flat.slice_set(&zeros, 0, lo - start)?;
+        }
+    }
+    Ok(())
 }
 
 /// The report of record `i`, writing it first if it still waits (its siblings are all known

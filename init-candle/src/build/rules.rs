@@ -11,8 +11,8 @@ use serde::{Serialize, Serializer};
 
 /// What a rule's function sees of a tensor ([`Rule::with`]): its path and what the pattern's
 /// `{name}` segments captured, its full shape and dtype, PyTorch's fans, and the class of the
-/// module that holds it when the builder knows it
-/// ([`build_module`](super::ModelBuilder::build_module)).
+/// module that holds it when the builder knows it (a module built by
+/// [`build`](super::ModelBuilder::build), not an [`Opaque`](super::Opaque) one).
 ///
 /// ```
 /// use candle_core::DType;
@@ -83,8 +83,8 @@ impl<'a> TensorInfo<'a> {
         self.dtype
     }
 
-    /// The class of the module holding the tensor, when known (`build_module` knows it;
-    /// `build` sees only paths).
+    /// The class of the module holding the tensor, when known (not for an
+    /// [`Opaque`](super::Opaque) model, whose modules the builder cannot see).
     pub fn module(&self) -> Option<&'a str> {
         self.module
     }
