@@ -726,7 +726,10 @@ fn build_keeps_a_derived_models_attributes_and_opaque_is_the_only_way_out() {
         .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(gpt(vb)?)))
         .unwrap();
     let proj = built.report.get("h.1.c_proj.weight").unwrap();
-    assert!(matches!(proj.source, ValueSource::Preset { .. }), "{proj:?}");
+    assert!(
+        matches!(proj.source, ValueSource::Preset { .. }),
+        "{proj:?}"
+    );
 }
 
 /// A layer returned from `vb.pp("fc")` (or a field asked for under a longer path) is planned
@@ -741,10 +744,20 @@ fn a_model_rooted_below_the_varbuilder_is_planned_under_the_requested_paths() {
             ))
         })
         .unwrap();
-    let paths: Vec<&str> = built.report.tensors.iter().map(|t| t.path.as_str()).collect();
+    let paths: Vec<&str> = built
+        .report
+        .tensors
+        .iter()
+        .map(|t| t.path.as_str())
+        .collect();
     assert_eq!(
         paths,
-        ["encoder.fc_a.weight", "encoder.fc_a.bias", "encoder.fc_b.weight", "encoder.fc_b.bias"]
+        [
+            "encoder.fc_a.weight",
+            "encoder.fc_a.bias",
+            "encoder.fc_b.weight",
+            "encoder.fc_b.bias"
+        ]
     );
     assert!(built
         .report

@@ -8,7 +8,7 @@ mod common;
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::llama::{Cache, Llama, LlamaConfig};
 use common::{assert_ks, normal_cdf, values};
-use init_candle::build::{Opaque, ModelBuilder, Preset};
+use init_candle::build::{ModelBuilder, Opaque, Preset};
 use init_candle::{Init, ValueSource};
 
 fn config(tie: bool) -> candle_transformers::models::llama::Config {
@@ -33,7 +33,9 @@ fn llama_with_hf_init_matches_transformers_init_weights() {
     let built = ModelBuilder::new(0)
         .preset(Preset::hf(0.02))
         .strict(true)
-        .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(Llama::load(vb, &cfg)?)))
+        .build(DType::F32, &Device::Cpu, |vb| {
+            Ok(Opaque(Llama::load(vb, &cfg)?))
+        })
         .unwrap();
     let report = &built.report;
     // 1 embedding + 2 x (4 attention + 3 mlp + 2 norms) + final norm + lm_head
@@ -73,7 +75,9 @@ fn tied_llama_writes_the_embedding_once() {
     let cfg = config(true);
     let built = ModelBuilder::new(0)
         .preset(Preset::hf(0.02))
-        .build(DType::BF16, &Device::Cpu, |vb| Ok(Opaque(Llama::load(vb, &cfg)?)))
+        .build(DType::BF16, &Device::Cpu, |vb| {
+            Ok(Opaque(Llama::load(vb, &cfg)?))
+        })
         .unwrap();
     assert!(built.report.get("lm_head.weight").is_none());
     assert_eq!(built.report.tensors.len(), 1 + 2 * 9 + 1);

@@ -1144,3 +1144,113 @@ fn attribute(field: &str) -> ValueSource {
         field: field.to_owned(),
     }
 }
+
+/// `#[init(with = f)]` where `f` takes the tensor too: one declaration computes each tensor's
+/// initializer from what it is (a muP-style width rule: std scaled by base_width / fan_in on the
+/// Linear weights; the norm weight declined, so it keeps its default).
+#[test]
+fn a_with_function_of_each_tensor_sees_path_shape_fans_and_layer() {
+    use init_candle::build::{ModelBuilder, TensorInfo};
+
+    #[derive(InitWeights)]
+    struct Block {
+        ln: LayerNorm,
+        up: Linear,
+        down: Linear,
+    }
+    #[derive(InitWeights)]
+    struct Net {
+        #[init(skip)]
+        base_width: usize,
+        #[init(with = Net::mup, bias = zeros)]
+        blocks: Vec<Block>,
+    }
+    impl Net {
+        fn mup(&self, t: &TensorInfo) -> Option<Init> {
+            if t.module() != Some("Linear") {
+                return None;
+            }
+            let scale = self.base_width as f64 / t.fan_in()? as f64;
+            Some(Init::Normal {
+                mean: 0.0,
+                std: 0.02 * scale.sqrt(),
+            })
+        }
+    }
+    let net = |vb: VarBuilder| -> candle_core::Result<Net> {
+        let blocks = (0..2)
+            .map(|i| {
+                let vb = vb.pp(format!("blocks.{i}"));
+                Ok(Block {
+                    ln: candle_nn::layer_norm(64, 1e-5, vb.pp("ln"))?,
+                    up: candle_nn::linear(64, 256, vb.pp("up"))?,
+                    down: candle_nn::linear(256, 64, vb.pp("down"))?,
+                })
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok(Net {
+            base_width: 16,
+            blocks,
+        })
+    };
+    let built = ModelBuilder::new(4)
+        .build(DType::F32, &Device::Cpu, net)
+        .unwrap();
+    let r = &built.report;
+    let std = |p: &str| match r.get(p).and_then(|t| t.init.clone()) {
+        Some(Init::Normal { std, .. }) => std,
+        other => panic!("{p}: {other:?}"),
+    };
+    assert_eq!(std("blocks.1.up.weight"), 0.02 * (16.0f64 / 64.0).sqrt());
+    assert_eq!(std("blocks.1.down.weight"), 0.02 * (16.0f64 / 256.0).sqrt());
+    let field = ValueSource::Attribute {
+        field: "blocks".into(),
+    };
+    assert_eq!(r.get("blocks.0.down.weight").unwrap().source, field);
+    assert_eq!(r.get("blocks.0.down.bias").unwrap().init, Some(Init::Zeros));
+    // Declined: the norm keeps its default.
+    assert_eq!(
+        r.get("blocks.0.ln.weight").unwrap().source,
+        ValueSource::LayerDefault
+    );
+    assert_ks(
+        "down",
+        &values(built.model.blocks[1].down.weight()),
+        normal_cdf(0.0, 0.005),
+    );
+    // The same bytes through init_weights.
+    let (_varmap, vb) = varmap();
+    let again = net(vb).unwrap();
+    again.init_weights(4).unwrap();
+    assert_eq!(
+        values(again.blocks[1].down.weight()),
+        values(built.model.blocks[1].down.weight())
+    );
+
+    // A refusal names the tensor it was for.
+    #[derive(InitWeights)]
+    struct Bad {
+        #[init(with = Bad::refuse)]
+        fc: Linear,
+    }
+    impl Bad {
+        fn refuse(&self, t: &TensorInfo) -> init_candle::Result<Option<Init>> {
+            Err(Error::InvalidLayer {
+                layer: "Linear",
+                message: format!("no rule for {:?}", t.dims()),
+            })
+        }
+    }
+    let (_varmap, vb) = varmap();
+    let bad = Bad {
+        fc: candle_nn::linear(3, 2, vb.pp("fc")).unwrap(),
+    };
+    let before = values(bad.fc.weight());
+    let err = bad.init_weights(0).unwrap_err();
+    assert!(
+        matches!(&err, Error::Declaration { path, role: "weight", .. } if path == "fc.weight"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("no rule for [2, 3]"), "{err}");
+    assert_eq!(values(bad.fc.weight()), before, "nothing written");
+}

@@ -10,8 +10,8 @@ mod common;
 use candle_core::{DType, Device};
 use candle_transformers::models::llama::{Llama, LlamaConfig};
 use common::{assert_ks, normal_cdf, values};
-use init_candle::build::{Opaque, ModelBuilder, Preset, Rule};
-use init_candle::{Error, Init, ValueSource};
+use init_candle::build::{ModelBuilder, Opaque, Preset, Rule};
+use init_candle::{Error, Init, InitWeightsExt, ValueSource};
 
 const LAYERS: usize = 3;
 
@@ -33,7 +33,9 @@ fn config() -> candle_transformers::models::llama::Config {
 
 fn build(builder: ModelBuilder) -> init_candle::Result<init_candle::build::Built<Opaque<Llama>>> {
     let cfg = config();
-    builder.build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(Llama::load(vb, &cfg)?)))
+    builder.build(DType::F32, &Device::Cpu, |vb| {
+        Ok(Opaque(Llama::load(vb, &cfg)?))
+    })
 }
 
 /// The std each tensor got, by the rule or by the preset (N(0, 0.02); norms are 1).
@@ -561,16 +563,30 @@ fn a_tuple_of_derived_modules_builds_with_its_attributes() {
         built.report.get("fc.weight").unwrap().source,
         ValueSource::LayerDefault
     );
-    // Two bare layers in a tuple have no paths of their own: refused, naming the path.
-    let err = ModelBuilder::new(8)
+    // Two bare layers in a tuple have no paths of their own: each is named by the path it was
+    // asked for.
+    let built = ModelBuilder::new(8)
         .build(DType::F32, &Device::Cpu, |vb| {
             Ok((
                 candle_nn::linear(4, 4, vb.pp("a"))?,
                 candle_nn::linear(4, 4, vb.pp("b"))?,
             ))
         })
-        .err()
         .unwrap();
+    let paths: Vec<&str> = built
+        .report
+        .tensors
+        .iter()
+        .map(|t| t.path.as_str())
+        .collect();
+    assert_eq!(paths, ["a.weight", "a.bias", "b.weight", "b.bias"]);
+    // Outside the builder (no requested paths), they collide: refused, naming the path.
+    let (_varmap, vb) = common::varmap();
+    let pair = (
+        candle_nn::linear(4, 4, vb.pp("a")).unwrap(),
+        candle_nn::linear(4, 4, vb.pp("b")).unwrap(),
+    );
+    let err = pair.init_weights(0).err().unwrap();
     assert!(
         matches!(&err, Error::DuplicatePath { path } if path == "weight"),
         "{err}"

@@ -536,7 +536,10 @@ fn flat_chunks_of_a_derived_model_are_its_whole_build_cut() {
             for (p, t) in shards.params.iter().zip(&shards.report.tensors) {
                 assert_eq!(p.path, t.path);
                 let want = whole.report.get(&p.path).unwrap();
-                assert_eq!((&t.init, &t.source, &t.rows), (&want.init, &want.source, &want.rows));
+                assert_eq!(
+                    (&t.init, &t.source, &t.rows),
+                    (&want.init, &want.source, &want.rows)
+                );
                 joined
                     .entry(p.path.clone())
                     .or_default()

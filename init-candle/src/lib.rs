@@ -131,7 +131,7 @@ mod varmap;
 pub use convert::from_candle_nn;
 pub use error::{Error, Result};
 pub use ext::InitWeightsExt;
-pub use module::{DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
+pub use module::{Declared, DefaultInit, FieldInit, InitWeights, ModuleBase, Parameter};
 pub use plan::{InitPlan, InitReport, ModuleInit, PlanEntry};
 pub use report::{MeasuredReport, MeasuredTensor, NamedTensors, TensorReport, ValueSource};
 pub use repr::{parameter_repr, tensor_repr};
@@ -153,7 +153,7 @@ extern crate self as init_candle;
 pub mod __private {
     //! Items the derive's generated code names. Not public API.
     pub use crate::error::{Error, Result};
-    pub use crate::module::{DefaultInit, FieldInit, InitWeights, Parameter};
+    pub use crate::module::{Declared, DefaultInit, FieldInit, InitWeights, Parameter};
     pub use candle_core::Tensor;
     pub use init_core::{Arg, FanMode, Init, Nonlinearity};
     pub use std::vec;
@@ -224,6 +224,112 @@ pub mod __private {
     /// See [`WithOutput`].
     pub fn with_output<T: WithOutput>(output: T) -> Result<Init> {
         output.into_result()
+    }
+
+    /// What a `with` function of each tensor may return: `Option<Init>` (`None`: not this
+    /// tensor), an `Init`, or a `Result` of either.
+    #[diagnostic::on_unimplemented(
+        message = "a `#[init(with = ...)]` function of each tensor must return `Option<Init>`, `Init` or a `Result` of one, not `{Self}`",
+        label = "the function's return type",
+        note = "its signature is `fn(&Self, &init_candle::build::TensorInfo) -> Option<init_candle::Init>`, where `Self` is the struct that holds the field"
+    )]
+    pub trait EachOutput {
+        fn into_option(self) -> Result<Option<Init>>;
+    }
+    impl EachOutput for Init {
+        fn into_option(self) -> Result<Option<Init>> {
+            Ok(Some(self))
+        }
+    }
+    impl EachOutput for Option<Init> {
+        fn into_option(self) -> Result<Option<Init>> {
+            Ok(self)
+        }
+    }
+    impl<T: EachOutput, E: Into<Error>> EachOutput for core::result::Result<T, E> {
+        fn into_option(self) -> Result<Option<Init>> {
+            self.map_err(Into::into)?.into_option()
+        }
+    }
+
+    /// A `with` function: of the struct (`fn(&Self) -> Init`: one initializer for the field)
+    /// or of the struct and each tensor (`fn(&Self, &TensorInfo) -> Option<Init>`).
+    pub trait WithFn<S: ?Sized, Marker> {
+        fn declared(
+            &self,
+            owner: &S,
+            field: &str,
+            role: &'static str,
+            module: Option<&dyn InitWeights>,
+        ) -> Result<Declared>;
+    }
+    /// The [`WithFn`] of the struct alone.
+    pub struct OfStruct;
+    /// The [`WithFn`] of the struct and each tensor.
+    pub struct OfTensor;
+    impl<S: ?Sized, F, R> WithFn<S, OfStruct> for F
+    where
+        F: Fn(&S) -> R,
+        R: WithOutput,
+    {
+        fn declared(
+            &self,
+            owner: &S,
+            field: &str,
+            role: &'static str,
+            _module: Option<&dyn InitWeights>,
+        ) -> Result<Declared> {
+            declared(field, role, self(owner).into_result()).map(Declared::Init)
+        }
+    }
+    impl<S: ?Sized, F, R> WithFn<S, OfTensor> for F
+    where
+        F: Fn(&S, &crate::build::TensorInfo<'_>) -> R,
+        R: EachOutput,
+    {
+        fn declared(
+            &self,
+            owner: &S,
+            field: &str,
+            role: &'static str,
+            module: Option<&dyn InitWeights>,
+        ) -> Result<Declared> {
+            let mut each = Vec::new();
+            let Some(module) = module else {
+                return Ok(Declared::Each(each));
+            };
+            for (path, child) in crate::InitWeightsExt::named_modules(module) {
+                let mut own = Vec::new();
+                child.visit_parameters(&mut |p| own.push((p.name, p.tensor.clone())));
+                for (name, tensor) in own.into_iter().filter(|(n, _)| n.starts_with(role)) {
+                    let below = crate::path::join(&path, name);
+                    let full = crate::path::join(field, &below);
+                    let info = crate::build::TensorInfo::new(&full, tensor.dims(), tensor.dtype())
+                        .in_module(child.class_name());
+                    let init =
+                        self(owner, &info)
+                            .into_option()
+                            .map_err(|source| Error::Declaration {
+                                path: full.clone(),
+                                role,
+                                source: Arc::new(source),
+                            })?;
+                    each.push((below, init));
+                }
+            }
+            Ok(Declared::Each(each))
+        }
+    }
+
+    /// A field's `with` declaration for `role`: see [`WithFn`].
+    pub fn with_declared<S: ?Sized, M, F: WithFn<S, M>>(
+        owner: &S,
+        field: &str,
+        role: &'static str,
+        module: Option<&dyn InitWeights>,
+        f: F,
+    ) -> Result<Declared> {
+        f.declared(owner, field, role, module)
     }
 
     /// A field's initializer computed at run time, or the error naming the field and its role.

@@ -104,11 +104,50 @@ impl<'m> Parameter<'m> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldInit {
     /// For parameters named `weight*`.
-    pub weight: Option<Init>,
+    pub weight: Option<Declared>,
     /// For parameters named `bias*`.
-    pub bias: Option<Init>,
+    pub bias: Option<Declared>,
     /// An `Embedding` field's padding row: zeroed after its weight's initializer.
     pub padding_idx: Option<usize>,
+}
+
+/// A field's declared initializer for one role: one for every parameter it reaches, or one per
+/// parameter (a `with` function of the tensor, `fn(&Self, &TensorInfo) -> Option<Init>`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Declared {
+    /// The same initializer for each parameter the declaration reaches.
+    Init(Init),
+    /// By each parameter's path below the field (`0.c_proj.weight`): its initializer, or
+    /// `None` where the function declined (an outer declaration or the default decides).
+    Each(Vec<(String, Option<Init>)>),
+}
+
+impl Declared {
+    /// The initializer for the parameter at `path` below the field.
+    pub fn for_parameter(&self, path: &str) -> Option<&Init> {
+        match self {
+            Declared::Init(init) => Some(init),
+            Declared::Each(each) => each
+                .iter()
+                .find(|(p, _)| p == path)
+                .and_then(|(_, init)| init.as_ref()),
+        }
+    }
+}
+
+impl From<Init> for Declared {
+    fn from(init: Init) -> Self {
+        Declared::Init(init)
+    }
+}
+
+impl std::fmt::Display for Declared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Declared::Init(init) => write!(f, "{init}"),
+            Declared::Each(_) => f.write_str("with(..) of each tensor"),
+        }
+    }
 }
 
 /// A module of a Candle model that can be walked and initialized, like PyTorch's `nn.Module`.

@@ -10,7 +10,7 @@ use init_core::{Generator, Init};
 
 use crate::apply::apply_post_order;
 use crate::error::{Error, Result};
-use crate::module::{FieldInit, InitWeights, Parameter};
+use crate::module::{Declared, FieldInit, InitWeights, Parameter};
 use crate::path::join;
 use crate::report::{
     measure, write_table, MeasuredReport, NamedTensors, TensorReport, ValueSource,
@@ -465,7 +465,7 @@ struct Decl {
     /// The field's dotted path: the module whose own parameters it reaches whatever their shape.
     path: String,
     role: Role,
-    init: Init,
+    init: Declared,
     /// It reached a parameter (even one an inner declaration took).
     reached: bool,
     /// The field's subtree holds parameters at all.
@@ -550,7 +550,8 @@ impl Collector {
             .iter()
             .any(|p| Role::of(p.name) == Some(Role::Weight) && p.tensor.rank() >= 2);
         for (i, p) in own.into_iter().enumerate() {
-            let path = self.requested_path(join(prefix, p.name), p.tensor);
+            let model_path = join(prefix, p.name);
+            let path = self.requested_path(model_path.clone(), p.tensor);
             let role = if i < parameters {
                 Role::of(p.name)
             } else {
@@ -567,24 +568,34 @@ impl Collector {
                         continue;
                     }
                     decl.any_of_role = true;
+                    // A function of each tensor is offered every parameter of its role (it
+                    // sees the shape and the layer, and declines what is not its own).
                     let reaches = decl.path == prefix
+                        || matches!(decl.init, Declared::Each(_))
                         || match decl.role {
                             Role::Weight => p.tensor.rank() >= 2,
                             Role::Bias => has_matrix,
                         };
-                    if reaches {
-                        decl.reached = true;
-                        match &mut chosen {
-                            None => {
-                                let source = ValueSource::Attribute {
-                                    field: decl.path.clone(),
-                                };
-                                chosen = Some((decl.init.clone(), source, Origin::default()));
-                            }
-                            Some((_, _, origin)) => origin
-                                .overridden
-                                .push(format!("attribute on `{}` ({})", decl.path, decl.init)),
+                    if !reaches {
+                        continue;
+                    }
+                    decl.reached = true;
+                    let below = model_path
+                        .strip_prefix(decl.path.as_str())
+                        .map_or(model_path.as_str(), |rest| rest.trim_start_matches('.'));
+                    let Some(init) = decl.init.for_parameter(below) else {
+                        continue;
+                    };
+                    match &mut chosen {
+                        None => {
+                            let source = ValueSource::Attribute {
+                                field: decl.path.clone(),
+                            };
+                            chosen = Some((init.clone(), source, Origin::default()));
                         }
+                        Some((_, _, origin)) => origin
+                            .overridden
+                            .push(format!("attribute on `{}` ({init})", decl.path)),
                     }
                 }
             }

@@ -54,8 +54,8 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
                     || declared.bias.is_some()
                     || declared.padding_idx.is_some()
                 {
-                    let weight = declared_init(name, "weight", declared.weight.as_ref());
-                    let bias = declared_init(name, "bias", declared.bias.as_ref());
+                    let weight = declared_init(member, name, "weight", declared.weight.as_ref());
+                    let bias = declared_init(member, name, "bias", declared.bias.as_ref());
                     let padding_idx = match &declared.padding_idx {
                         None => quote!(::core::option::Option::None),
                         Some(row) => {
@@ -135,20 +135,39 @@ fn impl_struct(input: &Input, declarations: &[valid::FieldPlan]) -> TokenStream 
     }
 }
 
-/// A field's declared `weight` or `bias` initializer as an `Option<Init>` expression inside
+/// A field's declared `weight` or `bias` initializer as an `Option<Declared>` expression inside
 /// `declared_inits` (which returns early, `?`, when a value computed at run time is refused).
-fn declared_init(field: &str, role: &str, init: Option<&Planned>) -> TokenStream {
+/// A `with` function is of the struct (one initializer) or of the struct and each tensor.
+fn declared_init(
+    member: &syn::Member,
+    field: &str,
+    role: &str,
+    init: Option<&Planned>,
+) -> TokenStream {
+    let declared = quote!(::init_candle::__private::Declared);
     match init {
         None => quote!(::core::option::Option::None),
         Some(Planned::Const(init)) => {
             let tokens = init_tokens(init);
-            quote!(::core::option::Option::Some(#tokens))
+            quote!(::core::option::Option::Some(#declared::Init(#tokens)))
+        }
+        Some(Planned::With(func)) => {
+            let span = func.span();
+            quote_spanned! {span=>
+                ::core::option::Option::Some(::init_candle::__private::with_declared(
+                    self,
+                    #field,
+                    #role,
+                    ::init_candle::__private::InitWeights::as_field(&self.#member),
+                    #func,
+                )?)
+            }
         }
         Some(planned) => {
             let tokens = runtime_tokens(planned);
-            quote!(::core::option::Option::Some(
+            quote!(::core::option::Option::Some(#declared::Init(
                 ::init_candle::__private::declared(#field, #role, #tokens)?
-            ))
+            )))
         }
     }
 }

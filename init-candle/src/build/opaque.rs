@@ -23,7 +23,8 @@ use crate::module::InitWeights;
 /// # fn main() -> init_candle::Result<()> {
 /// let cfg: LlamaConfig = serde_json::from_str(r#"{"hidden_size": 32, "intermediate_size": 64,
 ///     "vocab_size": 100, "num_hidden_layers": 1, "num_attention_heads": 4,
-///     "num_key_value_heads": 4, "rms_norm_eps": 1e-5}"#).unwrap();
+///     "num_key_value_heads": 4, "rms_norm_eps": 1e-5, "max_position_embeddings": 16}"#)
+///     .expect("config");
 /// let cfg = cfg.into_config(false);
 /// let built = ModelBuilder::new(0)
 ///     .preset(Preset::hf(0.02))

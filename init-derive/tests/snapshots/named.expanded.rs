@@ -43,19 +43,19 @@ impl ::init_candle::__private::InitWeights for Net {
         ::core::result::Result::Ok(
             ::init_candle::__private::vec![
                 ("conv1", ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::Init::XavierNormal
-                { gain : 1f64 }), bias :
-                ::core::option::Option::Some(::init_candle::__private::Init::Zeros),
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::Init::XavierNormal
+                { gain : 1f64 })), bias :
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::Init::Zeros)),
                 padding_idx : ::core::option::Option::None }), ("conv2",
                 ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::Init::KaimingNormal
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::Init::KaimingNormal
                 { a : 0f64, mode : ::init_candle::__private::FanMode::FanOut,
-                nonlinearity : ::init_candle::__private::Nonlinearity::Relu }), bias :
-                ::core::option::Option::Some(::init_candle::__private::Init::Constant {
-                value : 0.1f64 }), padding_idx : ::core::option::Option::None }), ("fc",
-                ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::Init::Normal {
-                mean : 0f64, std : 0.01f64 }), bias : ::core::option::Option::None,
+                nonlinearity : ::init_candle::__private::Nonlinearity::Relu })), bias :
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::Init::Constant
+                { value : 0.1f64 })), padding_idx : ::core::option::Option::None }),
+                ("fc", ::init_candle::__private::FieldInit { weight :
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::Init::Normal
+                { mean : 0f64, std : 0.01f64 })), bias : ::core::option::Option::None,
                 padding_idx : ::core::option::Option::None })
             ],
         )

@@ -45,38 +45,38 @@ impl ::init_candle::__private::InitWeights for Block {
         ::core::result::Result::Ok(
             ::init_candle::__private::vec![
                 ("c_fc", ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::declared("c_fc",
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::declared("c_fc",
                 "weight", ::init_candle::__private::Init::from_args("normal", & [("std",
                 ::init_candle::__private::arg(STD))])
-                .map_err(::init_candle::__private::Error::from)) ?), bias :
-                ::core::option::Option::Some(::init_candle::__private::declared("c_fc",
+                .map_err(::init_candle::__private::Error::from)) ?)), bias :
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::declared("c_fc",
                 "bias", ::init_candle::__private::Init::from_args("constant", &
                 [("value", ::init_candle::__private::arg(consts::BIAS))])
-                .map_err(::init_candle::__private::Error::from)) ?), padding_idx :
+                .map_err(::init_candle::__private::Error::from)) ?)), padding_idx :
                 ::core::option::Option::None }), ("c_proj",
                 ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::declared("c_proj",
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::declared("c_proj",
                 "weight", ::init_candle::__private::Init::from_args("normal", & [("mean",
                 ::init_candle::__private::Arg::Float(0f64)), ("std",
                 ::init_candle::__private::arg(0.02 / (2.0 * self.cfg.n_layer as f64)
-                .sqrt()))]).map_err(::init_candle::__private::Error::from)) ?), bias :
-                ::core::option::Option::Some(::init_candle::__private::Init::Zeros),
+                .sqrt()))]).map_err(::init_candle::__private::Error::from)) ?)), bias :
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::Init::Zeros)),
                 padding_idx : ::core::option::Option::None }), ("conv",
                 ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::declared("conv",
+                ::core::option::Option::Some(::init_candle::__private::Declared::Init(::init_candle::__private::declared("conv",
                 "weight", ::init_candle::__private::Init::from_args("kaiming_uniform", &
                 [("a", ::init_candle::__private::arg(self.slope)), ("mode",
                 ::init_candle::__private::Arg::Name("fan_out")), ("nonlinearity",
                 ::init_candle::__private::Arg::Name("leaky_relu"))])
-                .map_err(::init_candle::__private::Error::from)) ?), bias :
+                .map_err(::init_candle::__private::Error::from)) ?)), bias :
                 ::core::option::Option::None, padding_idx : ::core::option::Option::None
                 }), ("head", ::init_candle::__private::FieldInit { weight :
-                ::core::option::Option::Some(::init_candle::__private::declared("head",
-                "weight", ::init_candle::__private::with_output((Block::head_init)
-                (self))) ?), bias :
-                ::core::option::Option::Some(::init_candle::__private::declared("head",
-                "bias", ::init_candle::__private::with_output((zero_bias) (self))) ?),
-                padding_idx : ::core::option::Option::None })
+                ::core::option::Option::Some(::init_candle::__private::with_declared(self,
+                "head", "weight", ::init_candle::__private::InitWeights::as_field(& self
+                .head), Block::head_init,) ?), bias :
+                ::core::option::Option::Some(::init_candle::__private::with_declared(self,
+                "head", "bias", ::init_candle::__private::InitWeights::as_field(& self
+                .head), zero_bias,) ?), padding_idx : ::core::option::Option::None })
             ],
         )
     }
