@@ -27,7 +27,11 @@ for dtype in "${dtypes[@]}"; do
   done
   "$exe" --dtype "$dtype" --only builder --save target/llama-checkpoint > /dev/null
   sync  # the checkpoint on disk, not being written back during the loads
-  "$venv/bin/python" bench/llama_transformers.py "$dtype" target/llama-checkpoint
-  "$exe" --dtype "$dtype" --only checkpoint --checkpoint target/llama-checkpoint | grep -v "^  "
+  for head in nohead head; do
+    "$venv/bin/python" bench/llama_transformers.py "$dtype" target/llama-checkpoint "$head"
+  done
+  for what in copy-floor candle-load checkpoint checkpoint-head; do
+    "$exe" --dtype "$dtype" --only "$what" --checkpoint target/llama-checkpoint | grep -v "^  "
+  done
 done
 rm -rf target/llama-checkpoint

@@ -1,7 +1,8 @@
 """transformers' side of bench/llama.sh, 2 threads: `DTYPE` constructs LlamaForCausalLM(config)
 (its __init__ runs _init_weights on every module); `DTYPE DIR` loads the checkpoint in DIR into
-LlamaForSequenceClassification (the checkpoint's tensors loaded, the new `score` head
-initialized). Prints the seconds and the peak RSS."""
+LlamaForCausalLM, `DTYPE DIR head` into LlamaForSequenceClassification (the checkpoint's tensors
+loaded, the new `score` head initialized), each followed by a first forward step on 4 tokens.
+Prints the seconds and the peak RSS."""
 import resource
 import sys
 import time
@@ -24,12 +25,22 @@ cfg = LlamaConfig(
     tie_word_embeddings=False,
 )
 if len(sys.argv) > 2:
+    head = len(sys.argv) > 3 and sys.argv[3] == "head"
     start = time.perf_counter()
-    model = LlamaForSequenceClassification.from_pretrained(sys.argv[2], num_labels=2, dtype=dtype)
+    if head:
+        model = LlamaForSequenceClassification.from_pretrained(sys.argv[2], num_labels=2, dtype=dtype)
+        what = "LlamaForSequenceClassification.from_pretrained (checkpoint + a new 2-label head)"
+    else:
+        model = LlamaForCausalLM.from_pretrained(sys.argv[2], dtype=dtype)
+        what = "LlamaForCausalLM.from_pretrained"
     took = time.perf_counter() - start
+    start = time.perf_counter()
+    with torch.no_grad():
+        model(torch.tensor([[1, 450, 4996, 17354]]))
+    forward = time.perf_counter() - start
     print(
-        f"transformers {transformers.__version__} LlamaForSequenceClassification.from_pretrained"
-        f" (checkpoint + a new 2-label head), {sys.argv[1]}: {took:.2f} s"
+        f"transformers {transformers.__version__} {what}, {sys.argv[1]}: load {took:.2f} s,"
+        f" first forward {forward:.2f} s"
     )
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9:.2f} GB")
     sys.exit(0)

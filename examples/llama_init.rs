@@ -11,8 +11,11 @@
 //! model's tensors as fresh memory and writes each once on every core, the least any
 //! initialization can cost. `-- --save DIR` writes the built model as a Hugging Face checkpoint
 //! (`model.safetensors`, `config.json`); `-- --only checkpoint --checkpoint DIR` then builds the
-//! model from it plus a new classification head `score` (the fine-tuning flow: the checkpoint's
-//! tensors loaded, only the head initialized).
+//! model from it (`checkpoint-head`: plus a new classification head `score`, the fine-tuning
+//! flow: the checkpoint's tensors loaded, only the head initialized), each followed by a first
+//! forward step; `candle-load` does the same with candle's own loader, and `copy-floor` copies
+//! each tensor's mapped bytes into fresh memory on every core, the least a load into owned
+//! memory can cost.
 
 use std::error::Error;
 use std::time::Instant;
@@ -110,25 +113,59 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
         drop((model, varmap));
     }
-    if let (Some(dir), true) = (&from, run("checkpoint")) {
-        let labels = 2;
-        let start = Instant::now();
-        // SAFETY: the checkpoint's files are not modified while this program runs.
-        let checkpoint = unsafe { Checkpoint::mmap(&[dir.join("model.safetensors")])? };
-        let built = ModelBuilder::new(0)
-            .preset(Preset::hf(0.02))
-            .checkpoint(checkpoint)
-            .build(dtype, &dev, |vb| {
-                let llama = Llama::load(vb.clone(), &cfg)?;
-                let score = candle_nn::linear_no_bias(cfg.hidden_size, labels, vb.pp("score"))?;
-                Ok(Opaque((llama, score)))
-            })?;
-        println!(
-            "init-candle ModelBuilder from the checkpoint + a new {labels}-label head: {:.2} s ({} tensors loaded)",
-            start.elapsed().as_secs_f64(),
-            built.report.loaded().count()
-        );
-        print!("{}", built.report.warnings());
+    if let Some(dir) = &from {
+        let file = dir.join("model.safetensors");
+        if run("copy-floor") {
+            let start = Instant::now();
+            let bytes = copy_floor(&file)?;
+            println!(
+                "copy floor: {:.2} GB of the checkpoint's tensors copied into fresh memory on {} threads in {:.2} s",
+                bytes as f64 / 1e9,
+                rayon::current_num_threads(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        if run("candle-load") {
+            let start = Instant::now();
+            // SAFETY: the checkpoint's files are not modified while this program runs.
+            let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&file], dtype, &dev)? };
+            let model = Llama::load(vb, &cfg)?;
+            let load = start.elapsed().as_secs_f64();
+            let forward = first_forward(&model, &cfg, dtype)?;
+            println!(
+                "candle VarBuilder::from_mmaped_safetensors + Llama::load: load {load:.2} s, first forward {forward:.2} s"
+            );
+        }
+        for (what, labels) in [("checkpoint", 0), ("checkpoint-head", 2)] {
+            if !run(what) {
+                continue;
+            }
+            let start = Instant::now();
+            // SAFETY: the checkpoint's files are not modified while this program runs.
+            let checkpoint = unsafe { Checkpoint::mmap(&[&file])? };
+            let built = ModelBuilder::new(0)
+                .preset(Preset::hf(0.02))
+                .checkpoint(checkpoint)
+                .build(dtype, &dev, |vb| {
+                    let llama = Llama::load(vb.clone(), &cfg)?;
+                    let score = (labels > 0)
+                        .then(|| candle_nn::linear_no_bias(cfg.hidden_size, labels, vb.pp("score")))
+                        .transpose()?;
+                    Ok(Opaque((llama, score)))
+                })?;
+            let load = start.elapsed().as_secs_f64();
+            let forward = first_forward(&built.model.0 .0, &cfg, dtype)?;
+            let head = if labels > 0 {
+                format!(" + a new {labels}-label head")
+            } else {
+                String::new()
+            };
+            println!(
+                "init-candle ModelBuilder + Checkpoint{head}: load {load:.2} s ({} tensors loaded, {} initialized), first forward {forward:.2} s",
+                built.report.loaded().count(),
+                built.report.initialized().count()
+            );
+        }
     }
     if !run("builder") {
         println!("peak RSS: {:.2} GB", peak_rss_gb());
@@ -187,6 +224,33 @@ fn main() -> Result<(), Box<dyn Error>> {
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// One forward step on 4 tokens (the first: it reads every weight); its time in seconds.
+fn first_forward(model: &Llama, cfg: &Config, dtype: DType) -> Result<f64, Box<dyn Error>> {
+    let start = Instant::now();
+    let dev = Device::Cpu;
+    let mut cache = Cache::new(true, dtype, cfg, &dev)?;
+    let tokens = Tensor::new(&[[1u32, 450, 4996, 17354]], &dev)?;
+    model.forward(&tokens, 0, &mut cache)?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Each tensor's bytes in the (memory-mapped) checkpoint copied into fresh memory (zeroed
+/// pages, untouched) on every thread: the least a load into owned memory can cost.
+fn copy_floor(file: &std::path::Path) -> Result<usize, Box<dyn Error>> {
+    // SAFETY: the checkpoint's files are not modified while this program runs.
+    let mapped = unsafe { candle_core::safetensors::MmapedSafetensors::new(file)? };
+    let mut kept = Vec::new();
+    for (_, view) in mapped.tensors() {
+        let data = view.data();
+        let mut buf = vec![0u8; data.len()];
+        buf.par_chunks_mut(1 << 16)
+            .zip(data.par_chunks(1 << 16))
+            .for_each(|(d, s)| d.copy_from_slice(s));
+        kept.push(buf);
+    }
+    Ok(kept.iter().map(Vec::len).sum())
 }
 
 /// The model's tensors as fresh allocations, each written once by all threads; returns bytes.

@@ -149,15 +149,54 @@ impl Checkpoint {
             let stored = DType::try_from(view.dtype()).ok()?;
             (stored == dtype).then(|| (view.data(), view.shape().to_vec()))
         });
-        let Some((bytes, dims)) = direct else {
-            return Ok(Var::from_tensor(&self.load(name, dtype, device)?)?);
-        };
-        match decoded(bytes, dtype, dims, device) {
-            Some(var) => var,
+        let var = match direct {
+            Some((bytes, dims)) => match decoded(bytes, dtype, dims, device) {
+                Some(var) => var,
+                None => Ok(Var::from_tensor(&self.load(name, dtype, device)?)?),
+            },
             None => Ok(Var::from_tensor(&self.load(name, dtype, device)?)?),
+        };
+        self.release(name);
+        var
+    }
+
+    /// Hands the mapped pages of `name`'s bytes back to the kernel once they are copied, so
+    /// that a load holds the model once, not the model and the file. The map stays valid: a
+    /// later read of those bytes faults them in again from the file.
+    fn release(&self, name: &str) {
+        let Some(view) = self
+            .routing
+            .get(name)
+            .and_then(|&i| self.files[i].1.get(name).ok())
+        else {
+            return;
+        };
+        release_pages(view.data());
+    }
+}
+
+/// `madvise(MADV_DONTNEED)` on the whole pages inside `bytes` (a read-only file mapping: the
+/// pages leave this process's memory, the file's contents are unchanged).
+#[cfg(unix)]
+fn release_pages(bytes: &[u8]) {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let start = bytes.as_ptr() as usize;
+    let first = start.div_ceil(page) * page;
+    let end = (start + bytes.len()) / page * page;
+    if end > first {
+        // SAFETY: [first, end) lies inside `bytes`, which is part of a live read-only mapping
+        // of a file; MADV_DONTNEED on it drops the pages from this process, and any later read
+        // of them (through `bytes` or the map) reads the file again, so no Rust reference sees
+        // its data change.
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_DONTNEED);
         }
     }
 }
+
+#[cfg(not(unix))]
+fn release_pages(_bytes: &[u8]) {}
 
 /// A variable decoded straight from little-endian `bytes` of `dtype` (one copy), for the float
 /// dtypes; `None` for the others.
@@ -218,6 +257,7 @@ impl Checkpoint {
                 out
             }
         };
+        release_pages(data);
         if stored == dtype {
             if let Some(var) = decoded(&bytes, dtype, shard.clone(), device) {
                 return var;
