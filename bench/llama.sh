@@ -4,8 +4,10 @@
 # VarMap, init-candle's ModelBuilder with Preset::hf(0.02), and the floor (the model's bytes as
 # fresh memory, written once on both cores); f32 and bf16. Each measurement runs in its own
 # process, so the peak RSS it prints is its own. Then, from a checkpoint of that model (saved
-# under target/llama-checkpoint): transformers' LlamaForSequenceClassification.from_pretrained
-# against ModelBuilder loading the same file plus a new `score` head.
+# under target/llama-checkpoint): transformers' from_pretrained (LlamaForCausalLM, and
+# LlamaForSequenceClassification with a new `score` head) against the copy floor (each tensor's
+# bytes copied into fresh memory on both cores), candle's own loader, and ModelBuilder loading the
+# same file (with and without the new head), each with its first forward step.
 # Usage: bash bench/llama.sh [dtypes...]   (default: f32 bf16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +32,12 @@ for dtype in "${dtypes[@]}"; do
   for head in nohead head; do
     "$venv/bin/python" bench/llama_transformers.py "$dtype" target/llama-checkpoint "$head"
   done
-  for what in copy-floor candle-load checkpoint checkpoint-head; do
-    "$exe" --dtype "$dtype" --only "$what" --checkpoint target/llama-checkpoint | grep -v "^  "
+  # Three rounds, interleaved: the loads share the page cache, so each measurement sees every
+  # other's effect on it in turn.
+  for round in 1 2 3; do
+    for what in copy-floor candle-load checkpoint checkpoint-head; do
+      "$exe" --dtype "$dtype" --only "$what" --checkpoint target/llama-checkpoint | grep -v "^  \|^Llama"
+    done
   done
 done
 rm -rf target/llama-checkpoint

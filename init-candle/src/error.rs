@@ -261,6 +261,15 @@ pub enum Error {
     /// Another thread panicked while holding the VarMap's lock.
     #[error("the VarMap's lock is poisoned (a thread panicked while holding it)")]
     VarMapPoisoned,
+    /// A Hugging Face `config.json` that cannot be read, or whose key has a value the family's
+    /// initialization cannot use ([`HfConfig`](crate::build::HfConfig)).
+    #[error("Hugging Face config{}: {message}", file.as_ref().map(|f| format!(" {f}")).unwrap_or_default())]
+    HfConfig {
+        /// The file, when it came from one.
+        file: Option<String>,
+        /// What is wrong: the key and its value, and what was expected.
+        message: String,
+    },
 }
 
 impl Error {

@@ -99,10 +99,16 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
         state.keep_error(result)
     }
 
+    /// Whether the model has `name`, for constructors that branch on it (tie a head when it
+    /// is absent, say): asked for already, held by the checkpoint, or named present by the
+    /// preset's config ([`HfPreset::present`](super::HfPreset::present): `lm_head.weight` when
+    /// `tie_word_embeddings` is false). Otherwise not: a fresh build has no tensor until the
+    /// constructor asks for it.
     fn contains_tensor(&self, name: &str) -> bool {
         self.0.lock().is_ok_and(|state| {
             state.index.contains_key(name)
                 || state.checkpoint.as_ref().is_some_and(|c| c.contains(name))
+                || matches!(&state.preset, super::Preset::HfFamily(hf) if hf.present.iter().any(|p| p == name))
         })
     }
 }

@@ -66,6 +66,7 @@
 mod alloc;
 mod backend;
 mod checkpoint;
+mod hf;
 mod opaque;
 mod preset;
 mod report;
@@ -79,6 +80,7 @@ use candle_nn::{VarBuilder, VarMap};
 use init_core::{Generator, Region};
 
 pub use checkpoint::Checkpoint;
+pub use hf::{Family, HfConfig, HfPreset, FAMILIES};
 pub use opaque::Opaque;
 pub use preset::Preset;
 pub use report::BuildReport;
@@ -313,6 +315,14 @@ impl ModelBuilder {
                 pattern: rule.pattern().to_owned(),
                 reason: reason.to_owned(),
             });
+        }
+        // A config of a family this crate does not know: refused before the constructor runs.
+        if let (true, Preset::HfFamily(hf)) = (self.strict, &self.preset) {
+            if let Some(problem) = hf.strict_problem() {
+                return Err(Error::Strict {
+                    problems: vec![problem],
+                });
+            }
         }
         Ok(Arc::new(Mutex::new(State {
             rng: Generator::new(self.seed),
@@ -693,11 +703,24 @@ impl ModelBuilder {
         model: M,
         tensors: Vec<TensorReport>,
     ) -> Result<Built<M>> {
+        // A row rule whose tensor was loaded from the checkpoint is not unused: the loaded
+        // tensor keeps its rows.
+        let loaded_match = |rule: &Rule| {
+            rule.row_indices().is_some()
+                && state.records.iter().any(|r| {
+                    matches!(
+                        r.report.as_ref().map(|t| &t.source),
+                        Some(ValueSource::Checkpoint { .. })
+                    ) && rule
+                        .decide(&TensorInfo::new(&r.path, &r.dims, r.var.dtype()))
+                        .is_some()
+                })
+        };
         let unused_rules: Vec<String> = state
             .rules
             .iter()
             .zip(&state.rule_hits)
-            .filter(|(_, &hits)| hits == 0)
+            .filter(|(r, &hits)| hits == 0 && !loaded_match(r))
             .map(|(r, _)| r.pattern().to_owned())
             .collect();
         let unexpected_keys: Vec<String> = state

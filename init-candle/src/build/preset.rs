@@ -7,6 +7,7 @@ use candle_nn::init::NormalOrUniform;
 use init_core::Init;
 use serde::Serialize;
 
+use super::hf::{FamilyChoice, HfPreset};
 use crate::defaults::{fan_in_uniform_dims, uniform_bound};
 
 /// The initializers for tensors no [`Rule`](super::Rule) names.
@@ -15,19 +16,27 @@ use crate::defaults::{fan_in_uniform_dims, uniform_bound};
 ///
 /// | request (what candle-nn 0.11 asks for) | constructors | initializer |
 /// |---|---|---|
-/// | hint `Const(v)` | `layer_norm`, `rms_norm`, `batch_norm` (weight 1, bias 0, running_mean 0, running_var 1), `group_norm`, `prelu` (0.25) | `constant(v)`, as PyTorch |
+/// | hint `Const(v)`, `v` not 0 | `layer_norm`, `rms_norm`, `batch_norm` (weight 1, running_var 1), `group_norm`, `prelu` (0.25) | `constant(v)`, as PyTorch |
+/// | hint `Const(0)`: a deliberate zero, or `vb.get(shape, name)` without a hint (candle sends `Const(0)` for both), read by name and shape: | | |
+/// | - a 1-D `weight` (`gamma`, `scale`) of a norm module (its name contains `norm`, or has the word `ln`, `ln1`..: `input_layernorm`, `LayerNorm`, `ln_f`, `attn_ln`) | `layer_norm` by hand, falcon, gpt_bigcode, t5, whisper, gemma | `ones` |
+/// | - a `bias` (`beta`) whose `weight` has its shape | `layer_norm`, `group_norm`, `batch_norm` | `constant(0)` |
+/// | - a 1-D `bias` beside a `weight` of 2-D and up | a Linear/Conv written with `vb.get` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of that weight |
+/// | - a `bias` with no `weight` | | `constant(0)` |
+/// | - `running_mean` | `batch_norm` | `constant(0)` |
+/// | - a `weight` of 2-D and up | a Linear/Conv written with `vb.get` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (as a sharded build reads it) |
+/// | - anything else (a class token, a position table, Mamba's `A_log`, `D`) | | not recognized |
 /// | `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (`_reverse` too) | `lstm`, `gru` | U(-1/sqrt(H), 1/sqrt(H)), H = `weight_hh_l{k}`'s second dimension |
 /// | 2-D and up, hint `Kaiming { .. }` or `Uniform { .. }` | `linear`, `linear_no_bias`, `conv1d`/`conv2d` (and `_no_bias`), `conv_transpose1d`/`2d` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's `kaiming_uniform_(a=sqrt(5))`; fans from the full shape, ConvTranspose's `(in, out/groups, k..)` layout as in PyTorch) |
 /// | `bias`, 1-D, beside a `weight` of 2-D and up | the layers above | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of that weight (candle-nn's own hint uses `in_channels` without the kernel and groups) |
 /// | hint `Randn { mean, stdev }` | `embedding` (N(0, 1)) | `normal(mean, stdev)` |
 ///
-/// A request none of these rows recognize (say a 1-D tensor that is not a `bias`, asked for
-/// with `Init::Uniform` or `Init::Kaiming` by a constructor of another crate) is written with
-/// candle-nn's own hint, seeded, and reported as
-/// [`ValueSource::CandleHint`](crate::ValueSource::CandleHint); in a
-/// [`strict`](super::ModelBuilder::strict) build it is an error. `Const` hints count as
-/// recognized (candle-nn passes them where PyTorch also fills constants), and so does
-/// `vb.get(shape, name)` without a hint, which is `Const(0)` to candle: zeros.
+/// A request none of these rows recognize (a `Const(0)` request of the last kind, say, or a
+/// 1-D tensor that is not a `bias`, asked for with `Init::Uniform` or `Init::Kaiming` by a
+/// constructor of another crate) is written with candle-nn's own hint, seeded, and reported
+/// as [`ValueSource::CandleHint`](crate::ValueSource::CandleHint); in a
+/// [`strict`](super::ModelBuilder::strict) build it is an error. A constant 0 that a
+/// constructor meant (a zero-initialized gate, say) is therefore named by a rule:
+/// `.rule("*.gate", Init::Zeros)`.
 ///
 /// A sharded build ([`build_sharded`](super::ModelBuilder::build_sharded)) gets candle's
 /// `Shard` hints, which say nothing about initialization: there the rows above that need a
@@ -37,9 +46,19 @@ use crate::defaults::{fan_in_uniform_dims, uniform_bound};
 ///
 /// # `Preset::Hf { initializer_range }`: Hugging Face's common `_init_weights`
 ///
-/// Weights of 2 dimensions and up (Linear, Embedding, convolutions) N(0, initializer_range);
-/// 1-D `bias` zeros; `Const` hints as given (norm weights 1, biases 0). Anything else: the
-/// candle hint, as above.
+/// | request | initializer |
+/// |---|---|
+/// | hint `Const(v)`, `v` not 0 | `constant(v)` (candle-nn's norm weights: 1) |
+/// | hint `Const(0)` (or no hint: `vb.get`), a 1-D norm weight by name, as above | `ones` |
+/// | hint `Const(0)`, a `bias` (`beta`), `running_mean` | `constant(0)` |
+/// | hint `Const(0)`, a `weight` of 2-D and up | N(0, initializer_range) |
+/// | hint `Const(0)`, anything else | not recognized |
+/// | any other hint, 2-D and up (Linear, Embedding, convolutions) | N(0, initializer_range) |
+/// | any other hint, a 1-D `bias` | `zeros` |
+///
+/// Anything else: the candle hint, reported, as above. A family's own rules (padding rows,
+/// scaled projections, Gemma's zero-centred norms, ...) come from its `config.json`:
+/// [`HfConfig`](super::HfConfig).
 ///
 /// # `Preset::Candle`: candle-nn's hints, seeded
 ///
@@ -59,6 +78,10 @@ pub enum Preset {
         /// transformers' `config.initializer_range` (0.02 for most models).
         initializer_range: f64,
     },
+    /// Hugging Face's `_init_weights` of one family, read from its `config.json`
+    /// ([`HfConfig::preset`](super::HfConfig::preset)): the family's own initializers, then
+    /// the common ones of [`Preset::Hf`].
+    HfFamily(HfPreset),
     /// candle-nn's own hints, seeded.
     Candle,
     /// Every tensor 0.
@@ -77,6 +100,7 @@ impl fmt::Display for Preset {
         match self {
             Preset::PyTorch => f.write_str("pytorch"),
             Preset::Hf { initializer_range } => write!(f, "hf({initializer_range})"),
+            Preset::HfFamily(family) => family.fmt(f),
             Preset::Candle => f.write_str("candle"),
             Preset::Zeros => f.write_str("zeros"),
         }
@@ -140,22 +164,81 @@ impl Preset {
                 Some(hint) => Choice::Init(candle_exact(hint, req.dims)),
                 None => Choice::Unrecognized(None),
             },
-            Preset::Hf { initializer_range } => {
-                let (_, name) = req.split();
-                match req.hint {
-                    Some(candle_nn::Init::Const(value)) => Choice::Init(Init::Constant { value }),
-                    _ if req.dims.len() >= 2 => Choice::Init(Init::Normal {
-                        mean: 0.0,
-                        std: *initializer_range,
-                    }),
-                    _ if req.dims.len() == 1 && name.starts_with("bias") => {
-                        Choice::Init(Init::Zeros)
-                    }
-                    _ => req.fallback(),
-                }
-            }
+            Preset::Hf { initializer_range } => hf(req, *initializer_range),
+            Preset::HfFamily(family) => match family.decide(req.path, req.dims) {
+                FamilyChoice::Init(init) => Choice::Init(init),
+                FamilyChoice::Unsupported => req.fallback(),
+                FamilyChoice::Common => hf(req, family.initializer_range),
+            },
             Preset::PyTorch => pytorch(req, final_pass),
         }
+    }
+}
+
+/// What a request with the hint `Const(0)` is, by its name and shape: candle's hint-less
+/// `vb.get(shape, name)` sends `Const(0)` too, so the hint says nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ZeroHint {
+    /// A 1-D `weight` (`gamma`, `scale`) of a normalization layer, by its module's name
+    /// ([`is_norm_module`]): 1.
+    NormWeight,
+    /// A `bias` (`beta`): 0 in Hugging Face's init; PyTorch's depends on its `weight`.
+    Bias,
+    /// `running_mean`: 0.
+    RunningMean,
+    /// A `weight` of 2 dimensions and up: a Linear, Conv or Embedding weight.
+    Weight,
+    /// Anything else (a class token, a position table, a 1-D vector that is not a norm's).
+    Unknown,
+}
+
+fn zero_hint(req: &Request<'_>) -> ZeroHint {
+    let (module, name) = req.split();
+    let module = module.rsplit('.').next().unwrap_or(module);
+    match name {
+        "weight" | "gamma" | "scale" if req.dims.len() == 1 && is_norm_module(module) => {
+            ZeroHint::NormWeight
+        }
+        "bias" | "beta" => ZeroHint::Bias,
+        "running_mean" if req.dims.len() == 1 => ZeroHint::RunningMean,
+        "weight" if req.dims.len() >= 2 => ZeroHint::Weight,
+        _ => ZeroHint::Unknown,
+    }
+}
+
+/// Whether a module's name (the path segment before the parameter's) says normalization:
+/// it contains `norm` (`norm`, `norm1`, `layernorm`, `input_layernorm`, `layer_norm`,
+/// `final_layer_norm`, `LayerNorm`), or one of its `_`-separated words is `ln` followed by
+/// digits or nothing (`ln`, `ln_1`, `ln_f`, `ln1`, `attn_ln`, `ln_post`).
+fn is_norm_module(module: &str) -> bool {
+    let lower = module.to_ascii_lowercase();
+    lower.contains("norm")
+        || lower.split('_').any(|word| {
+            word.strip_prefix("ln")
+                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+        })
+}
+
+fn hf(req: &Request<'_>, initializer_range: f64) -> Choice {
+    let (_, name) = req.split();
+    let normal = Init::Normal {
+        mean: 0.0,
+        std: initializer_range,
+    };
+    match req.hint {
+        Some(candle_nn::Init::Const(value)) if value != 0.0 => {
+            Choice::Init(Init::Constant { value })
+        }
+        Some(candle_nn::Init::Const(value)) => match zero_hint(req) {
+            ZeroHint::NormWeight => Choice::Init(Init::Ones),
+            // The constant as asked (reported as `constant(0)`, as a non-zero one is).
+            ZeroHint::Bias | ZeroHint::RunningMean => Choice::Init(Init::Constant { value }),
+            ZeroHint::Weight => Choice::Init(normal),
+            ZeroHint::Unknown => req.fallback(),
+        },
+        _ if req.dims.len() >= 2 => Choice::Init(normal),
+        _ if req.dims.len() == 1 && name.starts_with("bias") => Choice::Init(Init::Zeros),
+        _ => req.fallback(),
     }
 }
 
@@ -172,7 +255,10 @@ fn pytorch(req: &Request<'_>, final_pass: bool) -> Choice {
         };
     }
     match req.hint {
-        Some(candle_nn::Init::Const(value)) => return Choice::Init(Init::Constant { value }),
+        Some(candle_nn::Init::Const(value)) if value != 0.0 => {
+            return Choice::Init(Init::Constant { value })
+        }
+        Some(candle_nn::Init::Const(value)) => return pytorch_zero_hint(req, value, final_pass),
         // Without a hint (sharded), a weight of 2-D and up is taken for a Linear/Conv weight.
         Some(candle_nn::Init::Kaiming { .. } | candle_nn::Init::Uniform { .. }) | None
             if req.dims.len() >= 2 =>
@@ -193,6 +279,28 @@ fn pytorch(req: &Request<'_>, final_pass: bool) -> Choice {
             Choice::Init(Init::Normal { mean, std: stdev })
         }
         _ => req.fallback(),
+    }
+}
+
+/// A `Const(0)` request (or a hint-less `vb.get`) under [`Preset::PyTorch`].
+fn pytorch_zero_hint(req: &Request<'_>, value: f64, final_pass: bool) -> Choice {
+    // The constant as asked, where it is kept (reported as `constant(0)`).
+    let zero = Init::Constant { value };
+    match zero_hint(req) {
+        ZeroHint::NormWeight => Choice::Init(Init::Ones),
+        ZeroHint::RunningMean => Choice::Init(zero),
+        // As a sharded build reads a hint-less request: a Linear/Conv weight.
+        ZeroHint::Weight => Choice::Init(fan_in_uniform_dims(req.dims)),
+        ZeroHint::Bias => match req.sibling_dims("weight") {
+            // A norm's bias (candle-nn's `layer_norm`, `group_norm`, `batch_norm` pass
+            // `Const(0)`): its weight has its shape.
+            Some(w) if w == req.dims => Choice::Init(zero),
+            Some(w) if w.len() >= 2 && req.dims.len() == 1 => Choice::Init(fan_in_uniform_dims(&w)),
+            None if !final_pass => Choice::Wait,
+            None => Choice::Init(zero),
+            Some(_) => req.fallback(),
+        },
+        ZeroHint::Unknown => req.fallback(),
     }
 }
 
@@ -233,7 +341,40 @@ pub(crate) fn candle_exact(hint: candle_nn::Init, dims: &[usize]) -> Init {
 
 #[cfg(test)]
 mod tests {
-    use super::rnn_layer;
+    use super::{is_norm_module, rnn_layer};
+
+    #[test]
+    fn norm_modules() {
+        for yes in [
+            "norm",
+            "norm1",
+            "input_layernorm",
+            "LayerNorm",
+            "layer_norm",
+            "final_layer_norm",
+            "ln",
+            "ln_1",
+            "ln_f",
+            "ln2",
+            "attn_ln",
+            "ln_post",
+            "ln_attn",
+            "rms_norm",
+        ] {
+            assert!(is_norm_module(yes), "{yes}");
+        }
+        for no in [
+            "fc",
+            "lm_head",
+            "lnx",
+            "kiln",
+            "linear",
+            "embed_tokens",
+            "attn",
+        ] {
+            assert!(!is_norm_module(no), "{no}");
+        }
+    }
 
     #[test]
     fn rnn_names() {
