@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
+use common::facts::{disagreement, Built};
 use common::values;
 use init_candle::build::{HfConfig, ModelBuilder, Opaque};
 use serde_json::Value;
@@ -76,11 +77,6 @@ macro_rules! parse {
 }
 
 /// One tensor candle built: shape and values.
-struct Built {
-    dims: Vec<usize>,
-    values: Vec<f64>,
-}
-
 /// Builds the family's candle model with its `config.json` preset; every tensor by path.
 fn build<M: 'static>(
     family: &str,
@@ -122,88 +118,6 @@ struct Known {
     candle_extra: &'static [(&'static str, &'static str)],
     /// transformers tensors whose init candle's build does not reproduce, with why.
     differs: &'static [(&'static str, &'static str)],
-}
-
-fn stat(t: &Value, key: &str) -> f64 {
-    t[key].as_f64().unwrap_or(0.0)
-}
-
-/// Why candle's tensor does not agree with transformers' facts; `None` when it does.
-fn disagreement(hf: &Value, c: &Built) -> Option<String> {
-    let shape: Vec<usize> = hf["shape"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|d| d.as_u64())
-                .map(|d| d as usize)
-                .collect()
-        })
-        .unwrap_or_default();
-    if shape != c.dims {
-        return Some(format!("shape {:?} vs transformers' {shape:?}", c.dims));
-    }
-    let v = &c.values;
-    let n = v.len() as f64;
-    let (min, max) = v
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-            (lo.min(x), hi.max(x))
-        });
-    let (hmin, hmax) = (stat(hf, "min"), stat(hf, "max"));
-    if hf["all_zero"].as_bool() == Some(true)
-        || hf["all_one"].as_bool() == Some(true)
-        || hmin == hmax
-    {
-        // One constant: exactly it (f32 of transformers' value).
-        return (!v.iter().all(|&x| x == hmin as f32 as f64))
-            .then(|| format!("expected every value {hmin}, found {min}..{max}"));
-    }
-    if min == max {
-        return Some(format!(
-            "constant {min}, transformers' is random ({hmin}..{hmax})"
-        ));
-    }
-    let rows: Vec<usize> = hf["zero_rows"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_u64())
-                .map(|r| r as usize)
-                .collect()
-        })
-        .unwrap_or_default();
-    if c.dims.len() >= 2 {
-        let width = c.dims[1..].iter().product::<usize>().max(1);
-        let zero: Vec<usize> = v
-            .chunks(width)
-            .enumerate()
-            .filter(|(_, r)| r.iter().all(|&x| x == 0.0))
-            .map(|(i, _)| i)
-            .collect();
-        if zero != rows {
-            return Some(format!("zero rows {zero:?}, transformers' {rows:?}"));
-        }
-    }
-    let mean = v.iter().sum::<f64>() / n;
-    let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let (hmean, hstd) = (stat(hf, "mean"), stat(hf, "std"));
-    if (std / hstd - 1.0).abs() > 6.0 / n.sqrt() {
-        return Some(format!("std {std:.5} vs transformers' {hstd:.5} (n = {n})"));
-    }
-    if (mean - hmean).abs() > 6.0 * hstd * (2.0 / n).sqrt() {
-        return Some(format!(
-            "mean {mean:.5} vs transformers' {hmean:.5} (std {hstd:.5}, n = {n})"
-        ));
-    }
-    if n >= 1000.0 {
-        let (ours, theirs) = (min.abs().max(max) / std, hmin.abs().max(hmax) / hstd);
-        if (ours / theirs).ln().abs() > 1.6f64.ln() {
-            return Some(format!(
-                "largest |x| {ours:.2} stds vs transformers' {theirs:.2}: another distribution"
-            ));
-        }
-    }
-    None
 }
 
 fn listed(list: &[(&str, &str)], name: &str) -> bool {

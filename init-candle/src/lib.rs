@@ -122,6 +122,7 @@ pub mod nn;
 mod params;
 mod path;
 mod plan;
+pub mod recipes;
 mod report;
 mod repr;
 mod suggest;

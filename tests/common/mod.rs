@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod facts;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 

@@ -720,7 +720,7 @@ impl ModelBuilder {
             .rules
             .iter()
             .zip(&state.rule_hits)
-            .filter(|(r, &hits)| hits == 0 && !loaded_match(r))
+            .filter(|(r, &hits)| hits == 0 && !r.is_optional() && !loaded_match(r))
             .map(|(r, _)| r.pattern().to_owned())
             .collect();
         let unexpected_keys: Vec<String> = state

@@ -183,6 +183,8 @@ pub struct Rule {
     rank: Option<usize>,
     shape: Option<Vec<usize>>,
     rows: Option<Vec<usize>>,
+    /// Matching no tensor is not a mistake (a recipe's rule for a part a model may lack).
+    optional: bool,
 }
 
 impl Rule {
@@ -209,7 +211,21 @@ impl Rule {
             rank: None,
             shape: None,
             rows: None,
+            optional: false,
         }
+    }
+
+    /// A rule that may match no tensor without being reported as unused (nor, in a
+    /// [`strict`](super::ModelBuilder::strict) build, refused): a recipe's rule for a part
+    /// some models lack (an untied output layer, say).
+    pub fn optional(mut self) -> Rule {
+        self.optional = true;
+        self
+    }
+
+    /// Whether it is [`optional`](Self::optional).
+    pub fn is_optional(&self) -> bool {
+        self.optional
     }
 
     /// Only tensors of this many dimensions.
@@ -362,6 +378,7 @@ impl PartialEq for Rule {
             && self.rank == other.rank
             && self.shape == other.shape
             && self.rows == other.rows
+            && self.optional == other.optional
     }
 }
 

@@ -1,0 +1,485 @@
+//! Recipes: the initialization schemes real training runs use, each a named set of
+//! [`Rule`]s a [`ModelBuilder`] takes with [`recipe`](ModelBuilder::recipe), printable, and
+//! checked against the library that defines it (`tests/recipes.rs` compares every tensor with
+//! a fixture written by that library: `bash scripts/recipes_fixture.sh`).
+//!
+//! A recipe names the matrices it decides (embeddings, attention and MLP projections, the
+//! output layer) by the paths of a [`Layout`]; norms and biases are left to the preset
+//! (`Preset::hf(..)`: 1 and 0) or the model's own defaults. Each rule of a recipe is
+//! [`optional`](Rule::optional): a model without an untied output layer, say, is not an
+//! error.
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use init_candle::build::{ModelBuilder, Opaque, Preset};
+//! use init_candle::recipes;
+//!
+//! # fn main() -> init_candle::Result<()> {
+//! let recipe = recipes::torchtitan_llama3(2, 64, true);
+//! println!("{recipe}"); // its name, reference and rules
+//! let built = ModelBuilder::new(0)
+//!     .preset(Preset::hf(0.02))
+//!     .recipe(&recipe)
+//!     .build(DType::F32, &Device::Cpu, |vb| {
+//!         let o = candle_nn::linear_no_bias(64, 64, vb.pp("model.layers.1.self_attn.o_proj"))?;
+//!         Ok(Opaque(o))
+//!     })?;
+//! let o = built.report.get("model.layers.1.self_attn.o_proj.weight").expect("o_proj");
+//! assert_eq!(o.init, Some(init_candle::Init::TruncNormal { mean: 0.0, std: 0.01, a: -2.0, b: 2.0 }));
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+
+use init_core::{FanMode, Init, Nonlinearity};
+
+use crate::build::{ModelBuilder, Rule};
+
+/// A named set of rules (see the [module docs](self)).
+#[derive(Clone, Debug)]
+pub struct Recipe {
+    name: String,
+    reference: &'static str,
+    rules: Vec<Rule>,
+}
+
+impl Recipe {
+    /// A recipe of your own: `rules` under `name`, citing `reference`. Its rules are made
+    /// [`optional`](Rule::optional).
+    ///
+    /// ```
+    /// use init_candle::build::Rule;
+    /// use init_candle::recipes::Recipe;
+    /// use init_candle::Init;
+    ///
+    /// let recipe = Recipe::new("zero heads", "ours", vec![Rule::new("*.head.weight", Init::Zeros)]);
+    /// assert_eq!(recipe.rules().len(), 1);
+    /// assert!(recipe.rules()[0].is_optional());
+    /// ```
+    pub fn new(name: impl Into<String>, reference: &'static str, rules: Vec<Rule>) -> Recipe {
+        Recipe {
+            name: name.into(),
+            reference,
+            rules: rules.into_iter().map(Rule::optional).collect(),
+        }
+    }
+
+    /// Its name (`torchtitan llama3 (depth_init)`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where it comes from: the package, and the function or config key.
+    pub fn reference(&self) -> &'static str {
+        self.reference
+    }
+
+    /// Its rules, in order (the first that decides for a tensor wins).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+}
+
+impl fmt::Display for Recipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "recipe {} ({})", self.name, self.reference)?;
+        for rule in &self.rules {
+            writeln!(f, "  {rule}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ModelBuilder {
+    /// Adds `recipe`'s rules after the rules added so far (so that a rule added before takes
+    /// precedence for the tensors it names).
+    pub fn recipe(self, recipe: &Recipe) -> ModelBuilder {
+        recipe
+            .rules
+            .iter()
+            .cloned()
+            .fold(self, ModelBuilder::with_rule)
+    }
+}
+
+/// The parameter names a recipe targets: those of the Hugging Face (and candle-transformers)
+/// implementation of a model family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Llama and the families named like it (Mistral, Qwen, Gemma, ...):
+    /// `model.embed_tokens`, `model.layers.{i}.self_attn.{q,k,v,o}_proj`,
+    /// `model.layers.{i}.mlp.{gate,up,down}_proj`, `lm_head`.
+    Llama,
+    /// GPT-2 and nanoGPT (also StarCoder's GPT-BigCode): `wte`, `wpe`, `h.{i}.attn.c_attn`,
+    /// `h.{i}.attn.c_proj`, `h.{i}.mlp.c_fc`, `h.{i}.mlp.c_proj`, `lm_head` (any prefix, such
+    /// as `transformer.`).
+    Gpt2,
+    /// GPT-NeoX (Pythia): `gpt_neox.embed_in`, `gpt_neox.layers.{i}.attention.query_key_value`,
+    /// `attention.dense`, `mlp.dense_h_to_4h`, `mlp.dense_4h_to_h`, `embed_out`.
+    GptNeox,
+}
+
+/// The patterns of one layout, by part.
+struct Names {
+    embeddings: &'static [&'static str],
+    /// Attention's input projections and the MLP's input matrices.
+    inputs: &'static [&'static str],
+    /// The projections that write into the residual stream: attention's output and the
+    /// MLP's output.
+    attention_out: &'static str,
+    mlp_out: &'static str,
+    head: &'static str,
+}
+
+impl Layout {
+    fn names(self) -> Names {
+        match self {
+            Layout::Llama => Names {
+                embeddings: &["model.embed_tokens.weight"],
+                inputs: &[
+                    "model.layers.{layer}.self_attn.q_proj.weight",
+                    "model.layers.{layer}.self_attn.k_proj.weight",
+                    "model.layers.{layer}.self_attn.v_proj.weight",
+                    "model.layers.{layer}.mlp.gate_proj.weight",
+                    "model.layers.{layer}.mlp.up_proj.weight",
+                ],
+                attention_out: "model.layers.{layer}.self_attn.o_proj.weight",
+                mlp_out: "model.layers.{layer}.mlp.down_proj.weight",
+                head: "lm_head.weight",
+            },
+            Layout::Gpt2 => Names {
+                embeddings: &["*wte.weight", "*wpe.weight"],
+                inputs: &[
+                    "*h.{layer}.attn.c_attn.weight",
+                    "*h.{layer}.mlp.c_fc.weight",
+                ],
+                attention_out: "*h.{layer}.attn.c_proj.weight",
+                mlp_out: "*h.{layer}.mlp.c_proj.weight",
+                head: "lm_head.weight",
+            },
+            Layout::GptNeox => Names {
+                embeddings: &["gpt_neox.embed_in.weight"],
+                inputs: &[
+                    "gpt_neox.layers.{layer}.attention.query_key_value.weight",
+                    "gpt_neox.layers.{layer}.mlp.dense_h_to_4h.weight",
+                ],
+                attention_out: "gpt_neox.layers.{layer}.attention.dense.weight",
+                mlp_out: "gpt_neox.layers.{layer}.mlp.dense_4h_to_h.weight",
+                head: "embed_out.weight",
+            },
+        }
+    }
+}
+
+fn normal(std: f64) -> Init {
+    Init::Normal { mean: 0.0, std }
+}
+
+/// Rules giving `inner` to the embeddings, input matrices and output layer of `layout`, and
+/// `out` to the two projections into the residual stream.
+fn by_part(layout: Layout, inner: Init, out: Init) -> Vec<Rule> {
+    let names = layout.names();
+    let mut rules: Vec<Rule> = names
+        .embeddings
+        .iter()
+        .chain(names.inputs)
+        .map(|p| Rule::new(*p, inner.clone()))
+        .collect();
+    rules.push(Rule::new(names.attention_out, out.clone()));
+    rules.push(Rule::new(names.mlp_out, out));
+    rules.push(Rule::new(names.head, inner));
+    rules
+}
+
+/// Megatron-LM's GPT init (`megatron.core` `TransformerConfig`): every weight
+/// `init_method_normal(init_method_std)`, N(0, std), and the layers that write into the
+/// residual stream (attention's `linear_proj`, the MLP's `linear_fc2`)
+/// `scaled_init_method_normal`, N(0, std / sqrt(2 num_layers)).
+///
+/// ```
+/// use init_candle::recipes::{self, Layout};
+/// let r = recipes::megatron(Layout::Llama, 0.02, 8);
+/// assert!(r.to_string().contains("mlp.down_proj.weight"));
+/// ```
+pub fn megatron(layout: Layout, init_method_std: f64, num_layers: usize) -> Recipe {
+    let scaled = init_method_std / (2.0 * num_layers as f64).sqrt();
+    Recipe::new(
+        format!("megatron (init_method_std={init_method_std}, num_layers={num_layers})"),
+        "megatron-core: TransformerConfig.init_method / output_layer_init_method (init_method_normal, scaled_init_method_normal)",
+        by_part(layout, normal(init_method_std), normal(scaled)),
+    )
+}
+
+/// nanoGPT's (and GPT-2's) init: N(0, 0.02) for every Linear and Embedding weight, and
+/// N(0, 0.02 / sqrt(2 n_layer)) for the residual projections (`c_proj`), on
+/// [`Layout::Gpt2`]'s names. It is [`megatron`] with std 0.02.
+///
+/// ```
+/// let r = init_candle::recipes::nanogpt(12);
+/// assert_eq!(r.rules().len(), 7);
+/// ```
+pub fn nanogpt(n_layer: usize) -> Recipe {
+    let scaled = 0.02 / (2.0 * n_layer as f64).sqrt();
+    Recipe::new(
+        format!("nanogpt (n_layer={n_layer})"),
+        "nanoGPT model.py: GPT._init_weights and the c_proj.weight loop; transformers GPT2PreTrainedModel._init_weights",
+        by_part(Layout::Gpt2, normal(0.02), normal(scaled)),
+    )
+}
+
+/// GPT-NeoX's `small_init` (N(0, sqrt(2 / (5 hidden)))) for every weight and `wang_init`
+/// (N(0, 2 / (num_layers sqrt(hidden)))) for the residual projections: GPT-NeoX's
+/// `init_method = "small_init"`, `output_layer_init_method = "wang_init"` (Pythia's).
+///
+/// ```
+/// use init_candle::recipes::{self, Layout};
+/// let r = recipes::gpt_neox(Layout::GptNeox, 512, 6);
+/// assert!(r.name().contains("small_init"));
+/// ```
+pub fn gpt_neox(layout: Layout, hidden: usize, num_layers: usize) -> Recipe {
+    let small = (2.0 / (5.0 * hidden as f64)).sqrt();
+    let wang = 2.0 / num_layers as f64 / (hidden as f64).sqrt();
+    Recipe::new(
+        format!("gpt-neox small_init + wang_init (hidden={hidden}, num_layers={num_layers})"),
+        "gpt-neox megatron/model/init_functions.py: small_init_init_method, wang_init_method",
+        by_part(layout, normal(small), normal(wang)),
+    )
+}
+
+/// torchtitan's Llama 3 init (`torchtitan.models.llama3` `Transformer.init_weights`), on
+/// [`Layout::Llama`]'s names: the token embeddings N(0, 1); `wq`, `wk`, `wv` and `w1`
+/// (`gate_proj`) a normal of std 0.02 truncated at +-2 (absolute: `trunc_normal_`'s
+/// defaults); `wo` (`o_proj`), `w2` (`down_proj`) and `w3` (`up_proj`) the same with std
+/// 0.02 / sqrt(2 (layer + 1)) when `depth_init`, else 0.02 / sqrt(2 n_layers); the output
+/// layer a normal of std dim^-1/2 truncated at +-3 of its std.
+///
+/// ```
+/// let r = init_candle::recipes::torchtitan_llama3(16, 2048, false);
+/// assert!(r.name().contains("depth_init=false"));
+/// ```
+pub fn torchtitan_llama3(n_layers: usize, dim: usize, depth_init: bool) -> Recipe {
+    let trunc = |std: f64| Init::TruncNormal {
+        mean: 0.0,
+        std,
+        a: -2.0,
+        b: 2.0,
+    };
+    let scaled = move |layer: usize| {
+        let depth = if depth_init { layer + 1 } else { n_layers };
+        trunc(0.02 / (2.0 * depth as f64).sqrt())
+    };
+    let layers = "model.layers.{layer}";
+    let mut rules = vec![Rule::new("model.embed_tokens.weight", normal(1.0))];
+    for proj in [
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "mlp.gate_proj",
+    ] {
+        rules.push(Rule::new(format!("{layers}.{proj}.weight"), trunc(0.02)));
+    }
+    for proj in ["self_attn.o_proj", "mlp.down_proj", "mlp.up_proj"] {
+        rules.push(Rule::with(format!("{layers}.{proj}.weight"), move |t| {
+            Some(scaled(t.number("layer")?))
+        }));
+    }
+    let out = (dim as f64).powf(-0.5);
+    rules.push(Rule::new(
+        "lm_head.weight",
+        Init::TruncNormal {
+            mean: 0.0,
+            std: out,
+            a: -3.0 * out,
+            b: 3.0 * out,
+        },
+    ));
+    Recipe::new(
+        format!("torchtitan llama3 (depth_init={depth_init}, n_layers={n_layers}, dim={dim})"),
+        "torchtitan: torchtitan/models/llama3/model/model.py, Transformer.init_weights",
+        rules,
+    )
+}
+
+/// torchvision's `zero_init_residual=True`: the last BatchNorm of each residual block
+/// weighted 0 (`bn3` of a `Bottleneck`, `bn2` of a `BasicBlock`), so each block starts as the
+/// identity.
+///
+/// ```
+/// use init_candle::recipes::{self, ResidualBlock};
+/// let r = recipes::zero_init_residual(ResidualBlock::Bottleneck);
+/// assert!(r.rules()[0].matches("layer1.0.bn3.weight", &[256]));
+/// ```
+pub fn zero_init_residual(block: ResidualBlock) -> Recipe {
+    let bn = match block {
+        ResidualBlock::Basic => "bn2",
+        ResidualBlock::Bottleneck => "bn3",
+    };
+    Recipe::new(
+        format!("zero_init_residual ({block:?})"),
+        "torchvision: torchvision/models/resnet.py, ResNet(zero_init_residual=True)",
+        vec![Rule::new(
+            format!("*layer{{stage}}.{{block}}.{bn}.weight"),
+            Init::Zeros,
+        )],
+    )
+}
+
+/// torchvision ResNet's two residual blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResidualBlock {
+    /// ResNet-18/34: two 3x3 convolutions, `bn2` last.
+    Basic,
+    /// ResNet-50 and up: 1x1, 3x3, 1x1, `bn3` last.
+    Bottleneck,
+}
+
+/// LayerScale (CaiT, DINOv2, timm's `LayerScale(init_values)`): each residual branch's
+/// per-channel scale `gamma` set to `init_values` (`ls1.gamma`, `ls2.gamma`).
+///
+/// ```
+/// let r = init_candle::recipes::layer_scale(1e-5);
+/// assert!(r.rules()[0].matches("blocks.3.ls2.gamma", &[384]));
+/// ```
+pub fn layer_scale(init_values: f64) -> Recipe {
+    Recipe::new(
+        format!("layer_scale (init_values={init_values})"),
+        "timm: timm/layers/layer_scale.py, LayerScale(init_values)",
+        vec![Rule::new(
+            "*.ls{branch}.gamma",
+            Init::Constant { value: init_values },
+        )],
+    )
+}
+
+/// How PEFT initializes a LoRA adapter's `A` and `B` (`LoraConfig(init_lora_weights=..)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoraInit {
+    /// `True` (PEFT's default): `A` as `nn.Linear`'s own weight (Kaiming-uniform with
+    /// a = sqrt(5)), `B` zeros.
+    Default,
+    /// `"gaussian"`: `A` N(0, 1/r), `B` zeros.
+    Gaussian {
+        /// The adapter's rank `r`.
+        r: usize,
+    },
+}
+
+/// PEFT's LoRA init of the adapters' `lora_A` and `lora_B` weights (any prefix, any adapter
+/// name: `*.lora_A.{adapter}.weight`): the model's output is unchanged at step 0, since
+/// `B` is 0. Build the base model from its checkpoint and the adapters with this recipe: the
+/// base weights are loaded, only the adapters are initialized.
+///
+/// ```
+/// use init_candle::recipes::{self, LoraInit};
+/// let r = recipes::lora(LoraInit::Gaussian { r: 8 });
+/// assert!(r.rules()[1].matches("model.layers.0.self_attn.q_proj.lora_B.default.weight", &[64, 8]));
+/// ```
+pub fn lora(init: LoraInit) -> Recipe {
+    let a = match init {
+        LoraInit::Default => Init::KaimingUniform {
+            a: 5f64.sqrt(),
+            mode: FanMode::FanIn,
+            nonlinearity: Nonlinearity::LeakyRelu {
+                negative_slope: 5f64.sqrt(),
+            },
+        },
+        LoraInit::Gaussian { r } => normal(1.0 / r as f64),
+    };
+    Recipe::new(
+        format!("lora ({init:?})"),
+        "peft: peft/tuners/lora/layer.py, LoraLayer.reset_lora_parameters(init_lora_weights)",
+        vec![
+            Rule::new("*.lora_A.{adapter}.weight", a),
+            Rule::new("*.lora_B.{adapter}.weight", Init::Zeros),
+        ],
+    )
+}
+
+/// OLMo-core's `InitMethod`s (`olmo_core.nn.transformer.init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OlmoInit {
+    /// `normal`: every linear and embedding weight a normal of std 0.02 truncated at +-3
+    /// stds.
+    Normal,
+    /// `llama`: as `normal`, with the embeddings N(0, 1), the residual projections (`w_out`,
+    /// `w2`, `w3`) std 0.02 / sqrt(2 n_layers), and the output layer std d_model^-1/2.
+    Llama,
+    /// `llama_depth`: as `llama`, with the residual projections std 0.02 / sqrt(2 (layer + 1)).
+    LlamaDepth,
+    /// `fan_in`: every matrix std fan_in^-1/2, the embeddings N(0, 1), the output layer
+    /// d_model^-1/2.
+    FanIn,
+}
+
+/// OLMo-core's init of its Llama-like transformer (`TransformerConfig.init_method`), on
+/// [`Layout::Llama`]'s names (OLMo's `w1`, `w2`, `w3` are `gate_proj`, `down_proj`,
+/// `up_proj`). Every matrix is a truncated normal cut at +-3 of its std.
+///
+/// ```
+/// use init_candle::recipes::{self, OlmoInit};
+/// let r = recipes::olmo(OlmoInit::LlamaDepth, 2048, 16);
+/// assert!(r.name().contains("llama_depth"));
+/// ```
+pub fn olmo(method: OlmoInit, d_model: usize, n_layers: usize) -> Recipe {
+    const STD: f64 = 0.02;
+    let trunc = |std: f64| Init::TruncNormal {
+        mean: 0.0,
+        std,
+        a: -3.0 * std,
+        b: 3.0 * std,
+    };
+    let fan_in =
+        move |t: &crate::build::TensorInfo<'_>| Some(trunc((t.fan_in()? as f64).powf(-0.5)));
+    let layers = "model.layers.{layer}";
+    let mut rules = vec![Rule::new(
+        "model.embed_tokens.weight",
+        match method {
+            OlmoInit::Normal => trunc(STD),
+            _ => normal(1.0),
+        },
+    )];
+    // The input projections: 0.02, or fan_in^-1/2.
+    for proj in [
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "mlp.gate_proj",
+    ] {
+        let pattern = format!("{layers}.{proj}.weight");
+        rules.push(match method {
+            OlmoInit::FanIn => Rule::with(pattern, fan_in),
+            _ => Rule::new(pattern, trunc(STD)),
+        });
+    }
+    // The residual projections.
+    for proj in ["self_attn.o_proj", "mlp.up_proj", "mlp.down_proj"] {
+        let pattern = format!("{layers}.{proj}.weight");
+        rules.push(match method {
+            OlmoInit::Normal => Rule::new(pattern, trunc(STD)),
+            OlmoInit::Llama => Rule::new(pattern, trunc(STD / (2.0 * n_layers as f64).sqrt())),
+            OlmoInit::LlamaDepth => Rule::with(pattern, move |t| {
+                Some(trunc(STD / (2.0 * (t.number("layer")? + 1) as f64).sqrt()))
+            }),
+            OlmoInit::FanIn => Rule::with(pattern, fan_in),
+        });
+    }
+    rules.push(Rule::new(
+        "lm_head.weight",
+        match method {
+            OlmoInit::Normal => trunc(STD),
+            _ => trunc((d_model as f64).powf(-0.5)),
+        },
+    ));
+    let name = match method {
+        OlmoInit::Normal => "normal",
+        OlmoInit::Llama => "llama",
+        OlmoInit::LlamaDepth => "llama_depth",
+        OlmoInit::FanIn => "fan_in",
+    };
+    Recipe::new(
+        format!("olmo {name} (d_model={d_model}, n_layers={n_layers})"),
+        "ai2-olmo-core: olmo_core/nn/transformer/init.py, InitMethod",
+        rules,
+    )
+}

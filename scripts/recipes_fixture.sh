@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Regenerates tests/data/recipes.json: installs each recipe's reference library from PyPI into a
+# venv of its own (target/recipes-venv, created on first use), then runs
+# scripts/recipes_fixture.py, which builds a small model with each library's own init and
+# writes the per-tensor facts tests/recipes.rs compares the recipes of init_candle::recipes with.
+#
+# The versions are the ones the committed fixture was made with. torchtitan, ai2-olmo-core and
+# megatron-core are installed without their declared dependencies (olmo-core declares
+# torch<2.14, and all three pull training stacks the init code does not import); the imports the
+# script needs are installed beside them, under the same torch.
+# Usage: bash scripts/recipes_fixture.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p target
+venv=target/recipes-venv
+if ! "$venv/bin/python" -c "import torchtitan, olmo_core, megatron.core, peft, timm, torchvision" 2>/dev/null; then
+  python3 -m venv "$venv"
+  pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
+  constraints=$(mktemp)
+  echo "torch==2.15.0" > "$constraints"
+  "${pip[@]}" "torch==2.15.0" "transformers==5.25.0" "peft==0.21.2" "mup==1.0.0"
+  "${pip[@]}" --no-deps "torchtitan==0.3.0" "ai2-olmo-core==3.0.0" "megatron-core==0.16.1"
+  "${pip[@]}" -c "$constraints" "spmd_types==0.2.3" "torchdata==0.11.0" "torch_checkpointing==0.1.1" \
+    einops tyro cached-path dataclass-extensions rich importlib_resources bettermap \
+    "torchvision==0.29.2" "timm==1.0.31"
+  # cached-path pins an older huggingface-hub than transformers 5 needs.
+  "${pip[@]}" -c "$constraints" "huggingface-hub>=2.4,<3"
+  rm -f "$constraints"
+fi
+"$venv/bin/python" scripts/recipes_fixture.py

@@ -1,0 +1,267 @@
+//! Each recipe of `init_candle::recipes` against the library that defines it:
+//! `tests/data/recipes.json`, written by `scripts/recipes_fixture.py` (run
+//! `bash scripts/recipes_fixture.sh` to regenerate it) from torchtitan, megatron-core,
+//! ai2-olmo-core, transformers (GPT-2), PEFT, torchvision and timm building a small model.
+//!
+//! Every tensor the reference's recipe decides is built here with the recipe, under the same
+//! name, and compared as `tests/hf_families.rs` compares (shape, exact constants, zero rows,
+//! mean and std within what two samples of that size allow, the tails); and where our
+//! initializer is bounded (a truncated normal, a uniform), the reference's values lie within
+//! its bounds.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+use candle_transformers::models::llama::{Llama, LlamaConfig};
+use common::facts::{disagreement, Built};
+use common::values;
+use init_candle::build::{ModelBuilder, Opaque, Preset};
+use init_candle::recipes::{self, Layout, LoraInit, OlmoInit, Recipe, ResidualBlock};
+use init_candle::Init;
+use serde_json::Value;
+
+fn fixture() -> &'static Value {
+    static FIXTURE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        serde_json::from_str(include_str!("data/recipes.json")).expect("tests/data/recipes.json")
+    })
+}
+
+fn shape(key: &str) -> usize {
+    fixture()["shape"][key].as_u64().expect("shape") as usize
+}
+
+/// Builds with `recipe` over `Preset::hf(0.02)`; every tensor with the initializer it got.
+fn build<M: 'static>(
+    recipe: &Recipe,
+    constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
+) -> BTreeMap<String, (Built, Option<Init>)> {
+    let built = ModelBuilder::new(3)
+        .preset(Preset::hf(0.02))
+        .recipe(recipe)
+        .strict(true)
+        .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(constructor(vb)?)))
+        .unwrap_or_else(|e| panic!("{}: {e}", recipe.name()));
+    let vars = built.varmap.data().lock().expect("varmap").clone();
+    vars.into_iter()
+        .map(|(path, var)| {
+            let t = var.as_tensor();
+            let init = built.report.get(&path).and_then(|r| r.init.clone());
+            let b = Built {
+                dims: t.dims().to_vec(),
+                values: values(t),
+            };
+            (path, (b, init))
+        })
+        .collect()
+}
+
+/// Compares every tensor of the case with ours; returns how many.
+fn check(case: &str, ours: &BTreeMap<String, (Built, Option<Init>)>) -> usize {
+    let tensors = fixture()["cases"][case]["tensors"]
+        .as_object()
+        .unwrap_or_else(|| panic!("case {case}"));
+    let mut problems = Vec::new();
+    for (name, facts) in tensors {
+        let Some((built, init)) = ours.get(name) else {
+            problems.push(format!("we build no `{name}`"));
+            continue;
+        };
+        if let Some(why) = disagreement(facts, built) {
+            problems.push(format!("`{name}`: {why}"));
+        }
+        // The reference's values within our initializer's bounds.
+        let (lo, hi) = (
+            facts["min"].as_f64().unwrap_or(0.0),
+            facts["max"].as_f64().unwrap_or(0.0),
+        );
+        let bounds = match init {
+            Some(Init::TruncNormal { mean, a, b, .. }) => Some((mean + a, mean + b)),
+            Some(Init::Uniform { low, high }) => Some((*low, *high)),
+            _ => None,
+        };
+        if let Some((a, b)) = bounds {
+            let slack = 1e-6 * (b - a).abs();
+            if lo < a - slack || hi > b + slack {
+                problems.push(format!(
+                    "`{name}`: the reference reaches [{lo}, {hi}], outside our bounds [{a}, {b}]"
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{case} ({}):\n  {}",
+        fixture()["cases"][case]["reference"],
+        problems.join("\n  ")
+    );
+    tensors.len()
+}
+
+/// The fixture's small Llama (untied head), from candle-transformers.
+fn llama(vb: VarBuilder<'_>) -> candle_core::Result<Llama> {
+    let cfg: LlamaConfig = serde_json::from_value(serde_json::json!({
+        "hidden_size": shape("dim"), "intermediate_size": shape("hidden"),
+        "vocab_size": shape("vocab"), "num_hidden_layers": shape("layers"),
+        "num_attention_heads": shape("heads"), "num_key_value_heads": shape("heads"),
+        "rms_norm_eps": 1e-5, "max_position_embeddings": 64, "tie_word_embeddings": false
+    }))
+    .map_err(candle_core::Error::wrap)?;
+    Llama::load(vb, &cfg.into_config(false))
+}
+
+#[test]
+fn torchtitan_llama3_depth_init() {
+    let recipe = recipes::torchtitan_llama3(shape("layers"), shape("dim"), true);
+    assert_eq!(check("torchtitan_llama3", &build(&recipe, llama)), 16);
+}
+
+#[test]
+fn megatron_scaled_init() {
+    let recipe = recipes::megatron(Layout::Llama, 0.02, shape("layers"));
+    assert_eq!(check("megatron", &build(&recipe, llama)), 16);
+}
+
+#[test]
+fn olmo_init_methods() {
+    for (case, method) in [
+        ("olmo_normal", OlmoInit::Normal),
+        ("olmo_llama", OlmoInit::Llama),
+        ("olmo_llama_depth", OlmoInit::LlamaDepth),
+        ("olmo_fan_in", OlmoInit::FanIn),
+    ] {
+        let recipe = recipes::olmo(method, shape("dim"), shape("layers"));
+        assert_eq!(check(case, &build(&recipe, llama)), 16, "{case}");
+    }
+}
+
+#[test]
+fn nanogpt_is_gpt2() {
+    let (d, v, l) = (shape("dim"), shape("vocab"), shape("layers"));
+    let gpt2 = |vb: VarBuilder<'_>| -> candle_core::Result<Vec<candle_nn::Linear>> {
+        let t = vb.pp("transformer");
+        candle_nn::embedding(v, d, t.pp("wte"))?;
+        candle_nn::embedding(64, d, t.pp("wpe"))?;
+        let mut layers = Vec::new();
+        for i in 0..l {
+            let h = t.pp(format!("h.{i}"));
+            layers.push(candle_nn::linear(d, 3 * d, h.pp("attn.c_attn"))?);
+            layers.push(candle_nn::linear(d, d, h.pp("attn.c_proj"))?);
+            layers.push(candle_nn::linear(d, 4 * d, h.pp("mlp.c_fc"))?);
+            layers.push(candle_nn::linear(4 * d, d, h.pp("mlp.c_proj"))?);
+        }
+        Ok(layers)
+    };
+    assert_eq!(check("nanogpt", &build(&recipes::nanogpt(l), gpt2)), 10);
+}
+
+/// The adapters PEFT adds (r 8 on q_proj and v_proj) under PEFT's names.
+fn adapters(vb: VarBuilder<'_>) -> candle_core::Result<Vec<candle_nn::Linear>> {
+    let (d, l) = (shape("dim"), shape("layers"));
+    let mut out = Vec::new();
+    for i in 0..l {
+        for proj in ["q_proj", "v_proj"] {
+            let p = vb.pp(format!(
+                "base_model.model.model.layers.{i}.self_attn.{proj}"
+            ));
+            out.push(candle_nn::linear_no_bias(d, 8, p.pp("lora_A.default"))?);
+            out.push(candle_nn::linear_no_bias(8, d, p.pp("lora_B.default"))?);
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn lora_as_peft_initializes_it() {
+    assert_eq!(
+        check(
+            "lora_default",
+            &build(&recipes::lora(LoraInit::Default), adapters)
+        ),
+        8
+    );
+    assert_eq!(
+        check(
+            "lora_gaussian",
+            &build(&recipes::lora(LoraInit::Gaussian { r: 8 }), adapters)
+        ),
+        8
+    );
+}
+
+#[test]
+fn zero_init_residual_as_torchvision() {
+    // The model (a `Func` borrowing the builder) is dropped: its tensors stay in the VarMap.
+    let resnet =
+        |vb: VarBuilder<'_>| candle_transformers::models::resnet::resnet50(10, vb).map(|_| ());
+    let ours = build(
+        &recipes::zero_init_residual(ResidualBlock::Bottleneck),
+        resnet,
+    );
+    assert_eq!(check("zero_init_residual", &ours), 16);
+    // The other norms keep 1.
+    let (bn2, _) = &ours["layer1.0.bn2.weight"];
+    assert!(bn2.values.iter().all(|&x| x == 1.0));
+}
+
+#[test]
+fn layer_scale_as_timm() {
+    let (d, l) = (shape("dim"), shape("layers"));
+    let gammas = |vb: VarBuilder<'_>| -> candle_core::Result<Vec<candle_core::Tensor>> {
+        let mut out = Vec::new();
+        for i in 0..l {
+            for branch in 1..=2 {
+                // As candle-transformers' DINOv2 asks for it: no hint.
+                out.push(vb.get(d, &format!("blocks.{i}.ls{branch}.gamma"))?);
+            }
+        }
+        Ok(out)
+    };
+    assert_eq!(
+        check("layer_scale", &build(&recipes::layer_scale(1e-5), gammas)),
+        4
+    );
+}
+
+/// A recipe prints its name, reference and rules; its rules can be taken one by one.
+#[test]
+fn a_recipe_prints_and_its_rules_are_optional() {
+    let recipe = recipes::torchtitan_llama3(2, 64, false);
+    let text = recipe.to_string();
+    assert!(
+        text.starts_with("recipe torchtitan llama3 (depth_init=false"),
+        "{text}"
+    );
+    assert!(text.contains("torchtitan/models/llama3"), "{text}");
+    assert!(text.contains("rule `lm_head.weight`"), "{text}");
+    assert!(recipe.rules().iter().all(|r| r.is_optional()));
+    // A tied model (no lm_head) is not a strict-mode error.
+    let built = ModelBuilder::new(0)
+        .preset(Preset::hf(0.02))
+        .recipe(&recipe)
+        .strict(true)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            Ok(Opaque(candle_nn::embedding(
+                8,
+                4,
+                vb.pp("model.embed_tokens"),
+            )?))
+        })
+        .unwrap();
+    assert!(built.report.unused_rules.is_empty());
+    // depth_init=false: every layer's output projections 0.02 / sqrt(2 n_layers).
+    let std = |layer: usize| {
+        let info_dims = [64, 64];
+        let path = format!("model.layers.{layer}.self_attn.o_proj.weight");
+        let info = init_candle::build::TensorInfo::new(&path, &info_dims, DType::F32);
+        match recipe.rules().iter().find_map(|r| r.decide(&info)) {
+            Some(Init::TruncNormal { std, .. }) => std,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(std(0), 0.01);
+    assert_eq!(std(1), 0.01);
+}
