@@ -270,11 +270,50 @@ def main():
             reference=f"ai2-olmo-core {version('ai2-olmo-core')}: InitMethod.{method}",
             tensors=olmo(method),
         )
+    cases.update(mup_cases())
     out = dict(torch=torch.__version__, shape=shape, cases=cases)
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"wrote {OUT}: {len(cases)} cases")
+
+
+
+def mup_cases():
+    """Microsoft's mup: an MLP (16 -> width -> width -> MuReadout 10) at width 256 with base
+    shapes from width 64 (set_base_shapes rescales the biases and the readout), its tensors'
+    facts, and the learning-rate and weight-decay multipliers MuAdam and MuSGD give each."""
+    import mup
+    from torch import nn
+
+    def mlp(width, zero):
+        return nn.ModuleDict(
+            dict(
+                input=nn.Linear(16, width),
+                hidden=nn.Linear(width, width),
+                readout=mup.MuReadout(width, 10, readout_zero_init=zero),
+            )
+        )
+
+    cases = {}
+    for zero in (False, True):
+        model = mlp(256, zero)
+        mup.set_base_shapes(model, mlp(64, zero))
+        tensors = {name: facts(p) for name, p in model.named_parameters()}
+        multipliers = {}
+        for name, opt in (("adam", mup.MuAdam), ("sgd", mup.MuSGD)):
+            groups = opt(model.parameters(), lr=1.0, weight_decay=1.0).param_groups
+            by_param = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+            multipliers[name] = {
+                n: dict(lr=by_param[id(p)][0], weight_decay=by_param[id(p)][1])
+                for n, p in model.named_parameters()
+            }
+        cases[f"mup_readout_zero_{str(zero).lower()}"] = dict(
+            reference=f"mup {version('mup')}: set_base_shapes(MLP(256), MLP(64)), MuReadout(readout_zero_init={zero}), MuAdam, MuSGD",
+            tensors=tensors,
+            multipliers=multipliers,
+        )
+    return cases
 
 
 if __name__ == "__main__":

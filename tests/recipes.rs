@@ -19,7 +19,9 @@ use candle_transformers::models::llama::{Llama, LlamaConfig};
 use common::facts::{disagreement, Built};
 use common::values;
 use init_candle::build::{ModelBuilder, Opaque, Preset};
-use init_candle::recipes::{self, Layout, LoraInit, OlmoInit, Recipe, ResidualBlock};
+use init_candle::recipes::{
+    self, BaseShapes, Layout, LoraInit, MupOptimizer, OlmoInit, Recipe, ResidualBlock,
+};
 use init_candle::Init;
 use serde_json::Value;
 
@@ -39,14 +41,26 @@ fn build<M: 'static>(
     recipe: &Recipe,
     constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
 ) -> BTreeMap<String, (Built, Option<Init>)> {
+    build_over(Preset::hf(0.02), recipe, constructor).0
+}
+
+fn build_over<M: 'static>(
+    preset: Preset,
+    recipe: &Recipe,
+    constructor: impl FnOnce(VarBuilder<'_>) -> candle_core::Result<M>,
+) -> (
+    BTreeMap<String, (Built, Option<Init>)>,
+    init_candle::build::BuildReport,
+) {
     let built = ModelBuilder::new(3)
-        .preset(Preset::hf(0.02))
+        .preset(preset)
         .recipe(recipe)
         .strict(true)
         .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(constructor(vb)?)))
         .unwrap_or_else(|e| panic!("{}: {e}", recipe.name()));
     let vars = built.varmap.data().lock().expect("varmap").clone();
-    vars.into_iter()
+    let tensors = vars
+        .into_iter()
         .map(|(path, var)| {
             let t = var.as_tensor();
             let init = built.report.get(&path).and_then(|r| r.init.clone());
@@ -56,7 +70,8 @@ fn build<M: 'static>(
             };
             (path, (b, init))
         })
-        .collect()
+        .collect();
+    (tensors, built.report)
 }
 
 /// Compares every tensor of the case with ours; returns how many.
@@ -264,4 +279,51 @@ fn a_recipe_prints_and_its_rules_are_optional() {
     };
     assert_eq!(std(0), 0.01);
     assert_eq!(std(1), 0.01);
+}
+
+/// muP: an MLP at width 256 with base shapes from width 64, as mup's `set_base_shapes` leaves
+/// it (biases and the readout rescaled, or the readout zero), and MuAdam's and MuSGD's
+/// learning-rate and weight-decay multipliers, tensor by tensor.
+#[test]
+fn mup_as_microsofts_mup() {
+    let mlp = |width: usize| {
+        move |vb: VarBuilder<'_>| -> candle_core::Result<Vec<candle_nn::Linear>> {
+            Ok(vec![
+                candle_nn::linear(16, width, vb.pp("input"))?,
+                candle_nn::linear(width, width, vb.pp("hidden"))?,
+                candle_nn::linear(width, 10, vb.pp("readout"))?,
+            ])
+        }
+    };
+    let base = BaseShapes::of(mlp(64)).unwrap();
+    for zero in [false, true] {
+        let case = format!("mup_readout_zero_{zero}");
+        let recipe = recipes::mup(&base, "readout", zero);
+        let (ours, report) = build_over(Preset::PyTorch, &recipe, mlp(256));
+        assert_eq!(check(&case, &ours), 6);
+        for (name, optimizer) in [("adam", MupOptimizer::Adam), ("sgd", MupOptimizer::Sgd)] {
+            let want = &fixture()["cases"][case.as_str()]["multipliers"][name];
+            let table = base.multipliers(&report, optimizer).unwrap();
+            assert_eq!(table.len(), 6);
+            for m in table {
+                let w = &want[m.path.as_str()];
+                assert_eq!(
+                    (Some(m.lr), Some(m.weight_decay)),
+                    (w["lr"].as_f64(), w["weight_decay"].as_f64()),
+                    "{case} {name} {}",
+                    m.path
+                );
+            }
+        }
+    }
+    // A tensor with no base shape is an error naming it.
+    let built = ModelBuilder::new(0)
+        .build(DType::F32, &Device::Cpu, |vb| {
+            candle_nn::linear(8, 8, vb.pp("other"))
+        })
+        .unwrap();
+    let err = base
+        .multipliers(&built.report, MupOptimizer::Adam)
+        .unwrap_err();
+    assert!(err.to_string().contains("`other.weight`"), "{err}");
 }

@@ -483,3 +483,219 @@ pub fn olmo(method: OlmoInit, d_model: usize, n_layers: usize) -> Recipe {
         rules,
     )
 }
+
+/// The shapes of a base model, by parameter path: muP's `set_base_shapes(model, base)`. A
+/// dimension of the model that differs from the base's is a width ("infinite") dimension.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BaseShapes {
+    shapes: std::collections::BTreeMap<String, Vec<usize>>,
+}
+
+/// One dimension against its base: `(dim, Some(base))` when it is a width dimension.
+type InfShape = Vec<(usize, Option<usize>)>;
+
+/// muP's per-tensor multipliers of the learning rate and weight decay
+/// ([`BaseShapes::multipliers`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Multiplier {
+    /// The tensor's path.
+    pub path: String,
+    /// Multiplies the optimizer's learning rate for this tensor.
+    pub lr: f64,
+    /// Multiplies the optimizer's weight decay for this tensor.
+    pub weight_decay: f64,
+}
+
+/// The optimizers muP (Microsoft's `mup`) scales the learning rate for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MupOptimizer {
+    /// `MuAdam` / `MuAdamW`: a matrix-like tensor (two width dimensions) gets lr / width_mult
+    /// (its fan_in's) and weight decay x width_mult; the others are unchanged.
+    Adam,
+    /// `MuSGD`: a vector-like tensor (one width dimension) gets lr x width_mult and weight
+    /// decay / width_mult; a matrix-like one lr / (fan_in mult / fan_out mult).
+    Sgd,
+}
+
+impl BaseShapes {
+    /// From `(path, dims)` pairs.
+    ///
+    /// ```
+    /// use init_candle::recipes::BaseShapes;
+    /// let base = BaseShapes::new([("fc.weight".to_owned(), vec![64, 16])]);
+    /// assert_eq!(base.get("fc.weight"), Some(&[64, 16][..]));
+    /// ```
+    pub fn new(shapes: impl IntoIterator<Item = (String, Vec<usize>)>) -> BaseShapes {
+        BaseShapes {
+            shapes: shapes.into_iter().collect(),
+        }
+    }
+
+    /// The shapes of the base model `constructor` builds (on the CPU, in f32, every tensor 0:
+    /// a base model is small).
+    ///
+    /// # Errors
+    /// The constructor's.
+    ///
+    /// ```
+    /// use init_candle::recipes::BaseShapes;
+    /// # fn main() -> init_candle::Result<()> {
+    /// let base = BaseShapes::of(|vb| candle_nn::linear(16, 64, vb.pp("fc")))?;
+    /// assert_eq!(base.get("fc.bias"), Some(&[64][..]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn of<M: 'static>(
+        constructor: impl FnOnce(candle_nn::VarBuilder<'_>) -> candle_core::Result<M>,
+    ) -> crate::Result<BaseShapes> {
+        let built = ModelBuilder::new(0)
+            .preset(crate::build::Preset::Zeros)
+            .build(candle_core::DType::F32, &candle_core::Device::Cpu, |vb| {
+                Ok(crate::build::Opaque(constructor(vb)?))
+            })?;
+        Ok(BaseShapes::new(
+            built.report.tensors.into_iter().map(|t| (t.path, t.shape)),
+        ))
+    }
+
+    /// The base shape of `path`.
+    pub fn get(&self, path: &str) -> Option<&[usize]> {
+        self.shapes.get(path).map(Vec::as_slice)
+    }
+
+    fn infshape(&self, path: &str, dims: &[usize]) -> Option<InfShape> {
+        let base = self.shapes.get(path)?;
+        (base.len() == dims.len()).then(|| {
+            dims.iter()
+                .zip(base)
+                .map(|(&d, &b)| (d, (d != b).then_some(b)))
+                .collect()
+        })
+    }
+
+    /// The learning-rate and weight-decay multipliers `optimizer`'s muP version gives each
+    /// tensor of a model built with these base shapes (`report`: the model's build report), in
+    /// the report's order: a table for the optimizer's parameter groups.
+    ///
+    /// # Errors
+    /// A tensor with no base shape, or one of another rank ([`crate::Error::Strict`], listing
+    /// them), or with more than two width dimensions (muP defines none).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use init_candle::build::ModelBuilder;
+    /// use init_candle::recipes::{BaseShapes, MupOptimizer};
+    /// # fn main() -> init_candle::Result<()> {
+    /// let mlp = |w: usize| move |vb: candle_nn::VarBuilder| candle_nn::linear(w, w, vb.pp("hidden"));
+    /// let base = BaseShapes::of(mlp(64))?;
+    /// let built = ModelBuilder::new(0).build(DType::F32, &Device::Cpu, mlp(256))?;
+    /// let table = base.multipliers(&built.report, MupOptimizer::Adam)?;
+    /// assert_eq!(table[0].lr, 0.25); // hidden.weight: 1 / width_mult
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn multipliers(
+        &self,
+        report: &crate::build::BuildReport,
+        optimizer: MupOptimizer,
+    ) -> crate::Result<Vec<Multiplier>> {
+        let mut problems = Vec::new();
+        let mut table = Vec::with_capacity(report.tensors.len());
+        for t in &report.tensors {
+            let Some(inf) = self.infshape(&t.path, &t.shape) else {
+                problems.push(format!(
+                    "`{}` {:?} has no base shape of its rank ({:?})",
+                    t.path,
+                    t.shape,
+                    self.get(&t.path)
+                ));
+                continue;
+            };
+            let mult = |(d, b): (usize, Option<usize>)| b.map_or(1.0, |b| d as f64 / b as f64);
+            let ninf = inf.iter().filter(|(_, b)| b.is_some()).count();
+            // The main width dimension: the last one (a matrix's fan_in).
+            let main = inf
+                .iter()
+                .rev()
+                .find(|(_, b)| b.is_some())
+                .map_or(1.0, |&x| mult(x));
+            let lr = match (optimizer, ninf) {
+                (_, n) if n > 2 => {
+                    problems.push(format!(
+                        "`{}` {:?} has {n} width dimensions; muP defines at most 2",
+                        t.path, t.shape
+                    ));
+                    continue;
+                }
+                (MupOptimizer::Adam, 2) => 1.0 / main,
+                (MupOptimizer::Adam, _) => 1.0,
+                (MupOptimizer::Sgd, 1) => main,
+                (MupOptimizer::Sgd, 2) => mult(inf[0]) / mult(inf[1]),
+                (MupOptimizer::Sgd, _) => 1.0,
+            };
+            table.push(Multiplier {
+                path: t.path.clone(),
+                lr,
+                weight_decay: 1.0 / lr,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(crate::Error::Strict { problems });
+        }
+        Ok(table)
+    }
+}
+
+/// muP's initialization (Microsoft's `mup`: `set_base_shapes(model, base)` on a model of
+/// `nn.Linear` layers and a `MuReadout`): the layers' PyTorch defaults (the preset
+/// `Preset::PyTorch` gives them; hidden weights U(+-1/sqrt(fan_in)) already scale as muP
+/// asks), with each Linear's bias U(+-1/sqrt(base fan_in)) (mup's `rescale_linear_bias`), and
+/// the readout layer (`readout`, its module's path) zero (`readout_zero_init`) or
+/// U(+-1/sqrt(base fan_in)) (mup's `MuReadout._rescale_parameters`). Embeddings are left
+/// alone, as mup leaves them. The learning rates come from
+/// [`BaseShapes::multipliers`]; the readout's `1 / width_mult` output multiplier is the
+/// model's forward, not its init.
+///
+/// ```
+/// use init_candle::recipes::{self, BaseShapes};
+/// # fn main() -> init_candle::Result<()> {
+/// let base = BaseShapes::of(|vb| candle_nn::linear(64, 10, vb.pp("readout")))?;
+/// let r = recipes::mup(&base, "readout", true);
+/// assert!(r.name().contains("readout_zero_init=true"));
+/// # Ok(())
+/// # }
+/// ```
+pub fn mup(base: &BaseShapes, readout: &str, readout_zero_init: bool) -> Recipe {
+    let base_fan_in = |base: &BaseShapes, weight: &str| -> Option<usize> {
+        let dims = base.get(weight)?;
+        (dims.len() >= 2).then(|| dims[1..].iter().product())
+    };
+    let bound = |fan_in: usize| {
+        let b = 1.0 / (fan_in as f64).sqrt();
+        Init::Uniform { low: -b, high: b }
+    };
+    let mut rules = Vec::new();
+    for name in ["weight", "bias"] {
+        let shapes = base.clone();
+        let readout_weight = format!("{readout}.weight");
+        rules.push(Rule::with(format!("{readout}.{name}"), move |_| {
+            if readout_zero_init {
+                return Some(Init::Zeros);
+            }
+            Some(bound(base_fan_in(&shapes, &readout_weight)?))
+        }));
+    }
+    let shapes = base.clone();
+    rules.push(
+        Rule::with("*.bias", move |t| {
+            let weight = format!("{}.weight", t.path().strip_suffix(".bias")?);
+            Some(bound(base_fan_in(&shapes, &weight)?))
+        })
+        .rank(1),
+    );
+    Recipe::new(
+        format!("mup (readout `{readout}`, readout_zero_init={readout_zero_init})"),
+        "mup: mup/shape.py set_base_shapes (rescale_linear_bias, MuReadout._rescale_parameters), mup/layer.py MuReadout, mup/optim.py MuAdam, MuSGD",
+        rules,
+    )
+}
