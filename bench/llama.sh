@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Construct and initialize a LLaMA-shaped model (hidden 2048, 16 layers, 953M parameters) on the
 # CPU, side by side in one run: transformers' LlamaForCausalLM(config) (2 threads), candle's
-# VarMap, init-candle's ModelBuilder with Preset::hf(0.02), and the floor (the model's bytes as
+# VarMap, init-candle's ModelBuilder with the llama family's preset (HfConfig), and the floor (the model's bytes as
 # fresh memory, written once on both cores); f32 and bf16. Each measurement runs in its own
 # process, so the peak RSS it prints is its own. Then, from a checkpoint of that model (saved
 # under target/llama-checkpoint): transformers' from_pretrained (LlamaForCausalLM, and

@@ -1,6 +1,6 @@
 //! A model we did not write: candle-transformers' `Llama`, LLaMA-shaped (hidden 2048, 16
 //! layers, 953M parameters by default), initialized where it is built with Hugging Face's
-//! `_init_weights` (`Preset::hf(0.02)`), next to the usual way (candle's `VarMap`, which fills
+//! `_init_weights` (the llama family's preset, `HfConfig` + `hf_config`), next to the usual way (candle's `VarMap`, which fills
 //! every tensor with candle's own unseeded values while the model is constructed); then one
 //! forward step.
 //!
@@ -24,7 +24,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use init_candle::build::{Checkpoint, ModelBuilder, Opaque, Preset};
+use init_candle::build::{Checkpoint, HfConfig, ModelBuilder, Opaque, Preset};
 use rayon::prelude::*;
 
 /// The config and its Hugging Face JSON.
@@ -177,15 +177,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         "{spinner} initializing [{bar:40}] {percent}% {human_pos}/{human_len} values",
     )?);
     let progress = bar.clone();
+    // transformers' Llama init, from the config (model_type llama: the family's preset).
+    let mut hf_json: serde_json::Value = serde_json::from_str(&cfg_json)?;
+    hf_json["model_type"] = "llama".into();
+    let hf = HfConfig::from_json(&hf_json)?;
     let start = Instant::now();
     let built = ModelBuilder::new(0)
-        .preset(Preset::hf(0.02))
+        .hf_config(&hf)
         .on_progress(move |t| progress.inc(t.shape.iter().product::<usize>() as u64))
         .build(dtype, &dev, |vb| Ok(Opaque(Llama::load(vb, &cfg)?)))?;
     let took = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     println!(
-        "init-candle ModelBuilder (hf(0.02)): constructed and initialized in {took:.2} s ({:.0} M values/s)",
+        "init-candle ModelBuilder ({}): constructed and initialized in {took:.2} s ({:.0} M values/s)",
+        built.report.preset,
         n as f64 / took / 1e6
     );
 
