@@ -67,7 +67,12 @@ fn run(param: Param, width: usize, base: &BaseShapes) -> Result<Vec<f64>, Box<dy
     }
     let built = builder.build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(mlp(width)(vb)?)))?;
     // One Adam per learning rate: muP's multipliers, or 1 for every tensor.
-    let vars = built.varmap.data().lock().map_err(|_| "VarMap lock")?.clone();
+    let vars = built
+        .varmap
+        .data()
+        .lock()
+        .map_err(|_| "VarMap lock")?
+        .clone();
     let multipliers = base.multipliers(&built.report, MupOptimizer::Adam)?;
     let mut groups: Vec<(f64, Vec<Var>)> = Vec::new();
     for m in multipliers {
@@ -144,7 +149,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let base = BaseShapes::of(mlp(BASE))?;
     let mut results = Vec::new();
     for param in [Param::Standard, Param::Mup] {
-        println!("{}: mean |h| of the last hidden layer, steps 0..{STEPS}", param.name());
+        println!(
+            "{}: mean |h| of the last hidden layer, steps 0..{STEPS}",
+            param.name()
+        );
         let mut rows = Vec::new();
         for &width in widths {
             let sizes = run(param, width, &base)?;
@@ -179,7 +187,10 @@ fn plot(path: &Path, results: &Results) -> Result<(), Box<dyn Error>> {
             .iter()
             .flat_map(|(_, rows)| rows.iter().flat_map(|(_, s)| s.iter().copied()))
             .fold(0f64, f64::max);
-        let (lo, hi) = (BASE as f64, results[0].1.last().map_or(BASE, |r| r.0) as f64);
+        let (lo, hi) = (
+            BASE as f64,
+            results[0].1.last().map_or(BASE, |r| r.0) as f64,
+        );
         for (panel, (param, rows)) in root.split_evenly((1, 2)).iter().zip(results) {
             let mut chart = ChartBuilder::on(panel)
                 .caption(param.name(), ("sans-serif", 20))

@@ -271,6 +271,12 @@ def main():
             tensors=olmo(method),
         )
     cases.update(mup_cases())
+    for init in ("pissa", "olora"):
+        cases[f"lora_{init}"] = dict(
+            reference=f"peft {version('peft')}: LoraConfig(init_lora_weights='{init}')",
+            tensors={},
+            exact=lora_from_base(init),
+        )
     out = dict(torch=torch.__version__, shape=shape, cases=cases)
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
@@ -314,6 +320,36 @@ def mup_cases():
             multipliers=multipliers,
         )
     return cases
+
+
+
+def lora_from_base(init):
+    """PEFT's data-dependent LoRA inits on one Linear(24 -> 16), r 4, lora_alpha 8 (scaling
+    2): the base weight before, the adapters and the residual base weight after, exactly
+    (PiSSA's and OLoRA's factors are unique up to the sign of each rank-one component)."""
+    from peft import LoraConfig, get_peft_model
+    from torch import nn
+
+    class One(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(24, 16, bias=False)
+
+    model = One()
+    base = model.proj.weight.detach().clone()
+    peft = get_peft_model(
+        model, LoraConfig(r=4, lora_alpha=8, target_modules=["proj"], init_lora_weights=init)
+    )
+    layer = peft.base_model.model.proj
+    rows = lambda t: [[float(x) for x in row] for row in t.detach().to(torch.float64)]
+    return dict(
+        r=4,
+        scaling=float(layer.scaling["default"]),
+        base=rows(base),
+        lora_A=rows(layer.lora_A["default"].weight),
+        lora_B=rows(layer.lora_B["default"].weight),
+        residual=rows(layer.base_layer.weight),
+    )
 
 
 if __name__ == "__main__":

@@ -327,3 +327,155 @@ fn mup_as_microsofts_mup() {
         .unwrap_err();
     assert!(err.to_string().contains("`other.weight`"), "{err}");
 }
+
+/// PEFT's PiSSA and OLoRA on the same base weight: the adapters equal PEFT's up to the sign
+/// of each rank-one component, the residual base weight equals PEFT's, and the layer's output
+/// is unchanged.
+#[test]
+fn pissa_and_olora_as_peft_computes_them() {
+    use candle_core::Tensor;
+    use init_candle::recipes::{lora_from_base, LoraFromBase};
+
+    let matrix = |v: &Value| -> Vec<Vec<f64>> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                r.as_array()
+                    .expect("row")
+                    .iter()
+                    .map(|x| x.as_f64().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect()
+    };
+    for (case, init) in [
+        ("lora_pissa", LoraFromBase::Pissa),
+        ("lora_olora", LoraFromBase::Olora),
+    ] {
+        let exact = &fixture()["cases"][case]["exact"];
+        let (base, want_a, want_b, want_res) = (
+            matrix(&exact["base"]),
+            matrix(&exact["lora_A"]),
+            matrix(&exact["lora_B"]),
+            matrix(&exact["residual"]),
+        );
+        let scaling = exact["scaling"].as_f64().expect("scaling");
+        let (out, inp, r) = (base.len(), base[0].len(), want_a.len());
+        let varmap = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let w = vb.get((out, inp), "proj.base_layer.weight").unwrap();
+        let flat: Vec<f32> = base.iter().flatten().map(|&x| x as f32).collect();
+        varmap.data().lock().unwrap()["proj.base_layer.weight"]
+            .set(&Tensor::from_vec(flat, (out, inp), &Device::Cpu).unwrap())
+            .unwrap();
+        let a = vb.get((r, inp), "proj.lora_A.default.weight").unwrap();
+        let b = vb.get((out, r), "proj.lora_B.default.weight").unwrap();
+        let x = Tensor::from_vec(
+            (0..3 * inp)
+                .map(|i| ((i * 7919) % 13) as f32 - 6.0)
+                .collect::<Vec<_>>(),
+            (3, inp),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let before = x.matmul(&w.t().unwrap()).unwrap();
+        let replaced = lora_from_base(&varmap, init, scaling).unwrap();
+        assert_eq!(replaced, ["proj.base_layer.weight"]);
+        let got = |t: &Tensor| t.to_dtype(DType::F64).unwrap().to_vec2::<f64>().unwrap();
+        let (ga, gb, gres) = (got(&a), got(&b), got(&w));
+        for k in 0..r {
+            // The component's sign: flip A's row and B's column together.
+            let sign = if ga[k][0] * want_a[k][0] < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            for j in 0..inp {
+                assert!(
+                    (sign * ga[k][j] - want_a[k][j]).abs() < 1e-4,
+                    "{case} A[{k}][{j}]"
+                );
+            }
+            for i in 0..out {
+                assert!(
+                    (sign * gb[i][k] - want_b[i][k]).abs() < 1e-4,
+                    "{case} B[{i}][{k}]"
+                );
+            }
+        }
+        for i in 0..out {
+            for j in 0..inp {
+                assert!(
+                    (gres[i][j] - want_res[i][j]).abs() < 1e-5,
+                    "{case} residual[{i}][{j}]"
+                );
+            }
+        }
+        let lora = x
+            .matmul(&a.t().unwrap())
+            .unwrap()
+            .matmul(&b.t().unwrap())
+            .unwrap();
+        let after = (x.matmul(&w.t().unwrap()).unwrap() + (lora * scaling).unwrap()).unwrap();
+        let diff = (after - &before)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-4, "{case}: output moved by {diff}");
+    }
+}
+
+/// Bad pairs are refused before anything is written.
+#[test]
+fn lora_from_base_checks_every_pair_before_writing() {
+    use init_candle::recipes::{lora_from_base, LoraFromBase};
+
+    let varmap = candle_nn::VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    candle_nn::linear_no_bias(8, 6, vb.pp("good.base_layer")).unwrap();
+    candle_nn::linear_no_bias(8, 2, vb.pp("good.lora_A.default")).unwrap();
+    candle_nn::linear_no_bias(2, 6, vb.pp("good.lora_B.default")).unwrap();
+    candle_nn::linear_no_bias(8, 6, vb.pp("bad.base_layer")).unwrap();
+    candle_nn::linear_no_bias(7, 2, vb.pp("bad.lora_A.default")).unwrap(); // in 7, base in 8
+    candle_nn::linear_no_bias(2, 6, vb.pp("bad.lora_B.default")).unwrap();
+    candle_nn::linear_no_bias(8, 2, vb.pp("alone.lora_A.default")).unwrap();
+    let snapshot = |vm: &candle_nn::VarMap| -> Vec<(String, Vec<f32>)> {
+        let mut v: Vec<_> = vm
+            .data()
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, t)| {
+                (
+                    k.clone(),
+                    t.as_tensor()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1::<f32>()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let before = snapshot(&varmap);
+    let err = lora_from_base(&varmap, LoraFromBase::Olora, 2.0).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`bad.lora_A.default.weight` [2, 7]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`alone.lora_A.default.weight` has no `alone.lora_B.default.weight`"),
+        "{text}"
+    );
+    assert_eq!(snapshot(&varmap), before, "nothing written");
+    let err = lora_from_base(&candle_nn::VarMap::new(), LoraFromBase::Pissa, f64::NAN).unwrap_err();
+    assert!(err.to_string().contains("scaling NaN"), "{err}");
+}

@@ -699,3 +699,205 @@ pub fn mup(base: &BaseShapes, readout: &str, readout_zero_init: bool) -> Recipe 
         rules,
     )
 }
+
+/// PEFT's LoRA inits that read the base weight (`init_lora_weights="pissa"` or `"olora"`),
+/// for [`lora_from_base`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoraFromBase {
+    /// PiSSA: with the base weight's SVD W = U S V^T, `A = sqrt(S_r / scaling) V_r^T`,
+    /// `B = U_r sqrt(S_r / scaling)` (the top `r` singular triplets), and the base weight
+    /// replaced by `W - scaling B A` (its other components).
+    Pissa,
+    /// OLoRA: with the base weight's QR W = Q R, `A = R[:r]`, `B = Q[:, :r]`, and the base
+    /// weight replaced by `W - scaling B A`.
+    Olora,
+}
+
+/// One adapter pair and its base weight, by path.
+struct Adapter {
+    base: String,
+    a: String,
+    b: String,
+}
+
+/// Initializes every LoRA adapter in `varmap` from its base weight, as PEFT's `pissa` and
+/// `olora` do, and replaces the base weight by its residual, so the layer's output
+/// (`W x + scaling B A x`) is the base weight's (`W x`). Adapters are found by PEFT's names:
+/// `{layer}.lora_A.{adapter}.weight` and `{layer}.lora_B.{adapter}.weight`, with the base
+/// weight `{layer}.base_layer.weight` (PEFT's) or `{layer}.weight`. Build the model from its
+/// checkpoint first (the base weights loaded, the adapters any values), then call this.
+///
+/// `scaling` is PEFT's `lora_alpha / r` (`lora_alpha / sqrt(r)` with rsLoRA). The factors
+/// are computed in f64 (PEFT computes in f32) and written in each variable's dtype. Each
+/// rank-one component's sign is the SVD's or QR's (LAPACK's and faer's conventions may
+/// differ): `B A`, and so the output, does not depend on it. Returns the base weights
+/// replaced.
+///
+/// # Errors
+/// Every pair is checked before anything is written: an `A` or `B` without its partner or
+/// base weight, shapes that disagree (`A` r x in, `B` out x r, the base out x in), a rank
+/// above min(out, in), a scaling that is not finite and positive: [`crate::Error::Strict`]
+/// listing each. Nothing is written then.
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use candle_nn::{VarBuilder, VarMap};
+/// use init_candle::recipes::{lora_from_base, LoraFromBase};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let varmap = VarMap::new();
+/// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+/// let base = candle_nn::linear_no_bias(24, 16, vb.pp("proj.base_layer"))?;
+/// let a = candle_nn::linear_no_bias(24, 4, vb.pp("proj.lora_A.default"))?;
+/// let b = candle_nn::linear_no_bias(4, 16, vb.pp("proj.lora_B.default"))?;
+/// let x = Tensor::randn(0f32, 1.0, (3, 24), &Device::Cpu)?;
+/// let before = x.matmul(&base.weight().t()?)?;
+/// lora_from_base(&varmap, LoraFromBase::Pissa, 2.0)?;
+/// let lora = x.matmul(&a.weight().t()?)?.matmul(&b.weight().t()?)?;
+/// let after = (x.matmul(&base.weight().t()?)? + (lora * 2.0)?)?;
+/// let diff = (after - before)?.abs()?.max_all()?.to_scalar::<f32>()?;
+/// assert!(diff < 1e-4, "{diff}");
+/// # Ok(())
+/// # }
+/// ```
+pub fn lora_from_base(
+    varmap: &candle_nn::VarMap,
+    init: LoraFromBase,
+    scaling: f64,
+) -> crate::Result<Vec<String>> {
+    let vars = varmap
+        .data()
+        .lock()
+        .map_err(|_| crate::Error::VarMapPoisoned)?
+        .clone();
+    let mut problems = Vec::new();
+    if !(scaling.is_finite() && scaling > 0.0) {
+        problems.push(format!(
+            "scaling {scaling} must be finite and positive (PEFT's lora_alpha / r)"
+        ));
+    }
+    let mut adapters = Vec::new();
+    for a in vars
+        .keys()
+        .filter(|p| p.contains(".lora_A.") && p.ends_with(".weight"))
+    {
+        let Some((layer, rest)) = a.split_once(".lora_A.") else {
+            continue;
+        };
+        let b = format!("{layer}.lora_B.{rest}");
+        let base = [
+            format!("{layer}.base_layer.weight"),
+            format!("{layer}.weight"),
+        ]
+        .into_iter()
+        .find(|p| vars.contains_key(p));
+        match (vars.contains_key(&b), base) {
+            (true, Some(base)) => adapters.push(Adapter {
+                base,
+                a: a.clone(),
+                b,
+            }),
+            (false, _) => problems.push(format!("`{a}` has no `{b}`")),
+            (_, None) => problems.push(format!(
+                "`{a}` has no base weight (`{layer}.base_layer.weight` or `{layer}.weight`)"
+            )),
+        }
+    }
+    for b in vars
+        .keys()
+        .filter(|p| p.contains(".lora_B.") && p.ends_with(".weight"))
+    {
+        let a = b.replacen(".lora_B.", ".lora_A.", 1);
+        if !vars.contains_key(&a) {
+            problems.push(format!("`{b}` has no `{a}`"));
+        }
+    }
+    adapters.sort_by(|x, y| x.a.cmp(&y.a));
+    // Checked, then computed, for every pair; written only when all are.
+    let mut writes: Vec<(&str, candle_core::Tensor)> = Vec::new();
+    let mut computed = Vec::new();
+    for ad in &adapters {
+        let (w, a, b) = (&vars[&ad.base], &vars[&ad.a], &vars[&ad.b]);
+        let (wd, ad_, bd) = (w.dims(), a.dims(), b.dims());
+        let ok = wd.len() == 2
+            && ad_.len() == 2
+            && bd.len() == 2
+            && ad_[1] == wd[1]
+            && bd[0] == wd[0]
+            && ad_[0] == bd[1]
+            && ad_[0] <= wd[0].min(wd[1]);
+        if !ok {
+            problems.push(format!(
+                "`{}` {ad_:?} and `{}` {bd:?} do not fit the base `{}` {wd:?} (A r x in, B out x r, r <= min(out, in))",
+                ad.a, ad.b, ad.base
+            ));
+            continue;
+        }
+        if problems.is_empty() {
+            computed.push((ad, factor(w.as_tensor(), ad_[0], init, scaling)?));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(crate::Error::Strict { problems });
+    }
+    for (ad, (a, b, residual)) in &computed {
+        writes.push((&ad.a, a.clone()));
+        writes.push((&ad.b, b.clone()));
+        writes.push((&ad.base, residual.clone()));
+    }
+    for (path, t) in writes {
+        let var = &vars[path];
+        var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
+    }
+    Ok(computed.iter().map(|(ad, _)| ad.base.clone()).collect())
+}
+
+/// `(A, B, residual)` of the base weight `w` (out x in) for rank `r`, in f64.
+fn factor(
+    w: &candle_core::Tensor,
+    r: usize,
+    init: LoraFromBase,
+    scaling: f64,
+) -> crate::Result<(
+    candle_core::Tensor,
+    candle_core::Tensor,
+    candle_core::Tensor,
+)> {
+    use candle_core::Tensor;
+    let (out, inp) = w.dims2()?;
+    let values = w.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?;
+    let m = faer::Mat::<f64>::from_fn(out, inp, |i, j| values[i][j]);
+    // a: r x in, b: out x r.
+    let (a, b) = match init {
+        LoraFromBase::Pissa => {
+            let svd = m.thin_svd().map_err(|e| crate::Error::Strict {
+                problems: vec![format!(
+                    "the SVD of a {out} x {inp} base weight did not converge: {e:?}"
+                )],
+            })?;
+            let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
+            let root: Vec<f64> = (0..r).map(|k| (s[k] / scaling).sqrt()).collect();
+            let a = faer::Mat::<f64>::from_fn(r, inp, |k, j| root[k] * v[(j, k)]);
+            let b = faer::Mat::<f64>::from_fn(out, r, |i, k| u[(i, k)] * root[k]);
+            (a, b)
+        }
+        LoraFromBase::Olora => {
+            let qr = m.qr();
+            let q = qr.compute_thin_Q();
+            let rr = qr.thin_R();
+            let a = faer::Mat::<f64>::from_fn(r, inp, |k, j| if j >= k { rr[(k, j)] } else { 0.0 });
+            let b = faer::Mat::<f64>::from_fn(out, r, |i, k| q[(i, k)]);
+            (a, b)
+        }
+    };
+    let ba = &b * &a;
+    let residual = faer::Mat::<f64>::from_fn(out, inp, |i, j| m[(i, j)] - scaling * ba[(i, j)]);
+    let tensor = |x: &faer::Mat<f64>| -> candle_core::Result<Tensor> {
+        let data: Vec<f64> = (0..x.nrows())
+            .flat_map(|i| (0..x.ncols()).map(move |j| (i, j)))
+            .map(|(i, j)| x[(i, j)])
+            .collect();
+        Tensor::from_vec(data, (x.nrows(), x.ncols()), &candle_core::Device::Cpu)
+    };
+    Ok((tensor(&a)?, tensor(&b)?, tensor(&residual)?))
+}
