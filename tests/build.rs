@@ -583,9 +583,9 @@ fn the_report_serializes_and_prints_a_table() {
     let header = text.lines().next().unwrap();
     assert!(header.starts_with("path"), "{text}");
     // The summary rounds to 4 significant digits, `{:#}` prints full precision.
-    assert!(text.contains("uniform(a=-0.3536, b=0.3536)"), "{text}");
+    assert!(text.contains("uniform(low=-0.3536, high=0.3536)"), "{text}");
     let full = format!("{:#}", built.report);
-    assert!(full.contains("uniform(a=-0.35355339"), "{full}");
+    assert!(full.contains("uniform(low=-0.35355339"), "{full}");
     let low = json["tensors"][0]["init"]["low"].as_f64().unwrap();
     assert!(
         (low + 1.0 / 8f64.sqrt()).abs() < 1e-16,

@@ -143,7 +143,7 @@ pub enum Error {
         /// The later path.
         second: String,
         /// Both initializers and where each was chosen, as PyTorch would write them:
-        /// `normal(mean=0, std=0.02) (attribute on `wte`) and uniform(a=-0.1, b=0.1) (layer default)`.
+        /// `normal(mean=0, std=0.02) (attribute on `wte`) and uniform(low=-0.1, high=0.1) (layer default)`.
         initializers: String,
     },
     /// An `#[init(...)]` on a field that reaches none of the field's parameters (`bias = ...`
@@ -268,6 +268,22 @@ pub enum Error {
         /// The file, when it came from one.
         file: Option<String>,
         /// What is wrong: the key and its value, and what was expected.
+        message: String,
+    },
+    /// A seed checkpoint that cannot be written as asked
+    /// ([`SeedCheckpoint`](crate::build::SeedCheckpoint)): a shard size of 0, a flat rank
+    /// outside its world or with shards.
+    #[error("seed checkpoint: {message}")]
+    SeedCheckpoint {
+        /// What is wrong, and what to do.
+        message: String,
+    },
+    /// A file or directory that cannot be written.
+    #[error("writing {file}: {message}")]
+    Write {
+        /// The file or directory.
+        file: String,
+        /// The operating system's reason.
         message: String,
     },
 }

@@ -255,6 +255,11 @@ pub mod __private {
 
     /// A `with` function: of the struct (`fn(&Self) -> Init`: one initializer for the field)
     /// or of the struct and each tensor (`fn(&Self, &TensorInfo) -> Option<Init>`).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a `#[init(with = ...)]` function of `{S}`",
+        label = "not an initializer function",
+        note = "a `with` function is `fn(&Self) -> Init` (or `-> init_candle::Result<Init>`): one initializer for the field, or `fn(&Self, &init_candle::build::TensorInfo) -> Option<Init>`: one for each tensor of the field; check its arguments and its return type"
+    )]
     pub trait WithFn<S: ?Sized, Marker> {
         fn declared(
             &self,

@@ -579,10 +579,10 @@ mod tests {
             "normal(mean=0, std=0.01414)"
         );
         assert_eq!(
-            round_numbers("uniform(a=-0.3535533905932738, b=0.3535533905932738)"),
-            "uniform(a=-0.3536, b=0.3536)"
+            round_numbers("uniform(low=-0.3535533905932738, high=0.3535533905932738)"),
+            "uniform(low=-0.3536, high=0.3536)"
         );
-        assert_eq!(round_numbers("constant(0.5)"), "constant(0.5)");
+        assert_eq!(round_numbers("constant(value=0.5)"), "constant(value=0.5)");
         assert_eq!(
             round_numbers("trunc_normal(mean=0, std=0.02, a=-2, b=2)"),
             "trunc_normal(mean=0, std=0.02, a=-2, b=2)"

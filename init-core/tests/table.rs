@@ -146,3 +146,55 @@ fn errors_list_and_suggest_from_the_table() {
          `sparse` has no parameter `sd`; did you mean `std`?"
     );
 }
+
+/// `Display` and `args` speak the table: every row's text names its parameters as the table
+/// does, in its order, and `from_args(kind, init.args())` makes the same initializer, for the
+/// defaults and for other values.
+#[test]
+fn display_and_args_round_trip_through_the_table() {
+    let others = [
+        Init::Uniform {
+            low: -0.25,
+            high: 3.0,
+        },
+        Init::TruncNormal {
+            mean: 1.0,
+            std: 0.5,
+            a: f64::NEG_INFINITY,
+            b: 2.5,
+        },
+        Init::Dirac { groups: 3 },
+        Init::KaimingNormal {
+            a: 0.2,
+            mode: FanMode::FanOut,
+            nonlinearity: Nonlinearity::LeakyRelu {
+                negative_slope: 0.2,
+            },
+        },
+        Init::KaimingUniform {
+            a: 0.0,
+            mode: FanMode::FanIn,
+            nonlinearity: Nonlinearity::Tanh,
+        },
+        Init::Sparse {
+            sparsity: 0.25,
+            std: 0.5,
+        },
+    ];
+    for init in InitKind::ALL.iter().map(|&k| build(k)).chain(others) {
+        let args = init.args();
+        let names: Vec<&str> = args.iter().map(|(n, _)| *n).collect();
+        let table: Vec<&str> = init.kind().def().params.iter().map(|p| p.name).collect();
+        assert_eq!(names, table, "{init}");
+        assert_eq!(
+            Init::from_args(init.kind().name(), &args).unwrap(),
+            init,
+            "{init}"
+        );
+        let text = init.to_string();
+        assert!(text.starts_with(init.kind().name()), "{text}");
+        for name in table {
+            assert!(text.contains(&format!("{name}=")), "{text} names `{name}`");
+        }
+    }
+}

@@ -19,10 +19,10 @@ use crate::defaults::{fan_in_uniform_dims, uniform_bound};
 /// | hint `Const(v)`, `v` not 0 | `layer_norm`, `rms_norm`, `batch_norm` (weight 1, running_var 1), `group_norm`, `prelu` (0.25) | `constant(v)`, as PyTorch |
 /// | hint `Const(0)`: a deliberate zero, or `vb.get(shape, name)` without a hint (candle sends `Const(0)` for both), read by name and shape: | | |
 /// | - a 1-D `weight` (`gamma`, `scale`) of a norm module (its name contains `norm`, or has the word `ln`, `ln1`..: `input_layernorm`, `LayerNorm`, `ln_f`, `attn_ln`) | `layer_norm` by hand, falcon, gpt_bigcode, t5, whisper, gemma | `ones` |
-/// | - a `bias` (`beta`) whose `weight` has its shape | `layer_norm`, `group_norm`, `batch_norm` | `constant(0)` |
+/// | - a `bias` (`beta`) whose `weight` has its shape | `layer_norm`, `group_norm`, `batch_norm` | `constant(value=0)` |
 /// | - a 1-D `bias` beside a `weight` of 2-D and up | a Linear/Conv written with `vb.get` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of that weight |
-/// | - a `bias` with no `weight` | | `constant(0)` |
-/// | - `running_mean` | `batch_norm` | `constant(0)` |
+/// | - a `bias` with no `weight` | | `constant(value=0)` |
+/// | - `running_mean` | `batch_norm` | `constant(value=0)` |
 /// | - a `weight` of 2-D and up | a Linear/Conv written with `vb.get` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (as a sharded build reads it) |
 /// | - anything else (a class token, a position table, Mamba's `A_log`, `D`) | | not recognized |
 /// | `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (`_reverse` too) | `lstm`, `gru` | U(-1/sqrt(H), 1/sqrt(H)), H = `weight_hh_l{k}`'s second dimension |
@@ -50,7 +50,7 @@ use crate::defaults::{fan_in_uniform_dims, uniform_bound};
 /// |---|---|
 /// | hint `Const(v)`, `v` not 0 | `constant(v)` (candle-nn's norm weights: 1) |
 /// | hint `Const(0)` (or no hint: `vb.get`), a 1-D norm weight by name, as above | `ones` |
-/// | hint `Const(0)`, a `bias` (`beta`), `running_mean` | `constant(0)` |
+/// | hint `Const(0)`, a `bias` (`beta`), `running_mean` | `constant(value=0)` |
 /// | hint `Const(0)`, a `weight` of 2-D and up | N(0, initializer_range) |
 /// | hint `Const(0)`, anything else | not recognized |
 /// | any other hint, 2-D and up (Linear, Embedding, convolutions) | N(0, initializer_range) |
@@ -231,7 +231,7 @@ fn hf(req: &Request<'_>, initializer_range: f64) -> Choice {
         }
         Some(candle_nn::Init::Const(value)) => match zero_hint(req) {
             ZeroHint::NormWeight => Choice::Init(Init::Ones),
-            // The constant as asked (reported as `constant(0)`, as a non-zero one is).
+            // The constant as asked (reported as `constant(value=0)`, as a non-zero one is).
             ZeroHint::Bias | ZeroHint::RunningMean => Choice::Init(Init::Constant { value }),
             ZeroHint::Weight => Choice::Init(normal),
             ZeroHint::Unknown => req.fallback(),
@@ -284,7 +284,7 @@ fn pytorch(req: &Request<'_>, final_pass: bool) -> Choice {
 
 /// A `Const(0)` request (or a hint-less `vb.get`) under [`Preset::PyTorch`].
 fn pytorch_zero_hint(req: &Request<'_>, value: f64, final_pass: bool) -> Choice {
-    // The constant as asked, where it is kept (reported as `constant(0)`).
+    // The constant as asked, where it is kept (reported as `constant(value=0)`).
     let zero = Init::Constant { value };
     match zero_hint(req) {
         ZeroHint::NormWeight => Choice::Init(Init::Ones),

@@ -7,52 +7,95 @@ use std::fmt;
 use super::Init;
 use crate::fan::{calculate_fan_in_and_fan_out, FanMode};
 use crate::gain::{calculate_gain, Nonlinearity};
+use crate::Arg;
 
-/// `init` in `torch.nn.init` call syntax, without the tensor: `normal(mean=0, std=0.02)`.
+/// `init` in `torch.nn.init` call syntax, without the tensor, with the table's parameter names
+/// in the table's order (so that the text is what the derive's grammar and
+/// [`Init::from_args`] read back): `normal(mean=0, std=0.02)`.
 ///
 /// ```
 /// use init_core::Init;
 /// assert_eq!(Init::Normal { mean: 0.0, std: 0.02 }.to_string(), "normal(mean=0, std=0.02)");
 /// assert_eq!(Init::xavier_uniform().to_string(), "xavier_uniform(gain=1)");
+/// assert_eq!(Init::Constant { value: 0.5 }.to_string(), "constant(value=0.5)");
+/// assert_eq!(Init::Zeros.to_string(), "zeros");
 /// ```
 impl fmt::Display for Init {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Init::Uniform { low, high } => write!(f, "uniform(a={low}, b={high})"),
-            Init::Normal { mean, std } => write!(f, "normal(mean={mean}, std={std})"),
-            Init::TruncNormal { mean, std, a, b } => {
-                write!(f, "trunc_normal(mean={mean}, std={std}, a={a}, b={b})")
+        f.write_str(self.kind().name())?;
+        let args = self.args();
+        if args.is_empty() {
+            return Ok(());
+        }
+        f.write_str("(")?;
+        for (i, (name, value)) in args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
             }
-            Init::Constant { value } => write!(f, "constant({value})"),
-            Init::Zeros => f.write_str("zeros"),
-            Init::Ones => f.write_str("ones"),
-            Init::Eye => f.write_str("eye"),
-            Init::Dirac { groups } => write!(f, "dirac(groups={groups})"),
-            Init::XavierUniform { gain } => write!(f, "xavier_uniform(gain={gain})"),
-            Init::XavierNormal { gain } => write!(f, "xavier_normal(gain={gain})"),
+            match value {
+                Arg::Float(v) => write!(f, "{name}={v}")?,
+                Arg::Int(v) => write!(f, "{name}={v}")?,
+                Arg::Name(v) | Arg::Other(v) => write!(f, "{name}={v}")?,
+                Arg::Deferred => write!(f, "{name}=?")?,
+            }
+        }
+        f.write_str(")")
+    }
+}
+
+impl Init {
+    /// Its arguments by the table's parameter names, in the table's order: what
+    /// [`Init::from_args`] takes to make it again.
+    ///
+    /// ```
+    /// use init_core::Init;
+    /// let init = Init::TruncNormal { mean: 0.0, std: 0.02, a: -0.04, b: 0.04 };
+    /// assert_eq!(Init::from_args(init.kind().name(), &init.args())?, init);
+    /// # Ok::<(), init_core::InitError>(())
+    /// ```
+    pub fn args(&self) -> Vec<(&'static str, Arg<'static>)> {
+        let values: Vec<Arg<'static>> = match self {
+            Init::Uniform { low, high } => vec![Arg::Float(*low), Arg::Float(*high)],
+            Init::Normal { mean, std } => vec![Arg::Float(*mean), Arg::Float(*std)],
+            Init::TruncNormal { mean, std, a, b } => {
+                vec![
+                    Arg::Float(*mean),
+                    Arg::Float(*std),
+                    Arg::Float(*a),
+                    Arg::Float(*b),
+                ]
+            }
+            Init::Constant { value } => vec![Arg::Float(*value)],
+            Init::Zeros | Init::Ones | Init::Eye => Vec::new(),
+            Init::Dirac { groups } => vec![Arg::Int(i64::try_from(*groups).unwrap_or(i64::MAX))],
+            Init::XavierUniform { gain }
+            | Init::XavierNormal { gain }
+            | Init::Orthogonal { gain } => {
+                vec![Arg::Float(*gain)]
+            }
             Init::KaimingUniform {
                 a,
                 mode,
                 nonlinearity,
-            } => write!(
-                f,
-                "kaiming_uniform(a={a}, mode={}, nonlinearity={})",
-                mode.name(),
-                nonlinearity.name()
-            ),
-            Init::KaimingNormal {
+            }
+            | Init::KaimingNormal {
                 a,
                 mode,
                 nonlinearity,
-            } => write!(
-                f,
-                "kaiming_normal(a={a}, mode={}, nonlinearity={})",
-                mode.name(),
-                nonlinearity.name()
-            ),
-            Init::Orthogonal { gain } => write!(f, "orthogonal(gain={gain})"),
-            Init::Sparse { sparsity, std } => write!(f, "sparse(sparsity={sparsity}, std={std})"),
-        }
+            } => vec![
+                Arg::Float(*a),
+                Arg::Name(mode.name()),
+                Arg::Name(nonlinearity.name()),
+            ],
+            Init::Sparse { sparsity, std } => vec![Arg::Float(*sparsity), Arg::Float(*std)],
+        };
+        self.kind()
+            .def()
+            .params
+            .iter()
+            .map(|p| p.name)
+            .zip(values)
+            .collect()
     }
 }
 
