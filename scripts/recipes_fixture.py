@@ -271,6 +271,7 @@ def main():
             tensors=olmo(method),
         )
     cases.update(mup_cases())
+    cases.update(flax_cases())
     for init in ("pissa", "olora"):
         cases[f"lora_{init}"] = dict(
             reference=f"peft {version('peft')}: LoraConfig(init_lora_weights='{init}')",
@@ -350,6 +351,40 @@ def lora_from_base(init):
         lora_B=rows(layer.lora_B["default"].weight),
         residual=rows(layer.base_layer.weight),
     )
+
+
+
+def flax_cases():
+    """Flax's initializers (jax.nn.initializers, re-exported by flax.linen.initializers) on a
+    Dense kernel and a 3x3 conv kernel, in Flax's layout ((in, out), (kh, kw, in, out)) and
+    recorded in PyTorch's ((out, in), (out, in, kh, kw)), the layout of a candle tensor."""
+    import jax
+    import numpy as np
+    from flax.linen import initializers as init
+
+    kinds = {
+        "lecun_normal": init.lecun_normal(),
+        "lecun_uniform": init.lecun_uniform(),
+        "he_normal": init.he_normal(),
+        "he_uniform": init.he_uniform(),
+        "glorot_normal": init.glorot_normal(),
+        "glorot_uniform": init.glorot_uniform(),
+        "variance_scaling_0.5_fan_out_normal": init.variance_scaling(0.5, "fan_out", "normal"),
+    }
+    cases = {}
+    key = jax.random.PRNGKey(0)
+    for name, f in kinds.items():
+        key, k1, k2 = jax.random.split(key, 3)
+        dense = np.asarray(f(k1, (96, 128), jax.numpy.float32)).T
+        conv = np.asarray(f(k2, (3, 3, 16, 32), jax.numpy.float32)).transpose(3, 2, 0, 1)
+        cases[f"flax_{name}"] = dict(
+            reference=f"flax {version('flax')} / jax {version('jax')}: flax.linen.initializers.{name.split('_0')[0]}",
+            tensors={
+                "dense.weight": facts(torch.from_numpy(dense.copy())),
+                "conv.weight": facts(torch.from_numpy(conv.copy())),
+            },
+        )
+    return cases
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
 venv=target/recipes-venv
-if ! "$venv/bin/python" -c "import torchtitan, olmo_core, megatron.core, peft, timm, torchvision" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import torchtitan, olmo_core, megatron.core, peft, timm, torchvision, flax" 2>/dev/null; then
   python3 -m venv "$venv"
   pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
   constraints=$(mktemp)
@@ -22,7 +22,7 @@ if ! "$venv/bin/python" -c "import torchtitan, olmo_core, megatron.core, peft, t
   "${pip[@]}" --no-deps "torchtitan==0.3.0" "ai2-olmo-core==3.0.0" "megatron-core==0.16.1"
   "${pip[@]}" -c "$constraints" "spmd_types==0.2.3" "torchdata==0.11.0" "torch_checkpointing==0.1.1" \
     einops tyro cached-path dataclass-extensions rich importlib_resources bettermap \
-    "torchvision==0.29.2" "timm==1.0.31"
+    "torchvision==0.29.2" "timm==1.0.31" "jax[cpu]==0.10.2" "flax==0.12.8"
   # cached-path pins an older huggingface-hub than transformers 5 needs.
   "${pip[@]}" -c "$constraints" "huggingface-hub>=2.4,<3"
   rm -f "$constraints"

@@ -93,16 +93,30 @@ fn check(case: &str, ours: &BTreeMap<String, (Built, Option<Init>)>) -> usize {
             facts["min"].as_f64().unwrap_or(0.0),
             facts["max"].as_f64().unwrap_or(0.0),
         );
-        let bounds = match init {
-            Some(Init::TruncNormal { mean, a, b, .. }) => Some((mean + a, mean + b)),
-            Some(Init::Uniform { low, high }) => Some((*low, *high)),
-            _ => None,
+        // Our bounds, and whether the values reach them (a truncation within 3.5 stds; a
+        // uniform's always).
+        let (bounds, reached) = match init {
+            Some(Init::TruncNormal { mean, std, a, b }) => (
+                Some((mean + a, mean + b)),
+                (b - mean).max(mean - a) <= 3.5 * std,
+            ),
+            Some(Init::Uniform { low, high }) => (Some((*low, *high)), true),
+            _ => (None, false),
         };
         if let Some((a, b)) = bounds {
             let slack = 1e-6 * (b - a).abs();
             if lo < a - slack || hi > b + slack {
                 problems.push(format!(
                     "`{name}`: the reference reaches [{lo}, {hi}], outside our bounds [{a}, {b}]"
+                ));
+            }
+            // Both bounded, with 1000 values or more: each sample's extremes lie at its bounds
+            // (a uniform's and a truncated normal's alike), so they agree.
+            let ours = built.values.iter().fold(0f64, |m, x| m.max(x.abs()));
+            let theirs = lo.abs().max(hi.abs());
+            if reached && built.values.len() >= 1000 && (ours - theirs).abs() > 0.05 * theirs {
+                problems.push(format!(
+                    "`{name}`: our values reach {ours:.4}, the reference's {theirs:.4}: other bounds"
                 ));
             }
         }
@@ -478,4 +492,44 @@ fn lora_from_base_checks_every_pair_before_writing() {
     assert_eq!(snapshot(&varmap), before, "nothing written");
     let err = lora_from_base(&candle_nn::VarMap::new(), LoraFromBase::Pissa, f64::NAN).unwrap_err();
     assert!(err.to_string().contains("scaling NaN"), "{err}");
+}
+
+/// JAX/Flax's variance_scaling family on a Dense kernel and a conv kernel, in PyTorch's layout:
+/// the same distributions as jax's samples (truncated normals within their +-2 std bounds).
+#[test]
+fn flax_initializers_as_jax_samples_them() {
+    use init_candle::recipes::{FlaxDistribution, FlaxMode, VarianceScaling};
+
+    let layers =
+        |vb: VarBuilder<'_>| -> candle_core::Result<(candle_nn::Linear, candle_nn::Conv2d)> {
+            Ok((
+                candle_nn::linear_no_bias(96, 128, vb.pp("dense"))?,
+                candle_nn::conv2d_no_bias(16, 32, 3, Default::default(), vb.pp("conv"))?,
+            ))
+        };
+    for (case, vs) in [
+        ("flax_lecun_normal", VarianceScaling::lecun_normal()),
+        ("flax_lecun_uniform", VarianceScaling::lecun_uniform()),
+        ("flax_he_normal", VarianceScaling::he_normal()),
+        ("flax_he_uniform", VarianceScaling::he_uniform()),
+        ("flax_glorot_normal", VarianceScaling::glorot_normal()),
+        ("flax_glorot_uniform", VarianceScaling::glorot_uniform()),
+        (
+            "flax_variance_scaling_0.5_fan_out_normal",
+            VarianceScaling::new(0.5, FlaxMode::FanOut, FlaxDistribution::Normal),
+        ),
+    ] {
+        assert_eq!(check(case, &build(&vs.recipe(), layers)), 2, "{case}");
+    }
+    // JAX's own axes on a kernel kept in JAX's layout give the same initializer.
+    let torch_layout = VarianceScaling::glorot_normal()
+        .init(&[32, 16, 3, 3])
+        .unwrap();
+    let jax_layout = VarianceScaling::glorot_normal()
+        .axes(-2, -1, vec![])
+        .init(&[3, 3, 16, 32])
+        .unwrap();
+    assert_eq!(torch_layout, jax_layout);
+    let err = VarianceScaling::lecun_normal().init(&[8]).unwrap_err();
+    assert!(err.to_string().contains("axis 1 is outside"), "{err}");
 }
