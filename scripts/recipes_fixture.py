@@ -272,6 +272,10 @@ def main():
         )
     cases.update(mup_cases())
     cases.update(flax_cases())
+    cases["lora_orthogonal"] = dict(
+        reference=f"peft {version('peft')}: LoraConfig(init_lora_weights='orthogonal')",
+        tensors=lora("orthogonal"),
+    )
     for init in ("pissa", "olora"):
         cases[f"lora_{init}"] = dict(
             reference=f"peft {version('peft')}: LoraConfig(init_lora_weights='{init}')",

@@ -533,3 +533,49 @@ fn flax_initializers_as_jax_samples_them() {
     let err = VarianceScaling::lecun_normal().init(&[8]).unwrap_err();
     assert!(err.to_string().contains("axis 1 is outside"), "{err}");
 }
+
+/// PEFT's orthogonal LoRA: every pair's `B A` is 0, and A and B are distributed as PEFT's.
+#[test]
+fn orthogonal_lora_as_peft() {
+    let built = ModelBuilder::new(0)
+        .preset(Preset::Zeros)
+        .build(DType::F32, &Device::Cpu, |vb| Ok(Opaque(adapters(vb)?)))
+        .unwrap();
+    let written = init_candle::recipes::lora_orthogonal(&built.varmap, 5).unwrap();
+    assert_eq!(written.len(), 4);
+    let vars = built.varmap.data().lock().unwrap().clone();
+    let facts = fixture()["cases"]["lora_orthogonal"]["tensors"]
+        .as_object()
+        .expect("lora_orthogonal");
+    let mut problems = Vec::new();
+    for (name, f) in facts {
+        let t = vars[name].as_tensor();
+        let ours = Built {
+            dims: t.dims().to_vec(),
+            values: values(t),
+        };
+        if let Some(why) = disagreement(f, &ours) {
+            problems.push(format!("`{name}`: {why}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for a in &written {
+        let b = a.replace(".lora_A.", ".lora_B.");
+        let ba = vars[&b].as_tensor().matmul(vars[a].as_tensor()).unwrap();
+        let max = ba
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(max < 1e-6, "{a}: |B A| reaches {max}");
+    }
+    // An odd rank is refused, nothing written.
+    let varmap = candle_nn::VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    candle_nn::linear_no_bias(8, 3, vb.pp("p.lora_A.default")).unwrap();
+    candle_nn::linear_no_bias(3, 8, vb.pp("p.lora_B.default")).unwrap();
+    let err = init_candle::recipes::lora_orthogonal(&varmap, 0).unwrap_err();
+    assert!(err.to_string().contains("even rank"), "{err}");
+}

@@ -1106,3 +1106,114 @@ impl VarianceScaling {
         )
     }
 }
+
+/// PEFT's `init_lora_weights="orthogonal"`: each adapter pair drawn so that `B A = 0` (the
+/// layer's output unchanged) while neither is 0: with Q the QR factor of an r x r standard
+/// normal matrix, `A = (G1 Q_odd)^T / 10` and `B = (G2^T Q_even) / 10`, G1 (in x r/2) and
+/// G2 (r/2 x out) standard normal, Q_odd and Q_even Q's rows 0, 2, .. and 1, 3, .. (mutually
+/// orthogonal). Values come from `Generator::new(seed)`, the streams of the adapter's paths.
+/// Adapters are found as [`lora_from_base`] finds them (no base weight needed). Returns the
+/// `A` paths written.
+///
+/// # Errors
+/// Every pair is checked before anything is written: an `A` without its `B` (or the other
+/// way), shapes that disagree, an odd rank (PEFT's own condition): [`crate::Error::Strict`]
+/// listing each.
+///
+/// ```
+/// use candle_core::{DType, Device};
+/// use candle_nn::{VarBuilder, VarMap};
+/// use init_candle::recipes::lora_orthogonal;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let varmap = VarMap::new();
+/// let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+/// let a = candle_nn::linear_no_bias(24, 4, vb.pp("proj.lora_A.default"))?;
+/// let b = candle_nn::linear_no_bias(4, 16, vb.pp("proj.lora_B.default"))?;
+/// lora_orthogonal(&varmap, 0)?;
+/// let ba = b.weight().matmul(a.weight())?.abs()?.max_all()?.to_scalar::<f32>()?;
+/// assert!(ba < 1e-6, "{ba}");
+/// # Ok(())
+/// # }
+/// ```
+pub fn lora_orthogonal(varmap: &candle_nn::VarMap, seed: u64) -> crate::Result<Vec<String>> {
+    use candle_core::{DType, Device, Tensor};
+    let vars = varmap
+        .data()
+        .lock()
+        .map_err(|_| crate::Error::VarMapPoisoned)?
+        .clone();
+    let mut problems = Vec::new();
+    let mut pairs = Vec::new();
+    for a in vars
+        .keys()
+        .filter(|p| p.contains(".lora_A.") && p.ends_with(".weight"))
+    {
+        let b = a.replacen(".lora_A.", ".lora_B.", 1);
+        match vars.get(&b) {
+            None => problems.push(format!("`{a}` has no `{b}`")),
+            Some(bv) => {
+                let (ad, bd) = (vars[a].dims(), bv.dims());
+                if ad.len() != 2 || bd.len() != 2 || ad[0] != bd[1] {
+                    problems.push(format!(
+                        "`{a}` {ad:?} and `{b}` {bd:?} are not an r x in and an out x r"
+                    ));
+                } else if ad[0] % 2 != 0 {
+                    problems.push(format!(
+                        "`{a}` has rank {}: orthogonal LoRA needs an even rank (PEFT's condition)",
+                        ad[0]
+                    ));
+                } else {
+                    pairs.push((a.clone(), b));
+                }
+            }
+        }
+    }
+    for b in vars
+        .keys()
+        .filter(|p| p.contains(".lora_B.") && p.ends_with(".weight"))
+    {
+        let a = b.replacen(".lora_B.", ".lora_A.", 1);
+        if !vars.contains_key(&a) {
+            problems.push(format!("`{b}` has no `{a}`"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(crate::Error::Strict { problems });
+    }
+    pairs.sort();
+    let rng = init_core::Generator::new(seed);
+    let standard = |rows: usize, cols: usize, path: &str| -> crate::Result<Tensor> {
+        let t = candle_core::Var::zeros((rows, cols), DType::F64, &Device::Cpu)?;
+        normal(1.0).apply(t.as_tensor(), &mut rng.for_path(path))?;
+        Ok(t.as_tensor().clone())
+    };
+    let mut writes = Vec::new();
+    for (a, b) in &pairs {
+        let (r, inp) = vars[a].dims2()?;
+        let out = vars[b].dims()[0];
+        let x = standard(r, r, &format!("{a}#q"))?.to_vec2::<f64>()?;
+        let q = faer::Mat::<f64>::from_fn(r, r, |i, j| x[i][j])
+            .qr()
+            .compute_thin_Q();
+        let rows = |parity: usize| -> crate::Result<Tensor> {
+            let data: Vec<f64> = (0..r / 2)
+                .flat_map(|m| (0..r).map(move |k| (m, k)))
+                .map(|(m, k)| q[(2 * m + parity, k)])
+                .collect();
+            Ok(Tensor::from_vec(data, (r / 2, r), &Device::Cpu)?)
+        };
+        let (q_odd, q_even) = (rows(0)?, rows(1)?);
+        let g1 = standard(inp, r / 2, a)?;
+        let g2 = standard(r / 2, out, b)?;
+        let a_value = (g1.matmul(&q_odd)?.t()?.contiguous()? / 10.0)?;
+        let b_value = (g2.t()?.matmul(&q_even)? / 10.0)?;
+        writes.push((a.clone(), a_value));
+        writes.push((b.clone(), b_value));
+    }
+    for (path, t) in &writes {
+        let var = &vars[path];
+        var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
+    }
+    Ok(pairs.into_iter().map(|(a, _)| a).collect())
+}
