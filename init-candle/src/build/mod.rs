@@ -71,6 +71,7 @@ mod opaque;
 mod preset;
 mod report;
 mod rules;
+mod seed;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -85,6 +86,7 @@ pub use opaque::Opaque;
 pub use preset::Preset;
 pub use report::BuildReport;
 pub use rules::{Rule, RuleFn, TensorInfo};
+pub use seed::{SeedCheckpoint, SeedProgress, SeedReport};
 
 use crate::error::{Error, Result};
 use crate::ext::InitWeightsExt;
