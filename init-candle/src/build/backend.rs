@@ -162,38 +162,14 @@ impl State {
                 t.to_dtype(dtype)?
             });
         }
-        let loaded = match &self.checkpoint {
-            Some(checkpoint) if checkpoint.contains(name) => {
-                let stored = checkpoint.shape_of(name).unwrap_or_default();
-                if stored != dims {
-                    return Err(Error::CheckpointShape {
-                        path: name.to_owned(),
-                        model: dims.to_vec(),
-                        checkpoint: stored,
-                    });
-                }
-                let file = checkpoint
-                    .file_of(name)
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_default();
+        let loaded = match (self.checkpoint_file(name, dims, dtype)?, &self.checkpoint) {
+            (Some(file), Some(checkpoint)) => {
                 let var = match region {
                     None => checkpoint.load_var(name, dtype, dev)?,
                     // Only this rank's part is read.
                     Some(region) => checkpoint.load_region_var(name, dims, region, dtype, dev)?,
                 };
                 Some((var, file))
-            }
-            // (`build` of a module checks after construction, when the model's attributes are known.)
-            Some(_)
-                if self.strict
-                    && !self.deferred
-                    && !self.rules_decide(&TensorInfo::new(name, dims, dtype)) =>
-            {
-                return Err(Error::Strict {
-                    problems: vec![format!(
-                        "`{name}` {dims:?} is not in the checkpoint and no rule names it"
-                    )],
-                });
             }
             _ => None,
         };
@@ -242,6 +218,48 @@ impl State {
             self.records[i].report = Some(report);
         }
         Ok(tensor)
+    }
+
+    /// Whether a new request for `name` (of full shape `dims`) is the checkpoint's: its file,
+    /// after checking the stored shape; `None` when it is not in the checkpoint (in a strict
+    /// build, one the rules must then name: an error otherwise, except for a module's build,
+    /// which checks after construction, when the model's attributes are known).
+    pub(crate) fn checkpoint_file(
+        &self,
+        name: &str,
+        dims: &[usize],
+        dtype: DType,
+    ) -> Result<Option<String>> {
+        match &self.checkpoint {
+            Some(checkpoint) if checkpoint.contains(name) => {
+                let stored = checkpoint.shape_of(name).unwrap_or_default();
+                if stored != dims {
+                    return Err(Error::CheckpointShape {
+                        path: name.to_owned(),
+                        model: dims.to_vec(),
+                        checkpoint: stored,
+                    });
+                }
+                Ok(Some(
+                    checkpoint
+                        .file_of(name)
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                ))
+            }
+            Some(_)
+                if self.strict
+                    && !self.deferred
+                    && !self.rules_decide(&TensorInfo::new(name, dims, dtype)) =>
+            {
+                Err(Error::Strict {
+                    problems: vec![format!(
+                        "`{name}` {dims:?} is not in the checkpoint and no rule names it"
+                    )],
+                })
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Tells the progress callback that a tensor is filled.

@@ -1123,35 +1123,9 @@ fn describe(
             t.to_dtype(dtype)?
         });
     }
-    let loaded = match &state.checkpoint {
-        Some(checkpoint) if checkpoint.contains(name) => {
-            let stored = checkpoint.shape_of(name).unwrap_or_default();
-            if stored != dims {
-                return Err(Error::CheckpointShape {
-                    path: name.to_owned(),
-                    model: dims.to_vec(),
-                    checkpoint: stored,
-                });
-            }
-            let file = checkpoint
-                .file_of(name)
-                .map(|f| f.display().to_string())
-                .unwrap_or_default();
-            Some(TensorReport::loaded(name.to_owned(), dims, dtype, file))
-        }
-        Some(_)
-            if state.strict
-                && !state.deferred
-                && !state.rules_decide(&TensorInfo::new(name, dims, dtype)) =>
-        {
-            return Err(Error::Strict {
-                problems: vec![format!(
-                    "`{name}` {dims:?} is not in the checkpoint and no rule names it"
-                )],
-            });
-        }
-        _ => None,
-    };
+    let loaded = state
+        .checkpoint_file(name, dims, dtype)?
+        .map(|file| TensorReport::loaded(name.to_owned(), dims, dtype, file));
     let report = match loaded {
         Some(report) => Some(report),
         None if state.deferred => None,
