@@ -220,6 +220,15 @@ impl State {
         Ok(tensor)
     }
 
+    /// Each record's index, by the storage of the tensor the model holds for it.
+    pub(crate) fn record_of_model(&self) -> HashMap<crate::traversal::StorageKey, usize> {
+        self.records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (crate::traversal::StorageKey::of(r.in_model()), i))
+            .collect()
+    }
+
     /// Whether a new request for `name` (of full shape `dims`) is the checkpoint's: its file,
     /// after checking the stored shape; `None` when it is not in the checkpoint (in a strict
     /// build, one the rules must then name: an error otherwise, except for a module's build,
@@ -329,17 +338,7 @@ impl State {
                      tensors only (build it unsharded, or write the rows into the full tensor)"
                 )));
             }
-            let Some((&n, rest)) = dims.split_first() else {
-                return Err(refuse(format!("`{path}` is a scalar: it has no rows")));
-            };
-            if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
-                return Err(refuse(format!(
-                    "row {bad} is past the end of `{path}` {dims:?} (rows 0 to {})",
-                    n.saturating_sub(1)
-                )));
-            }
-            let mut row_dims = vec![1];
-            row_dims.extend_from_slice(rest);
+            let row_dims = row_shape(&path, &dims, rows).map_err(refuse)?;
             let source = ValueSource::rule(rule);
             for &r in rows {
                 let row = Tensor::zeros(row_dims.as_slice(), var.dtype(), var.device())?;
@@ -450,6 +449,27 @@ impl State {
         }
         Ok(report)
     }
+}
+
+/// The shape of one row of a tensor of shape `dims` (at `path`), after checking that `rows`
+/// are rows of it; the error says why not.
+pub(crate) fn row_shape(
+    path: &str,
+    dims: &[usize],
+    rows: &[usize],
+) -> std::result::Result<Vec<usize>, String> {
+    let Some((&n, rest)) = dims.split_first() else {
+        return Err(format!("`{path}` is a scalar: it has no rows"));
+    };
+    if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
+        return Err(format!(
+            "row {bad} is past the end of `{path}` {dims:?} (rows 0 to {})",
+            n.saturating_sub(1)
+        ));
+    }
+    let mut row_dims = vec![1];
+    row_dims.extend_from_slice(rest);
+    Ok(row_dims)
 }
 
 impl State {

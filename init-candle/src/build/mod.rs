@@ -616,12 +616,7 @@ impl ModelBuilder {
         // A preset other than PyTorch's (whose values are the layers' defaults) decides over
         // layer defaults where it recognizes the tensor, as Hugging Face's `_init_weights`
         // runs over each layer's `reset_parameters`.
-        let record_of: HashMap<StorageKey, usize> = state
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (StorageKey::of(r.in_model()), i))
-            .collect();
+        let record_of = state.record_of_model();
         if self.preset != Preset::PyTorch {
             let preset = ValueSource::Preset {
                 preset: self.preset.to_string(),
@@ -774,12 +769,7 @@ impl ModelBuilder {
 fn write_planned_chunks(state: &mut State, plan: &InitPlan) -> Result<()> {
     // Nothing is written when any declaration is refused.
     plan.validate()?;
-    let record_of: HashMap<StorageKey, usize> = state
-        .records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (StorageKey::of(r.in_model()), i))
-        .collect();
+    let record_of = state.record_of_model();
     for entry in plan.entries() {
         let Some(&i) = record_of.get(&StorageKey::of(&entry.tensor)) else {
             continue;

@@ -383,12 +383,7 @@ impl ModelBuilder {
     ) -> Result<()> {
         let plan = self.module_plan(state, model)?;
         plan.validate()?;
-        let record_of: HashMap<StorageKey, usize> = state
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (StorageKey::of(r.in_model()), i))
-            .collect();
+        let record_of = state.record_of_model();
         for entry in plan.entries() {
             let Some(&i) = record_of.get(&StorageKey::of(&entry.tensor)) else {
                 continue;
@@ -554,17 +549,7 @@ fn row_rules(
             pattern: rule.pattern().to_owned(),
             reason: why,
         };
-        let Some((&n, rest)) = dims.split_first() else {
-            return Err(refuse(format!("`{path}` is a scalar: it has no rows")));
-        };
-        if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
-            return Err(refuse(format!(
-                "row {bad} is past the end of `{path}` {dims:?} (rows 0 to {})",
-                n.saturating_sub(1)
-            )));
-        }
-        let mut row_dims = vec![1];
-        row_dims.extend_from_slice(rest);
+        let row_dims = super::backend::row_shape(path, dims, rows).map_err(refuse)?;
         let source = ValueSource::rule(rule);
         init.validate(&row_dims, dtype)
             .map_err(|e| state.init_error(path, dims, &source, e))?;
