@@ -4,14 +4,21 @@ tests/recipes.rs. Run it through scripts/recipes_fixture.sh, which installs the 
 Each case names its reference, the parameters the Rust recipe is called with, and, for every
 tensor the recipe decides, under its Hugging Face / candle-transformers name: shape (PyTorch's
 (out, in) order), mean, std, min, max, all-zero, all-one and zero rows. Written to
-tests/data/recipes.json with the libraries' versions.
+tests/data/recipes.json with the libraries' versions. Some cases record more: the data-dependent
+LoRA inits their matrices (`exact`) and, for the randomized one, figures over many seeds
+(`runs`); Flax's orthogonal initializers how far each tensor is from orthogonal
+(`gram_max_error`) and, for delta_orthogonal, which kernel taps are nonzero (`nonzero_taps`).
+torchtitan 0.2.2 is built in a child process (`--torchtitan-0.2 DEPTH_INIT OUT`, see
+torchtitan_0_2).
 
 Usage: python scripts/recipes_fixture.py
 """
 
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import torch
 
@@ -20,6 +27,12 @@ sys.path.insert(0, HERE)
 from hf_fixture import facts  # noqa: E402  (the same facts as tests/data/hf_families.json)
 
 OUT = os.path.join(HERE, "..", "tests", "data", "recipes.json")
+# torchtitan 0.2.2 (the last release with ModelArgs.depth_init), installed apart from the
+# venv's 0.3 by scripts/recipes_fixture.sh.
+TORCHTITAN_0_2 = os.environ.get(
+    "TORCHTITAN_0_2",
+    os.path.join(HERE, "..", "target", "recipes-venv", "torchtitan-0.2.2"),
+)
 
 # The small Llama-shaped model every decoder case uses.
 DIM, HIDDEN, LAYERS, HEADS, VOCAB = 64, 128, 2, 4, 128
@@ -80,6 +93,71 @@ def torchtitan():
         for theirs, ours in parts.items():
             names[f"layers.{block}.{theirs}.weight"] = hf_llama_name(block, ours)
     return tensors(model, names)
+
+
+def torchtitan_0_2(depth_init):
+    """torchtitan 0.2.2's Llama 3 with ModelArgs.depth_init (0.3 dropped the flag), built in a
+    child process whose sys.path puts TORCHTITAN_0_2 first, so that this process keeps 0.3.
+    Returns (version, tensors)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "tensors.json")
+        subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--torchtitan-0.2", str(depth_init), out],
+            check=True,
+        )
+        with open(out) as f:
+            got = json.load(f)
+    return got["version"], got["tensors"]
+
+
+def torchtitan_0_2_child(depth_init, out):
+    """The child of torchtitan_0_2: TransformerModelArgs(depth_init=..) on the small shape (its
+    FeedForward's hidden size int(2 * 4 dim / 3) = 170, times ffn_dim_multiplier 0.75 and rounded
+    up to multiple_of 128, is HIDDEN), Transformer.init_weights, the facts under Hugging Face
+    names, written as JSON to `out`."""
+    sys.path.insert(0, os.path.realpath(TORCHTITAN_0_2))
+    import torchtitan
+    from torchtitan.models.llama3.model.args import TransformerModelArgs
+    from torchtitan.models.llama3.model.model import Transformer
+
+    where = os.path.realpath(torchtitan.__file__)
+    if not where.startswith(os.path.realpath(TORCHTITAN_0_2) + os.sep):
+        raise SystemExit(f"imported torchtitan from {where}, not {TORCHTITAN_0_2}")
+    torch.manual_seed(0)
+    args = TransformerModelArgs(
+        dim=DIM,
+        n_layers=LAYERS,
+        n_heads=HEADS,
+        vocab_size=VOCAB,
+        multiple_of=HIDDEN,
+        ffn_dim_multiplier=0.75,
+        max_seq_len=64,
+        depth_init=depth_init,
+    )
+    model = Transformer(args)
+    with torch.no_grad():  # as torchtitan's Trainer calls it (train.py)
+        model.init_weights()
+    hidden = model.layers["0"].feed_forward.w1.weight.shape[0]
+    if hidden != HIDDEN:
+        raise SystemExit(f"torchtitan 0.2's FeedForward is {hidden} wide, not {HIDDEN}")
+    names = {
+        "tok_embeddings.weight": "model.embed_tokens.weight",
+        "output.weight": "lm_head.weight",
+    }
+    parts = {
+        "attention.wq": "self_attn.q_proj",
+        "attention.wk": "self_attn.k_proj",
+        "attention.wv": "self_attn.v_proj",
+        "attention.wo": "self_attn.o_proj",
+        "feed_forward.w1": "mlp.gate_proj",
+        "feed_forward.w2": "mlp.down_proj",
+        "feed_forward.w3": "mlp.up_proj",
+    }
+    for block in range(LAYERS):
+        for theirs, ours in parts.items():
+            names[f"layers.{block}.{theirs}.weight"] = hf_llama_name(block, ours)
+    with open(out, "w") as f:
+        json.dump(dict(version=version("torchtitan"), tensors=tensors(model, names)), f)
 
 
 def olmo(method):
@@ -282,6 +360,18 @@ def main():
             tensors={},
             exact=lora_from_base(init),
         )
+    for niter in (4, 16):
+        cases[f"lora_pissa_niter_{niter}"] = dict(
+            reference=f"peft {version('peft')}: LoraConfig(init_lora_weights='pissa_niter_{niter}') (torch.svd_lowrank)",
+            tensors={},
+            **lora_pissa_niter(niter),
+        )
+    for depth_init in (False, True):
+        tt_version, tt_tensors = torchtitan_0_2(depth_init)
+        cases[f"torchtitan_0_2_llama3_depth_init_{str(depth_init).lower()}"] = dict(
+            reference=f"torchtitan {tt_version}: llama3 TransformerModelArgs(depth_init={depth_init}), Transformer.init_weights",
+            tensors=tt_tensors,
+        )
     out = dict(torch=torch.__version__, shape=shape, cases=cases)
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
@@ -328,11 +418,8 @@ def mup_cases():
 
 
 
-def lora_from_base(init):
-    """PEFT's data-dependent LoRA inits on one Linear(24 -> 16), r 4, lora_alpha 8 (scaling
-    2): the base weight before, the adapters and the residual base weight after, exactly
-    (PiSSA's and OLoRA's factors are unique up to the sign of each rank-one component)."""
-    from peft import LoraConfig, get_peft_model
+def one_linear():
+    """The model of the data-dependent LoRA cases: one Linear(24 -> 16), no bias, at `proj`."""
     from torch import nn
 
     class One(nn.Module):
@@ -340,13 +427,25 @@ def lora_from_base(init):
             super().__init__()
             self.proj = nn.Linear(24, 16, bias=False)
 
-    model = One()
+    return One()
+
+
+def rows(t):
+    return [[float(x) for x in row] for row in t.detach().to(torch.float64)]
+
+
+def lora_from_base(init):
+    """PEFT's data-dependent LoRA inits on one Linear(24 -> 16), r 4, lora_alpha 8 (scaling
+    2): the base weight before, the adapters and the residual base weight after, exactly
+    (PiSSA's and OLoRA's factors are unique up to the sign of each rank-one component)."""
+    from peft import LoraConfig, get_peft_model
+
+    model = one_linear()
     base = model.proj.weight.detach().clone()
     peft = get_peft_model(
         model, LoraConfig(r=4, lora_alpha=8, target_modules=["proj"], init_lora_weights=init)
     )
     layer = peft.base_model.model.proj
-    rows = lambda t: [[float(x) for x in row] for row in t.detach().to(torch.float64)]
     return dict(
         r=4,
         scaling=float(layer.scaling["default"]),
@@ -356,6 +455,81 @@ def lora_from_base(init):
         residual=rows(layer.base_layer.weight),
     )
 
+
+
+def lora_pissa_niter(niter, seeds=256):
+    """PEFT's randomized PiSSA (torch.svd_lowrank: a Gaussian test matrix, `niter` subspace
+    iterations, q = r) on lora_from_base's Linear(24 -> 16), r 4, scaling 2. Its adapters
+    depend on torch's RNG, so besides one run's values (`exact`, seed 0: the base, A, B, the
+    residual, max |residual + scaling B A - base|, the singular values of scaling B A) this
+    records, over `seeds` torch seeds on the same base, how far each run lands from the exact
+    top-r singular subspaces (`runs`): left_distance = ||P_B - P_U||_F / sqrt(2) (P_B the
+    projector on B's columns, P_U on the top-r left singular vectors; sqrt(sum sin^2) of the
+    principal angles), right_distance the same for A's rows and the right singular vectors,
+    and energy = ||scaling B A||_F^2 / (s_1^2 + .. + s_r^2). The exact SVD (f64) is recorded
+    too: its singular values and the top-r vectors."""
+    import copy
+
+    from peft import LoraConfig, get_peft_model
+
+    r = 4
+    model = one_linear()
+    base = model.proj.weight.detach().clone()
+    w = base.to(torch.float64)
+    u, s, vh = torch.linalg.svd(w, full_matrices=False)
+    u_r, v_r = u[:, :r], vh[:r].T
+
+    def projector(x):
+        q, _ = torch.linalg.qr(x)
+        return q @ q.T
+
+    def distance(x, basis):
+        return float(torch.linalg.matrix_norm(projector(x) - projector(basis))) / 2**0.5
+
+    runs = dict(seeds=[], left_distance=[], right_distance=[], energy=[])
+    first = None
+    # Seeding per run would reset the RNG the cases after this one draw from.
+    with torch.random.fork_rng(devices=[]):
+        for seed in range(seeds):
+            torch.manual_seed(seed)
+            peft = get_peft_model(
+                copy.deepcopy(model),
+                LoraConfig(
+                    r=r,
+                    lora_alpha=8,
+                    target_modules=["proj"],
+                    init_lora_weights=f"pissa_niter_{niter}",
+                ),
+            )
+            layer = peft.base_model.model.proj
+            scaling = float(layer.scaling["default"])
+            a = layer.lora_A["default"].weight.detach()
+            b = layer.lora_B["default"].weight.detach()
+            residual = layer.base_layer.weight.detach()
+            ba = scaling * b.to(torch.float64) @ a.to(torch.float64)
+            runs["seeds"].append(seed)
+            runs["left_distance"].append(distance(b.to(torch.float64), u_r))
+            runs["right_distance"].append(distance(a.T.to(torch.float64), v_r))
+            runs["energy"].append(float((ba**2).sum() / (s[:r] ** 2).sum()))
+            if first is None:
+                first = dict(
+                    r=r,
+                    niter=niter,
+                    seed=seed,
+                    scaling=scaling,
+                    base=rows(base),
+                    lora_A=rows(a),
+                    lora_B=rows(b),
+                    residual=rows(residual),
+                    reconstruction_error=float(
+                        (residual.to(torch.float64) + ba - w).abs().max()
+                    ),
+                    ba_singular_values=[float(x) for x in torch.linalg.svdvals(ba)[:r]],
+                    singular_values=[float(x) for x in s],
+                    left=rows(u_r.T),
+                    right=rows(v_r.T),
+                )
+    return dict(exact=first, runs=runs)
 
 
 def flax_cases():
@@ -388,8 +562,61 @@ def flax_cases():
                 "conv.weight": facts(torch.from_numpy(conv.copy())),
             },
         )
+
+    def torch_layout(x):
+        """A Flax kernel (spatial..., in, out) in PyTorch's (out, in, spatial...)."""
+        x = np.asarray(x, dtype=np.float64)
+        n = x.ndim
+        return torch.from_numpy(x.transpose(n - 1, n - 2, *range(n - 2)).copy())
+
+    def gram_max_error(t, scale):
+        """max |M M^T - s^2 I| (M the tensor as rows x rest; M^T M when it has more rows than
+        columns): 0 for orthonormal rows (columns) scaled by s."""
+        m = t.to(torch.float64).reshape(t.shape[0], -1)
+        g = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+        return float((g - scale**2 * torch.eye(g.shape[0], dtype=torch.float64)).abs().max())
+
+    key, k1, k2, k3 = jax.random.split(key, 4)
+    orthogonal = {
+        "dense.weight": (init.orthogonal()(k1, (96, 128), jax.numpy.float32), 1.0),
+        "conv.weight": (init.orthogonal(column_axis=-1)(k2, (3, 3, 16, 32), jax.numpy.float32), 1.0),
+        "dense_scaled.weight": (init.orthogonal(scale=0.5)(k3, (64, 64), jax.numpy.float32), 0.5),
+    }
+    tensors = {}
+    for name, (x, scale) in orthogonal.items():
+        t = torch_layout(x)
+        tensors[name] = dict(facts(t), gram_max_error=gram_max_error(t, scale))
+    cases["flax_orthogonal"] = dict(
+        reference=f"flax {version('flax')} / jax {version('jax')}: flax.linen.initializers.orthogonal (dense (96, 128), conv (3, 3, 16, 32) column_axis=-1, dense_scaled (64, 64) scale=0.5; recorded in PyTorch's layout)",
+        tensors=tensors,
+    )
+
+    key, k1, k2, k3, k4 = jax.random.split(key, 5)
+    delta = {
+        "conv.weight": (k1, (3, 3, 16, 32)),
+        "conv_even.weight": (k2, (4, 4, 16, 16)),
+        "conv1d.weight": (k3, (3, 8, 8)),
+        "conv3d.weight": (k4, (3, 3, 3, 4, 8)),
+    }
+    tensors = {}
+    for name, (k, shape) in delta.items():
+        t = torch_layout(init.delta_orthogonal()(k, shape, jax.numpy.float32))
+        taps = torch.nonzero((t != 0).flatten(0, 1).any(dim=0)).tolist()
+        errors = []
+        for tap in taps:
+            c = t[(slice(None), slice(None), *tap)]  # (out, in)
+            g = c.T @ c
+            errors.append(float((g - torch.eye(g.shape[0], dtype=torch.float64)).abs().max()))
+        tensors[name] = dict(facts(t), nonzero_taps=taps, gram_max_error=max(errors))
+    cases["flax_delta_orthogonal"] = dict(
+        reference=f"flax {version('flax')} / jax {version('jax')}: flax.linen.initializers.delta_orthogonal (conv (3, 3, 16, 32), conv_even (4, 4, 16, 16), conv1d (3, 8, 8), conv3d (3, 3, 3, 4, 8); recorded in PyTorch's layout)",
+        tensors=tensors,
+    )
     return cases
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--torchtitan-0.2":
+        torchtitan_0_2_child(sys.argv[2] == "True", sys.argv[3])
+    else:
+        main()

@@ -8,6 +8,13 @@
 # megatron-core are installed without their declared dependencies (olmo-core declares
 # torch<2.14, and all three pull training stacks the init code does not import); the imports the
 # script needs are installed beside them, under the same torch.
+#
+# torchtitan 0.2.2 (the last release with Llama 3's depth_init flag) goes into a directory of
+# its own, target/recipes-venv/torchtitan-0.2.2, which only the script's child process that
+# builds it puts first on sys.path. Its model module imports torchtitan's trainer protocols,
+# which import tensorboard (torch.utils.tensorboard's SummaryWriter) and Hugging Face datasets
+# (with multiprocess, xxhash and pyarrow, the datasets dependencies the venv lacks); they are
+# installed there too, without dependencies. The init code uses none of them.
 # Usage: bash scripts/recipes_fixture.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +34,12 @@ if ! "$venv/bin/python" -c "import torchtitan, olmo_core, megatron.core, peft, t
   "${pip[@]}" -c "$constraints" "huggingface-hub>=2.4,<3"
   rm -f "$constraints"
 fi
-"$venv/bin/python" scripts/recipes_fixture.py
+titan02="$venv/torchtitan-0.2.2"
+if ! PYTHONPATH="$titan02" "$venv/bin/python" -c "import torchtitan.models.llama3.model.model
+from importlib.metadata import version
+assert version('torchtitan') == '0.2.2'" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade --no-deps --target "$titan02" \
+    "torchtitan==0.2.2" "tensorboard==2.21.0" "datasets==5.2.0" "multiprocess==0.70.19" \
+    "pyarrow==26.0.1" "xxhash==4.1.0"
+fi
+TORCHTITAN_0_2="$titan02" "$venv/bin/python" scripts/recipes_fixture.py

@@ -76,6 +76,18 @@ fn build_over<M: 'static>(
 
 /// Compares every tensor of the case with ours; returns how many.
 fn check(case: &str, ours: &BTreeMap<String, (Built, Option<Init>)>) -> usize {
+    let (problems, n) = problems(case, ours);
+    assert!(
+        problems.is_empty(),
+        "{case} ({}):\n  {}",
+        fixture()["cases"][case]["reference"],
+        problems.join("\n  ")
+    );
+    n
+}
+
+/// What [`check`] would report: each disagreement, and how many tensors the case has.
+fn problems(case: &str, ours: &BTreeMap<String, (Built, Option<Init>)>) -> (Vec<String>, usize) {
     let tensors = fixture()["cases"][case]["tensors"]
         .as_object()
         .unwrap_or_else(|| panic!("case {case}"));
@@ -121,13 +133,7 @@ fn check(case: &str, ours: &BTreeMap<String, (Built, Option<Init>)>) -> usize {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{case} ({}):\n  {}",
-        fixture()["cases"][case]["reference"],
-        problems.join("\n  ")
-    );
-    tensors.len()
+    (problems, tensors.len())
 }
 
 /// The fixture's small Llama (untied head), from candle-transformers.
@@ -146,6 +152,35 @@ fn llama(vb: VarBuilder<'_>) -> candle_core::Result<Llama> {
 fn torchtitan_llama3_depth_init() {
     let recipe = recipes::torchtitan_llama3(shape("layers"), shape("dim"), true);
     assert_eq!(check("torchtitan_llama3", &build(&recipe, llama)), 16);
+}
+
+/// torchtitan 0.2.2, the last release with `ModelArgs.depth_init`: both settings. With two
+/// layers they differ in layer 0 only (0.02 / sqrt(2) against 0.02 / sqrt(4)), so each case
+/// is also checked against the other setting's recipe, which must disagree there and only
+/// there.
+#[test]
+fn torchtitan_0_2_depth_init_false_and_true() {
+    let (layers, dim) = (shape("layers"), shape("dim"));
+    let case = |depth_init: bool| format!("torchtitan_0_2_llama3_depth_init_{depth_init}");
+    for depth_init in [false, true] {
+        let recipe = recipes::torchtitan_llama3(layers, dim, depth_init);
+        assert_eq!(check(&case(depth_init), &build(&recipe, llama)), 16);
+        let (wrong, _) = problems(&case(!depth_init), &build(&recipe, llama));
+        let mut named: Vec<&str> = wrong
+            .iter()
+            .map(|p| p.split('`').nth(1).unwrap_or(p))
+            .collect();
+        named.dedup();
+        assert_eq!(
+            named,
+            [
+                "model.layers.0.mlp.down_proj.weight",
+                "model.layers.0.mlp.up_proj.weight",
+                "model.layers.0.self_attn.o_proj.weight",
+            ],
+            "depth_init={depth_init} against the other case: {wrong:#?}"
+        );
+    }
 }
 
 #[test]
