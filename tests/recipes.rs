@@ -514,19 +514,236 @@ fn lora_from_base_checks_every_pair_before_writing() {
         v
     };
     let before = snapshot(&varmap);
-    let err = lora_from_base(&varmap, LoraFromBase::Olora, 2.0).unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("`bad.lora_A.default.weight` [2, 7]"),
-        "{text}"
-    );
-    assert!(
-        text.contains("`alone.lora_A.default.weight` has no `alone.lora_B.default.weight`"),
-        "{text}"
-    );
-    assert_eq!(snapshot(&varmap), before, "nothing written");
+    for init in [
+        LoraFromBase::Olora,
+        LoraFromBase::PissaNiter { niter: 2, seed: 0 },
+    ] {
+        let err = lora_from_base(&varmap, init, 2.0).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`bad.lora_A.default.weight` [2, 7]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`alone.lora_A.default.weight` has no `alone.lora_B.default.weight`"),
+            "{text}"
+        );
+        assert_eq!(snapshot(&varmap), before, "{init:?}: nothing written");
+    }
     let err = lora_from_base(&candle_nn::VarMap::new(), LoraFromBase::Pissa, f64::NAN).unwrap_err();
     assert!(err.to_string().contains("scaling NaN"), "{err}");
+}
+
+/// The two-sample Kolmogorov-Smirnov test's p-value: the Kolmogorov distribution at
+/// (sqrt(n_e) + 0.12 + 0.11 / sqrt(n_e)) D, n_e = n m / (n + m) (Stephens' correction, as
+/// `init_testkit::ks_pvalue` uses for one sample; Numerical Recipes' `kstwo`).
+fn ks_two_sample_pvalue(x: &[f64], y: &[f64]) -> f64 {
+    let sorted = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (x, y) = (sorted(x), sorted(y));
+    let (n, m) = (x.len() as f64, y.len() as f64);
+    let (mut i, mut j, mut d) = (0, 0, 0f64);
+    while i < x.len() && j < y.len() {
+        let t = x[i].min(y[j]);
+        while i < x.len() && x[i] <= t {
+            i += 1;
+        }
+        while j < y.len() && y[j] <= t {
+            j += 1;
+        }
+        d = d.max((i as f64 / n - j as f64 / m).abs());
+    }
+    let ne = (n * m / (n + m)).sqrt();
+    init_testkit::kolmogorov_sf((ne + 0.12 + 0.11 / ne) * d)
+}
+
+/// PEFT's randomized PiSSA (`pissa_niter_4`, `pissa_niter_16`) on the fixture's base weight,
+/// 256 seeds of ours against PEFT's 256 torch seeds. PEFT's adapters come from torch's global
+/// RNG, so they are compared by what a run is, not value by value:
+/// - every run (ours and PEFT's) rebuilds the base exactly: max |residual + scaling B A - W|
+///   below 1e-6 (each of the residual, A and B is rounded once to f32, relative 6e-8, on
+///   entries below 1: a few 1e-8 expected, PEFT's own is 2e-8), and the layer's output moves
+///   by less than 1e-4, the tolerance of the exact PiSSA test (inputs up to 6 over 24 inputs);
+/// - B's columns and A's rows are orthogonal (off the diagonal of B^T B and A A^T, below 1e-6
+///   of the diagonal: f32 rounding), so the singular values of scaling B A are
+///   scaling |B_k| |A_k|, and each lies at or below the base weight's k-th singular value (a
+///   projection of W cannot exceed W's singular values; 1e-6 relative slack for f32);
+/// - how far the adapters land from the exact top-r subspaces, ||P_B - P_U||_F / sqrt(2) for
+///   B and the left singular vectors, the same for A and the right ones, and the share of the
+///   top-r energy scaling B A captures, are distributed as PEFT's: ours draws the same
+///   Gaussian test matrix shape and runs the same iterations, so the law is the same, and a
+///   two-sample KS test over the 256 + 256 runs must not reject at p = 1e-4 (the threshold of
+///   every KS test here). That is enough to tell K from K +- 1 at K = 4 (3 or 5 iterations in
+///   place of 4 are rejected, p < 1e-4); at K = 16 one iteration more or less does not show
+///   (15 and 17 pass), four fewer do (12 is rejected).
+#[test]
+fn pissa_niter_as_peft_distributes_it() {
+    use candle_core::Tensor;
+    use init_candle::recipes::{lora_from_base, LoraFromBase};
+
+    let matrix = |v: &Value| -> Vec<Vec<f64>> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                let row = r.as_array().expect("row").iter();
+                row.map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+            })
+            .collect()
+    };
+    let floats = |v: &Value| -> Vec<f64> {
+        let all = v.as_array().expect("list").iter();
+        all.map(|x| x.as_f64().expect("number")).collect()
+    };
+    let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
+    for niter in [4usize, 16] {
+        let case = format!("lora_pissa_niter_{niter}");
+        let exact = &fixture()["cases"][case.as_str()]["exact"];
+        let runs = &fixture()["cases"][case.as_str()]["runs"];
+        assert_eq!(exact["niter"].as_u64(), Some(niter as u64));
+        let base = matrix(&exact["base"]);
+        let (u_r, v_r) = (matrix(&exact["left"]), matrix(&exact["right"])); // r x out, r x in
+        let sigma = floats(&exact["singular_values"]);
+        let scaling = exact["scaling"].as_f64().expect("scaling");
+        let (out, inp, r) = (base.len(), base[0].len(), u_r.len());
+        let top: f64 = sigma[..r].iter().map(|s| s * s).sum();
+
+        // What one run is: its reconstruction error, its output's move, and its distances and
+        // energy; `a` r x in, `b` out x r, `res` out x in.
+        let assess = |who: &str, a: &[Vec<f64>], b: &[Vec<f64>], res: &[Vec<f64>]| {
+            let mut err = 0f64;
+            for i in 0..out {
+                for j in 0..inp {
+                    let ba: f64 = (0..r).map(|k| b[i][k] * a[k][j]).sum();
+                    err = err.max((res[i][j] + scaling * ba - base[i][j]).abs());
+                }
+            }
+            assert!(
+                err < 1e-6,
+                "{who}: the residual + scaling B A is {err} off W"
+            );
+            let b_cols: Vec<Vec<f64>> = (0..r)
+                .map(|k| (0..out).map(|i| b[i][k]).collect())
+                .collect();
+            let mut singular = Vec::new();
+            for k in 0..r {
+                for l in 0..k {
+                    let (bb, aa) = (dot(&b_cols[k], &b_cols[l]), dot(&a[k], &a[l]));
+                    assert!(
+                        bb.abs() < 1e-6 * dot(&b_cols[k], &b_cols[k]),
+                        "{who}: B's columns {l} and {k} are not orthogonal ({bb})"
+                    );
+                    assert!(
+                        aa.abs() < 1e-6 * dot(&a[k], &a[k]),
+                        "{who}: A's rows {l} and {k} are not orthogonal ({aa})"
+                    );
+                }
+                singular
+                    .push(scaling * dot(&b_cols[k], &b_cols[k]).sqrt() * dot(&a[k], &a[k]).sqrt());
+            }
+            singular.sort_by(|x, y| y.total_cmp(x));
+            for (k, s) in singular.iter().enumerate() {
+                assert!(
+                    *s <= sigma[k] * (1.0 + 1e-6),
+                    "{who}: scaling B A's singular value {k} is {s}, above W's {}",
+                    sigma[k]
+                );
+            }
+            // sqrt(r - ||U_r^T Q||_F^2), Q the normalized columns (orthonormal, as checked).
+            let distance = |vectors: &[Vec<f64>], basis: &[Vec<f64>]| {
+                let captured: f64 = vectors
+                    .iter()
+                    .map(|x| {
+                        let norm = dot(x, x);
+                        basis.iter().map(|u| dot(u, x).powi(2)).sum::<f64>() / norm
+                    })
+                    .sum();
+                (r as f64 - captured).max(0.0).sqrt()
+            };
+            let energy = singular.iter().map(|s| s * s).sum::<f64>() / top;
+            (distance(&b_cols, &u_r), distance(a, &v_r), energy)
+        };
+
+        // PEFT's recorded run passes the same checks, and its figures are the fixture's.
+        let (l0, r0, e0) = assess(
+            &format!("peft {case}"),
+            &matrix(&exact["lora_A"]),
+            &matrix(&exact["lora_B"]),
+            &matrix(&exact["residual"]),
+        );
+        let first = |key: &str| runs[key][0].as_f64().expect(key);
+        assert!((l0 - first("left_distance")).abs() < 1e-5, "{l0}");
+        assert!((r0 - first("right_distance")).abs() < 1e-5, "{r0}");
+        assert!((e0 - first("energy")).abs() < 1e-5, "{e0}");
+
+        let x = Tensor::from_vec(
+            (0..3 * inp)
+                .map(|i| ((i * 7919) % 13) as f32 - 6.0)
+                .collect::<Vec<_>>(),
+            (3, inp),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let flat: Vec<f32> = base.iter().flatten().map(|&x| x as f32).collect();
+        let w0 = Tensor::from_vec(flat, (out, inp), &Device::Cpu).unwrap();
+        let before = x.matmul(&w0.t().unwrap()).unwrap();
+        let (mut left, mut right, mut energy) = (Vec::new(), Vec::new(), Vec::new());
+        for seed in 0..256 {
+            let varmap = candle_nn::VarMap::new();
+            let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+            let w = vb.get((out, inp), "proj.base_layer.weight").unwrap();
+            varmap.data().lock().unwrap()["proj.base_layer.weight"]
+                .set(&w0)
+                .unwrap();
+            let a = vb.get((r, inp), "proj.lora_A.default.weight").unwrap();
+            let b = vb.get((out, r), "proj.lora_B.default.weight").unwrap();
+            let init = LoraFromBase::PissaNiter { niter, seed };
+            let replaced = lora_from_base(&varmap, init, scaling).unwrap();
+            assert_eq!(replaced, ["proj.base_layer.weight"]);
+            let got = |t: &Tensor| t.to_dtype(DType::F64).unwrap().to_vec2::<f64>().unwrap();
+            let (l, rt, e) = assess(&format!("{init:?}"), &got(&a), &got(&b), &got(&w));
+            left.push(l);
+            right.push(rt);
+            energy.push(e);
+            let lora = x
+                .matmul(&a.t().unwrap())
+                .unwrap()
+                .matmul(&b.t().unwrap())
+                .unwrap();
+            let after = (x.matmul(&w.t().unwrap()).unwrap() + (lora * scaling).unwrap()).unwrap();
+            let diff = (after - &before)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(diff < 1e-4, "{init:?}: output moved by {diff}");
+        }
+        for (what, ours) in [
+            ("left_distance", &left),
+            ("right_distance", &right),
+            ("energy", &energy),
+        ] {
+            let theirs = floats(&runs[what]);
+            let p = ks_two_sample_pvalue(ours, &theirs);
+            let median = |v: &[f64]| {
+                let mut v = v.to_vec();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            eprintln!(
+                "{case} {what}: median ours {:.4}, peft {:.4}; KS p = {p:.3}",
+                median(ours),
+                median(&theirs)
+            );
+            assert!(p > 1e-4, "{case} {what}: two-sample KS rejects, p = {p:e}");
+        }
+    }
 }
 
 /// JAX/Flax's variance_scaling family on a Dense kernel and a conv kernel, in PyTorch's layout:

@@ -252,7 +252,9 @@ pub fn gpt_neox(layout: Layout, hidden: usize, num_layers: usize) -> Recipe {
 /// (`gate_proj`) a normal of std 0.02 truncated at +-2 (absolute: `trunc_normal_`'s
 /// defaults); `wo` (`o_proj`), `w2` (`down_proj`) and `w3` (`up_proj`) the same with std
 /// 0.02 / sqrt(2 (layer + 1)) when `depth_init`, else 0.02 / sqrt(2 n_layers); the output
-/// layer a normal of std dim^-1/2 truncated at +-3 of its std.
+/// layer a normal of std dim^-1/2 truncated at +-3 of its std. `depth_init = true` is
+/// torchtitan 0.3's only behaviour; `false` is older torchtitan's `ModelArgs.depth_init`
+/// (0.2.2, the last release with it, is the reference for both).
 ///
 /// ```
 /// let r = init_candle::recipes::torchtitan_llama3(16, 2048, false);
@@ -700,14 +702,60 @@ pub fn mup(base: &BaseShapes, readout: &str, readout_zero_init: bool) -> Recipe 
     )
 }
 
-/// PEFT's LoRA inits that read the base weight (`init_lora_weights="pissa"` or `"olora"`),
-/// for [`lora_from_base`].
+/// PEFT's LoRA inits that read the base weight (`init_lora_weights="pissa"`,
+/// `"pissa_niter_K"` or `"olora"`), for [`lora_from_base`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoraFromBase {
     /// PiSSA: with the base weight's SVD W = U S V^T, `A = sqrt(S_r / scaling) V_r^T`,
     /// `B = U_r sqrt(S_r / scaling)` (the top `r` singular triplets), and the base weight
     /// replaced by `W - scaling B A` (its other components).
     Pissa,
+    /// PiSSA on a randomized SVD (`"pissa_niter_K"`, PEFT's fast PiSSA: `torch.svd_lowrank`
+    /// with q = r, Halko, Martinsson and Tropp's range finder): with T the base weight turned
+    /// tall (transposed when it has fewer rows than columns) and G a standard normal
+    /// (T's columns) x r matrix, Q = orth(T G), then `niter` times Q = orth(T orth(T^T Q));
+    /// the SVD of Q^T T (r x T's columns) gives approximate top-r singular triplets, from
+    /// which A and B are made as [`Pissa`](Self::Pissa) makes them, and the base weight is
+    /// replaced by `W - scaling B A`. The layer's output is unchanged whatever G was; how
+    /// close A and B come to PiSSA's depends on the gap after the r-th singular value and on
+    /// `niter` (the error shrinks about as (s_{r+1} / s_r)^(2 niter + 1)).
+    ///
+    /// G comes from `Generator::new(seed)`, on the stream of each adapter's `A` path: the same
+    /// seed gives the same adapters, whatever else the model holds. PEFT draws G from torch's
+    /// global RNG, so the values differ from PEFT's run to run; their distribution is the
+    /// same (`tests/recipes.rs` compares the distance to the exact top-r subspaces over 256
+    /// seeds with PEFT's).
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use candle_nn::{VarBuilder, VarMap};
+    /// use init_candle::recipes::{lora_from_base, LoraFromBase};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let build = || -> candle_core::Result<VarMap> {
+    ///     let varmap = VarMap::new();
+    ///     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    ///     vb.get_with_hints((16, 24), "proj.base_layer.weight", candle_nn::init::ONE)?;
+    ///     vb.get((4, 24), "proj.lora_A.default.weight")?;
+    ///     vb.get((16, 4), "proj.lora_B.default.weight")?;
+    ///     Ok(varmap)
+    /// };
+    /// let fast = LoraFromBase::PissaNiter { niter: 4, seed: 0 };
+    /// let (first, second) = (build()?, build()?);
+    /// lora_from_base(&first, fast, 2.0)?;
+    /// lora_from_base(&second, fast, 2.0)?;
+    /// let a = |vm: &VarMap| vm.data().lock().unwrap()["proj.lora_A.default.weight"]
+    ///     .as_tensor().to_vec2::<f32>();
+    /// assert_eq!(a(&first)?, a(&second)?); // the same seed, the same adapters
+    /// # Ok(())
+    /// # }
+    /// ```
+    PissaNiter {
+        /// PEFT's K: the subspace iterations (`niter` of `svd_lowrank`).
+        niter: usize,
+        /// Seeds the Gaussian test matrix.
+        seed: u64,
+    },
     /// OLoRA: with the base weight's QR W = Q R, `A = R[:r]`, `B = Q[:, :r]`, and the base
     /// weight replaced by `W - scaling B A`.
     Olora,
@@ -720,8 +768,8 @@ struct Adapter {
     b: String,
 }
 
-/// Initializes every LoRA adapter in `varmap` from its base weight, as PEFT's `pissa` and
-/// `olora` do, and replaces the base weight by its residual, so the layer's output
+/// Initializes every LoRA adapter in `varmap` from its base weight, as PEFT's `pissa`,
+/// `pissa_niter_K` and `olora` do, and replaces the base weight by its residual, so the layer's output
 /// (`W x + scaling B A x`) is the base weight's (`W x`). Adapters are found by PEFT's names:
 /// `{layer}.lora_A.{adapter}.weight` and `{layer}.lora_B.{adapter}.weight`, with the base
 /// weight `{layer}.base_layer.weight` (PEFT's) or `{layer}.weight`. Build the model from its
@@ -834,7 +882,7 @@ pub fn lora_from_base(
             continue;
         }
         if problems.is_empty() {
-            computed.push((ad, factor(w.as_tensor(), ad_[0], init, scaling)?));
+            computed.push((ad, factor(w.as_tensor(), ad_[0], init, scaling, &ad.a)?));
         }
     }
     if !problems.is_empty() {
@@ -852,12 +900,14 @@ pub fn lora_from_base(
     Ok(computed.iter().map(|(ad, _)| ad.base.clone()).collect())
 }
 
-/// `(A, B, residual)` of the base weight `w` (out x in) for rank `r`, in f64.
+/// `(A, B, residual)` of the base weight `w` (out x in) for rank `r`, in f64; `stream` (the
+/// `A` path) names the random stream of [`LoraFromBase::PissaNiter`].
 fn factor(
     w: &candle_core::Tensor,
     r: usize,
     init: LoraFromBase,
     scaling: f64,
+    stream: &str,
 ) -> crate::Result<(
     candle_core::Tensor,
     candle_core::Tensor,
@@ -867,19 +917,25 @@ fn factor(
     let (out, inp) = w.dims2()?;
     let values = w.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?;
     let m = faer::Mat::<f64>::from_fn(out, inp, |i, j| values[i][j]);
+    // PiSSA's factors from r singular triplets (U out x r, S, V in x r): A = sqrt(S / scaling)
+    // V^T, B = U sqrt(S / scaling).
+    let pissa = |u: faer::MatRef<'_, f64>, s: &[f64], v: faer::MatRef<'_, f64>| {
+        let root: Vec<f64> = s.iter().map(|s| (s / scaling).sqrt()).collect();
+        let a = faer::Mat::<f64>::from_fn(r, inp, |k, j| root[k] * v[(j, k)]);
+        let b = faer::Mat::<f64>::from_fn(out, r, |i, k| u[(i, k)] * root[k]);
+        (a, b)
+    };
     // a: r x in, b: out x r.
     let (a, b) = match init {
         LoraFromBase::Pissa => {
-            let svd = m.thin_svd().map_err(|e| crate::Error::Strict {
-                problems: vec![format!(
-                    "the SVD of a {out} x {inp} base weight did not converge: {e:?}"
-                )],
-            })?;
-            let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
-            let root: Vec<f64> = (0..r).map(|k| (s[k] / scaling).sqrt()).collect();
-            let a = faer::Mat::<f64>::from_fn(r, inp, |k, j| root[k] * v[(j, k)]);
-            let b = faer::Mat::<f64>::from_fn(out, r, |i, k| u[(i, k)] * root[k]);
-            (a, b)
+            let svd = thin_svd(&m)?;
+            let s: Vec<f64> = (0..r).map(|k| svd.S().column_vector()[k]).collect();
+            pissa(svd.U().subcols(0, r), &s, svd.V().subcols(0, r))
+        }
+        LoraFromBase::PissaNiter { niter, seed } => {
+            let mut rng = init_core::Generator::new(seed).for_path(stream);
+            let (u, s, v) = randomized_svd(m.as_ref(), r, niter, &mut rng)?;
+            pissa(u.as_ref(), &s, v.as_ref())
         }
         LoraFromBase::Olora => {
             let qr = m.qr();
@@ -900,6 +956,59 @@ fn factor(
         Tensor::from_vec(data, (x.nrows(), x.ncols()), &candle_core::Device::Cpu)
     };
     Ok((tensor(&a)?, tensor(&b)?, tensor(&residual)?))
+}
+
+/// The thin SVD of `m`, or an error naming its size.
+fn thin_svd(m: &faer::Mat<f64>) -> crate::Result<faer::linalg::solvers::Svd<f64>> {
+    m.thin_svd().map_err(|e| crate::Error::Strict {
+        problems: vec![format!(
+            "the SVD of a {} x {} base weight did not converge: {e:?}",
+            m.nrows(),
+            m.ncols()
+        )],
+    })
+}
+
+/// Approximate top-`r` singular triplets of `m` (rows x cols) by a randomized range finder with
+/// `niter` subspace iterations and no oversampling (Halko, Martinsson and Tropp 2009,
+/// algorithms 4.4 and 5.1, as `torch.svd_lowrank(m, q = r, niter)` runs them): `(U, s, V)`
+/// with U rows x r and V cols x r orthonormal, `m ~ U diag(s) V^T`.
+fn randomized_svd(
+    m: faer::MatRef<'_, f64>,
+    r: usize,
+    niter: usize,
+    rng: &mut init_core::Generator,
+) -> crate::Result<(faer::Mat<f64>, Vec<f64>, faer::Mat<f64>)> {
+    // Work on the tall orientation t (n rows >= k columns): the range of t is then the larger
+    // side, and the test matrix the smaller.
+    let wide = m.nrows() < m.ncols();
+    let t = if wide { m.transpose() } else { m };
+    let k = t.ncols();
+    let g = {
+        let draws =
+            candle_core::Var::zeros((k, r), candle_core::DType::F64, &candle_core::Device::Cpu)?;
+        normal(1.0).apply(draws.as_tensor(), rng)?;
+        let g = draws.as_tensor().to_vec2::<f64>()?;
+        faer::Mat::<f64>::from_fn(k, r, |i, j| g[i][j])
+    };
+    let orth = |x: faer::Mat<f64>| x.qr().compute_thin_Q();
+    let mut q = orth(t * &g);
+    for _ in 0..niter {
+        let z = orth(t.transpose() * &q);
+        q = orth(t * &z);
+    }
+    // t ~ q q^T t, and q^T t (r x k) = U' S V^T, so t ~ (q U') S V^T.
+    let small: faer::Mat<f64> = q.transpose() * t;
+    let svd = thin_svd(&small)?;
+    let s: Vec<f64> = (0..r).map(|i| svd.S().column_vector()[i]).collect();
+    let left = &q * svd.U();
+    let right = svd.V().to_owned();
+    // m = t^T when it is wide: its left vectors are t's right ones.
+    Ok(if wide {
+        (right, s, left)
+    } else {
+        (left, s, right)
+    })
 }
 
 /// Which fan JAX/Flax's `variance_scaling` divides the scale by.
@@ -1216,4 +1325,81 @@ pub fn lora_orthogonal(varmap: &candle_nn::VarMap, seed: u64) -> crate::Result<V
         var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
     }
     Ok(pairs.into_iter().map(|(a, _)| a).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::randomized_svd;
+
+    /// A rank-`rank` matrix rows x cols with singular values 3 (2/3)^k: 3, 2, 4/3, ... (U and
+    /// V from the QR of fixed, deterministic matrices).
+    fn low_rank(rows: usize, cols: usize, rank: usize) -> faer::Mat<f64> {
+        let fill = |n: usize, salt: usize| {
+            faer::Mat::<f64>::from_fn(n, rank, |i, j| {
+                (((i * 31 + j * 17 + salt) * 7919) % 101) as f64 / 50.0 - 1.0
+            })
+            .qr()
+            .compute_thin_Q()
+        };
+        let (u, v) = (fill(rows, 1), fill(cols, 2));
+        let s = faer::Mat::<f64>::from_fn(rank, rank, |i, j| {
+            if i == j {
+                3.0 * (2.0f64 / 3.0).powi(i as i32)
+            } else {
+                0.0
+            }
+        });
+        &u * &s * v.transpose()
+    }
+
+    /// On a matrix of rank r the range finder is exact at once (niter 0), tall or wide: the
+    /// triplets rebuild it and the singular values are its own.
+    #[test]
+    fn randomized_svd_is_exact_at_rank_r() {
+        for (rows, cols) in [(16, 24), (24, 16)] {
+            let m = low_rank(rows, cols, 3);
+            let mut rng = init_core::Generator::new(1);
+            let (u, s, v) = randomized_svd(m.as_ref(), 3, 0, &mut rng).unwrap();
+            assert_eq!(
+                (u.nrows(), u.ncols(), v.nrows(), v.ncols()),
+                (rows, 3, cols, 3)
+            );
+            for (k, want) in [3.0, 2.0, 4.0 / 3.0].into_iter().enumerate() {
+                assert!(
+                    (s[k] - want).abs() < 1e-10,
+                    "{rows} x {cols}: s[{k}] = {}",
+                    s[k]
+                );
+            }
+            let sd = faer::Mat::<f64>::from_fn(3, 3, |i, j| if i == j { s[i] } else { 0.0 });
+            let back = &u * &sd * v.transpose();
+            let err = (0..rows)
+                .flat_map(|i| (0..cols).map(move |j| (i, j)))
+                .map(|(i, j)| (back[(i, j)] - m[(i, j)]).abs())
+                .fold(0.0, f64::max);
+            assert!(err < 1e-10, "{rows} x {cols}: rebuilt {err} off");
+            let utu = u.transpose() * &u;
+            for i in 0..3 {
+                for j in 0..3 {
+                    let want = if i == j { 1.0 } else { 0.0 };
+                    assert!((utu[(i, j)] - want).abs() < 1e-10);
+                }
+            }
+        }
+    }
+
+    /// With subspace iterations the top-r singular values of a full-rank matrix converge to the
+    /// exact ones (each singular value 2/3 of the one before: (2/3)^(2 * 40 + 1) is below
+    /// 1e-14).
+    #[test]
+    fn randomized_svd_converges_with_iterations() {
+        let m = low_rank(20, 12, 6);
+        let exact = m.thin_svd().unwrap();
+        let mut rng = init_core::Generator::new(7);
+        let (_, s, _) = randomized_svd(m.as_ref(), 2, 40, &mut rng).unwrap();
+        for (k, got) in s.iter().enumerate() {
+            let want = exact.S().column_vector()[k];
+            assert!((got - want).abs() < 1e-10, "s[{k}] = {got}, exact {want}");
+        }
+    }
 }
