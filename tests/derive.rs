@@ -1254,3 +1254,82 @@ fn a_with_function_of_each_tensor_sees_path_shape_fans_and_layer() {
     assert!(err.to_string().contains("no rule for [2, 3]"), "{err}");
     assert_eq!(values(bad.fc.weight()), before, "nothing written");
 }
+
+/// JAX/Flax's initializers as attributes: the named instances, JAX's axes on a tensor kept in
+/// JAX's layout, orthogonal's column axis and delta_orthogonal's centre tap.
+#[derive(InitWeights)]
+struct FlaxNet {
+    #[init(lecun_normal, bias = zeros)]
+    dense: Linear,
+    // A Dense kernel kept as Flax holds it, (in 24, out 40).
+    #[init(glorot_uniform(in_axis = -2, out_axis = -1))]
+    kernel: Tensor,
+    #[init(delta_orthogonal(scale = 2.0), bias = zeros)]
+    conv: Conv2d,
+    #[init(orthogonal(gain = 0.5, column_axis = -1))]
+    mix: Tensor,
+}
+
+#[test]
+fn flax_initializers_are_attributes() {
+    let (_vm, vb) = varmap();
+    let conv = candle_nn::Conv2dConfig {
+        padding: 1,
+        ..Default::default()
+    };
+    let model = FlaxNet {
+        dense: candle_nn::linear(64, 32, vb.pp("dense")).unwrap(),
+        kernel: vb.get((24, 40), "kernel").unwrap(),
+        conv: candle_nn::conv2d(8, 16, 3, conv, vb.pp("conv")).unwrap(),
+        mix: vb.get((6, 5, 10), "mix").unwrap(),
+    };
+    let plan = model.init_plan().unwrap();
+    let find = |p: &str| {
+        plan.entries()
+            .iter()
+            .find(|e| e.path == p)
+            .unwrap()
+            .init
+            .clone()
+    };
+    assert_eq!(find("dense.weight"), Init::lecun_normal());
+    assert_eq!(find("dense.weight").name(), "lecun_normal");
+    assert_eq!(find("conv.weight"), Init::DeltaOrthogonal { scale: 2.0 });
+    assert_eq!(
+        find("kernel").to_string(),
+        "glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=[])"
+    );
+    model.init_weights(5).unwrap();
+
+    // lecun_normal on (out 32, in 64): N(0, s^2) cut at +-2 s, s = sqrt(1 / 64) / 0.8796...
+    let s = (1.0f64 / 64.0).sqrt() / 0.879_625_661_034_239_8;
+    assert_ks("dense.weight", &values(model.dense.weight()), |x| {
+        init_testkit::trunc_normal_cdf(x, 0.0, s, -2.0 * s, 2.0 * s)
+    });
+    // glorot_uniform on JAX's (in 24, out 40): U(-b, b), b = sqrt(3 / ((24 + 40) / 2)).
+    let b = (3.0f64 / 32.0).sqrt();
+    assert_ks("kernel", &values(&model.kernel), common::uniform_cdf(-b, b));
+    // delta_orthogonal: the centre tap is 2 x (16, 8) with orthonormal columns, the rest 0.
+    let w = model.conv.weight();
+    let tap = w.narrow(2, 1, 1).unwrap().narrow(3, 1, 1).unwrap();
+    let tap = tap.reshape((16, 8)).unwrap().to_dtype(DType::F64).unwrap();
+    let gram = tap.t().unwrap().matmul(&tap).unwrap();
+    let eye = (Tensor::eye(8, DType::F64, &Device::Cpu).unwrap() * 4.0).unwrap();
+    let err = (gram - eye).unwrap().abs().unwrap().max_all().unwrap();
+    assert!(err.to_scalar::<f64>().unwrap() < 1e-5);
+    let total: f64 = values(w).iter().map(|v| v.abs()).sum();
+    let at_tap: f64 = values(&tap).iter().map(|v| v.abs()).sum();
+    assert!((total - at_tap).abs() < 1e-4, "{total} {at_tap}");
+    // orthogonal along the last axis of (6, 5, 10): the 10 slices (6 x 5 = 30 values each) are
+    // orthogonal, each of norm 0.5.
+    let m = model
+        .mix
+        .to_dtype(DType::F64)
+        .unwrap()
+        .reshape((30, 10))
+        .unwrap();
+    let gram = m.t().unwrap().matmul(&m).unwrap();
+    let eye = (Tensor::eye(10, DType::F64, &Device::Cpu).unwrap() * 0.25).unwrap();
+    let err = (gram - eye).unwrap().abs().unwrap().max_all().unwrap();
+    assert!(err.to_scalar::<f64>().unwrap() < 1e-5);
+}

@@ -108,7 +108,7 @@ fn a_single_file_is_the_bytes_of_build_then_save() {
         // A derived module: attributes, layer defaults, a padding row, under rules (one of
         // them structured, one of rows).
         let builder = ModelBuilder::new(9)
-            .rule("out.weight", Init::Orthogonal { gain: 1.0 })
+            .rule("out.weight", Init::orthogonal())
             .with_rule(Rule::new("wte.weight", Init::Ones).rows([5]));
         let out = SeedCheckpoint::new(dir.join("net")).chunk_bytes(24);
         let written = builder.seed_checkpoint(dtype, &out, net).unwrap();

@@ -174,7 +174,7 @@ pub fn listed_functions() -> Vec<(&'static str, &'static str, init_candle::Init)
         (
             "torch.nn.init.orthogonal_(tensor, gain=1)",
             "init::orthogonal(&t, 1.0, &mut rng)",
-            Init::Orthogonal { gain: 1.0 },
+            Init::orthogonal(),
         ),
         (
             "torch.nn.init.sparse_(tensor, sparsity, std=0.01)",

@@ -156,7 +156,7 @@ pub mod __private {
     pub use crate::error::{Error, Result};
     pub use crate::module::{Declared, DefaultInit, FieldInit, InitWeights, Parameter};
     pub use candle_core::Tensor;
-    pub use init_core::{Arg, FanMode, Init, Nonlinearity};
+    pub use init_core::{Arg, Axes, Distribution, FanMode, Init, Nonlinearity, VarianceMode};
     pub use std::vec;
     pub use std::vec::Vec;
 
@@ -196,6 +196,15 @@ pub mod __private {
         )*};
     }
     int_args!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+    /// Axes written in an attribute whose other values are computed at run time (the derive
+    /// checked their number).
+    pub fn axes(list: &[i64]) -> Arg<'static> {
+        match Axes::new(list) {
+            Some(axes) => Arg::Axes(axes),
+            None => Arg::Other("a list of more than 7 axes, or an axis outside -128..=127"),
+        }
+    }
 
     /// See [`IntoArg`].
     pub fn arg<T: IntoArg>(value: T) -> Arg<'static> {

@@ -8,6 +8,7 @@ use crate::fan::FanMode;
 use crate::gain::Nonlinearity;
 use crate::generator::Generator;
 use crate::init::Init;
+use crate::variance::{Distribution, VarianceMode};
 
 /// Fills `t` with U(low, high) (`nn.init.uniform_(t, a=low, b=high)`).
 ///
@@ -223,7 +224,11 @@ pub fn kaiming_normal(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn orthogonal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> {
-    Init::Orthogonal { gain }.apply(t, rng)
+    Init::Orthogonal {
+        gain,
+        column_axis: 0,
+    }
+    .apply(t, rng)
 }
 
 /// A sparse 2-D matrix (`nn.init.sparse_`): in each column `ceil(sparsity * rows)` distinct
@@ -239,4 +244,49 @@ pub fn orthogonal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> {
 /// ```
 pub fn sparse(t: &Tensor, sparsity: f64, std: f64, rng: &mut Generator) -> Result<()> {
     Init::Sparse { sparsity, std }.apply(t, rng)
+}
+
+/// JAX/Flax's `variance_scaling(scale, mode, distribution)` on a tensor in PyTorch's layout
+/// (`in_axis = 1`, `out_axis = 0`, as [`Init::variance_scaling`]): mean 0 and variance
+/// `scale / n`, `n` the fan `mode` names. [`Init::VarianceScaling`] takes other axes.
+///
+/// ```
+/// use candle_core::{Device, Tensor, DType};
+/// use init_candle::init::{Distribution, VarianceMode};
+/// // Flax's lecun_normal on a (out 256, in 128) weight: std 1 / sqrt(128), cut at 2 of the
+/// // normal's own std.
+/// let w = Tensor::zeros((256, 128), DType::F32, &Device::Cpu)?;
+/// let mut rng = init_candle::Generator::new(0);
+/// init_candle::init::variance_scaling(&w, 1.0, VarianceMode::FanIn, Distribution::TruncatedNormal, &mut rng)?;
+/// let bound = 2.0 * (1.0f32 / 128.0).sqrt() / 0.879_625_7;
+/// assert!(w.abs()?.max_all()?.to_scalar::<f32>()? < bound);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn variance_scaling(
+    t: &Tensor,
+    scale: f64,
+    mode: VarianceMode,
+    distribution: Distribution,
+    rng: &mut Generator,
+) -> Result<()> {
+    Init::variance_scaling(scale, mode, distribution).apply(t, rng)
+}
+
+/// JAX/Flax's `delta_orthogonal(scale)` on a (out, in, kernel...) kernel of 3 to 5 dimensions
+/// with in <= out: zeros, but at the centre tap ((k - 1) / 2 on each spatial axis) an
+/// orthogonal (out, in) matrix times `scale`.
+///
+/// ```
+/// use candle_core::{Device, Tensor, DType, IndexOp};
+/// let w = Tensor::zeros((8, 4, 3, 3), DType::F64, &Device::Cpu)?;
+/// init_candle::init::delta_orthogonal(&w, 1.0, &mut init_candle::Generator::new(0))?;
+/// let centre = w.i((.., .., 1, 1))?; // (8, 4), orthonormal columns
+/// let ctc = centre.t()?.matmul(&centre)?;
+/// let eye = Tensor::eye(4, DType::F64, &Device::Cpu)?;
+/// assert!((ctc - eye)?.abs()?.max_all()?.to_scalar::<f64>()? < 1e-12);
+/// assert_eq!(w.abs()?.sum_all()?.to_scalar::<f64>()?, centre.abs()?.sum_all()?.to_scalar::<f64>()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn delta_orthogonal(t: &Tensor, scale: f64, rng: &mut Generator) -> Result<()> {
+    Init::DeltaOrthogonal { scale }.apply(t, rng)
 }

@@ -42,7 +42,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// Layers, each using only the ones before it: error, fan, gain -> isa -> philox -> real,
+// Layers, each using only the ones before it: error, fan, gain, variance -> isa -> philox -> real,
 // ziggurat -> dist, generator, layout -> accept, cpu, cuda -> ops -> structured -> init ->
 // functions.
 mod accept;
@@ -63,13 +63,15 @@ mod philox;
 mod real;
 mod shard;
 mod structured;
+mod variance;
 mod ziggurat;
 
 pub use error::{InitError, Result};
 pub use fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};
 pub use functions::{
-    constant, dirac, eye, kaiming_normal, kaiming_uniform, normal, ones, orthogonal, sparse,
-    trunc_normal, uniform, xavier_normal, xavier_uniform, zeros,
+    constant, delta_orthogonal, dirac, eye, kaiming_normal, kaiming_uniform, normal, ones,
+    orthogonal, sparse, trunc_normal, uniform, variance_scaling, xavier_normal, xavier_uniform,
+    zeros,
 };
 pub use gain::{calculate_gain, Nonlinearity, DEFAULT_NEGATIVE_SLOPE};
 pub use generator::{Generator, STREAM_FORMAT_VERSION};
@@ -79,9 +81,15 @@ pub use init_spec::Arg;
 /// The problems [`Init::from_args`] found ([`InitError::InvalidArgs`]).
 #[doc(no_inline)]
 pub use init_spec::ArgErrors;
-/// Rows of the table of initializers, fan modes and nonlinearities ([`Init::kind`],
-/// [`FanMode::kind`], [`Nonlinearity::kind`]).
+/// An axis or a list of axes: JAX's `in_axis`, `out_axis` and `batch_axis` of
+/// [`Init::VarianceScaling`].
 #[doc(no_inline)]
-pub use init_spec::{FanModeKind, InitKind, NonlinearityKind};
+pub use init_spec::Axes;
+/// Rows of the table of initializers, fan modes, nonlinearities, variance modes and
+/// distributions ([`Init::kind`], [`FanMode::kind`], [`Nonlinearity::kind`],
+/// [`VarianceMode::kind`], [`Distribution::kind`]).
+#[doc(no_inline)]
+pub use init_spec::{DistributionKind, FanModeKind, InitKind, NonlinearityKind, VarianceModeKind};
 pub use philox::philox4x32_10;
 pub use shard::Region;
+pub use variance::{Distribution, VarianceMode};

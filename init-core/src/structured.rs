@@ -1,4 +1,4 @@
-//! The initializers with structure: eye, dirac, orthogonal and sparse.
+//! The initializers with structure: eye, dirac, orthogonal, sparse and delta_orthogonal.
 
 use candle_core::{CpuStorage, DType, Layout, Tensor};
 
@@ -149,30 +149,91 @@ macro_rules! orthogonal_q {
 }
 
 /// A (semi-)orthogonal matrix from the reduced QR decomposition of a normal matrix, with the
-/// sign correction and PyTorch's flatten rule: the tensor is viewed as (size(0), numel/size(0)).
-/// Checked by the caller: 2 or more dimensions. Computed in f32 for f32/f16/bf16, f64 for f64.
-pub(crate) fn orthogonal(t: &Tensor, gain: f64, rng: &mut Generator) -> Result<()> {
+/// sign correction. The matrix is (size(column_axis), numel / size(column_axis)): its row `r`
+/// is the slice at index `r` of `column_axis`, the other axes flattened in order; with
+/// `column_axis = 0` that is PyTorch's flatten rule (size(0), numel / size(0)). Checked by the
+/// caller: 2 or more dimensions, the axis inside. Computed in f32 for f32/f16/bf16, f64 for f64.
+pub(crate) fn orthogonal(
+    t: &Tensor,
+    gain: f64,
+    column_axis: i64,
+    rng: &mut Generator,
+) -> Result<()> {
     let key = rng.next_key();
-    let rows = t.dims()[0];
+    let dims = t.dims();
     let numel = t.elem_count();
     if numel == 0 {
         return Ok(());
     }
+    let axis = init_spec::resolve_axis(column_axis, dims.len()).ok_or_else(|| {
+        InitError::Internal(format!("orthogonal: column_axis {column_axis} of {dims:?}"))
+    })?;
+    let rows = dims[axis];
     let cols = numel / rows;
     if t.dtype() == DType::F64 {
-        let v = orthogonal_q!(f64, rows, cols, key, gain);
+        let v = move_rows_to_axis(orthogonal_q!(f64, rows, cols, key, gain), dims, axis);
         t.inplace_op1(&DenseOp {
             name: "orthogonal",
             values: Dense::F64(&v),
         })?;
     } else {
-        let v = orthogonal_q!(f32, rows, cols, key, gain);
+        let v = move_rows_to_axis(orthogonal_q!(f32, rows, cols, key, gain), dims, axis);
         t.inplace_op1(&DenseOp {
             name: "orthogonal",
             values: Dense::F32(&v),
         })?;
     }
     Ok(())
+}
+
+/// The row-major (dims[axis], numel / dims[axis]) matrix `m` in the tensor's row-major order:
+/// element (r, c) goes to the position whose index on `axis` is r and whose other indices,
+/// flattened in order, are c.
+fn move_rows_to_axis<T: Copy + Default>(m: Vec<T>, dims: &[usize], axis: usize) -> Vec<T> {
+    if axis == 0 {
+        return m;
+    }
+    let rows = dims[axis];
+    let outer: usize = dims[..axis].iter().product();
+    let inner: usize = dims[axis + 1..].iter().product();
+    let cols = outer * inner;
+    let mut out = vec![T::default(); m.len()];
+    for o in 0..outer {
+        for r in 0..rows {
+            let dst = (o * rows + r) * inner;
+            let src = r * cols + o * inner;
+            out[dst..dst + inner].copy_from_slice(&m[src..src + inner]);
+        }
+    }
+    out
+}
+
+/// JAX's delta_orthogonal: zeros, and at the centre tap ((k - 1) / 2 on each spatial axis) of a
+/// (out, in, kernel...) kernel an orthogonal (out, in) matrix (orthonormal columns) times
+/// `scale`. Checked by the caller: 3-5-D, in <= out.
+pub(crate) fn delta_orthogonal(t: &Tensor, scale: f64, rng: &mut Generator) -> Result<()> {
+    let key = rng.next_key();
+    let d = t.dims();
+    if t.elem_count() == 0 {
+        return Ok(());
+    }
+    let (out, inputs) = (d[0], d[1]);
+    let q: Vec<f64> = if t.dtype() == DType::F64 {
+        orthogonal_q!(f64, out, inputs, key, scale)
+    } else {
+        let q: Vec<f32> = orthogonal_q!(f32, out, inputs, key, scale);
+        q.into_iter().map(f64::from).collect()
+    };
+    let mut idx: Vec<usize> = d.iter().map(|&k| k.saturating_sub(1) / 2).collect();
+    let mut writes = Vec::with_capacity(out * inputs);
+    for o in 0..out {
+        for i in 0..inputs {
+            idx[0] = o;
+            idx[1] = i;
+            writes.push((logical(d, &idx), q[o * inputs + i]));
+        }
+    }
+    zero_then_scatter(t, "delta_orthogonal", &writes)
 }
 
 /// N(0, std^2), then in each column `ceil(sparsity * rows)` distinct rows, chosen uniformly

@@ -10,8 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use candle_core::{DType, Device, IndexOp, Tensor};
 use init_core::{
-    calculate_correct_fan, calculate_fan_in_and_fan_out, calculate_gain, FanMode, Generator, Init,
-    Nonlinearity,
+    calculate_correct_fan, calculate_fan_in_and_fan_out, calculate_gain, Axes, Distribution,
+    FanMode, Generator, Init, Nonlinearity, VarianceMode,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -82,7 +82,7 @@ fn any_init(r: &mut StdRng) -> Init {
     } else {
         FanMode::FanOut
     };
-    match r.random_range(0..14) {
+    match r.random_range(0..17) {
         0 => Init::Uniform {
             low: nasty(r),
             high: nasty(r),
@@ -116,12 +116,44 @@ fn any_init(r: &mut StdRng) -> Init {
             mode,
             nonlinearity: nonlinearity(r),
         },
-        12 => Init::Orthogonal { gain: nasty(r) },
+        12 => Init::Orthogonal {
+            gain: nasty(r),
+            column_axis: r.random_range(-7..7),
+        },
+        13 => Init::VarianceScaling {
+            scale: nasty(r),
+            mode: [
+                VarianceMode::FanIn,
+                VarianceMode::FanOut,
+                VarianceMode::FanAvg,
+                VarianceMode::FanGeoAvg,
+            ][r.random_range(0..4)],
+            distribution: [
+                Distribution::TruncatedNormal,
+                Distribution::Normal,
+                Distribution::Uniform,
+            ][r.random_range(0..3)],
+            in_axis: axes(r),
+            out_axis: axes(r),
+            batch_axis: if r.random_bool(0.7) {
+                Axes::NONE
+            } else {
+                axes(r)
+            },
+        },
+        14 => Init::DeltaOrthogonal { scale: nasty(r) },
         _ => Init::Sparse {
             sparsity: nasty(r),
             std: nasty(r),
         },
     }
+}
+
+/// Zero to two axes in -7..7 (one most often), as JAX's in/out/batch axes.
+fn axes(r: &mut StdRng) -> Axes {
+    let n = [1, 1, 1, 0, 2][r.random_range(0..5)];
+    let list: Vec<i64> = (0..n).map(|_| r.random_range(-7..7)).collect();
+    Axes::new(&list).unwrap()
 }
 
 /// A shape of rank 0 to 6 with at most a few thousand elements, 0-sized dims included.
@@ -264,9 +296,20 @@ fn check_promise(init: &Init, dims: &[usize], dtype: DType, vals: &[f64]) -> Res
             let bound = 3.0f64.sqrt() * (gain / (fan as f64).sqrt());
             in_uniform(-bound, bound)
         }
-        Init::Orthogonal { gain } => {
+        Init::Orthogonal { gain, .. } | Init::DeltaOrthogonal { scale: gain } => {
             let limit = gain.abs() * 1.02;
             all(&|v| v.is_finite() && v.abs() <= limit, "|v| <= |gain|")
+        }
+        Init::VarianceScaling { distribution, .. } => {
+            let std = init.expected_std(dims).ok_or("no std for an Ok call")?;
+            match distribution {
+                Distribution::Uniform => in_uniform(-(3f64.sqrt()) * std, 3f64.sqrt() * std),
+                Distribution::Normal => all(&|v| v.is_finite(), "finite"),
+                Distribution::TruncatedNormal => {
+                    let bound = 2.0 * std / 0.879_625_661_034_239_8;
+                    all(&|v| v.is_finite() && v.abs() < bound, "inside (-2 s, 2 s)")
+                }
+            }
         }
     }
 }

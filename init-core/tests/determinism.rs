@@ -7,7 +7,10 @@ mod common;
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
-use init_core::{FanMode, Generator, Init, InitError, Nonlinearity, STREAM_FORMAT_VERSION};
+use init_core::{
+    Axes, Distribution, FanMode, Generator, Init, InitError, Nonlinearity, VarianceMode,
+    STREAM_FORMAT_VERSION,
+};
 
 use common::{
     assert_trunc_normal, bits, marked, trunc_normal_cdf, values, FLOAT_DTYPES, INT_DTYPES,
@@ -696,7 +699,14 @@ fn integer_tensors_refuse_random_inits_and_take_structured_ones() -> TestResult 
         Init::kaiming_uniform(),
         Init::kaiming_normal(),
         Init::orthogonal(),
+        Init::Orthogonal {
+            gain: 1.0,
+            column_axis: -1,
+        },
         Init::sparse(0.5),
+        Init::lecun_normal(),
+        Init::glorot_uniform(),
+        Init::delta_orthogonal(),
     ];
     for dtype in INT_DTYPES {
         for init in &random {
@@ -759,7 +769,18 @@ fn a_failing_call_leaves_the_tensor_unchanged() -> TestResult {
             std: 0.01,
         },
         Init::XavierNormal { gain: f64::NAN },
-        Init::Orthogonal { gain: f64::NAN },
+        Init::Orthogonal {
+            gain: f64::NAN,
+            column_axis: 0,
+        },
+        Init::Orthogonal {
+            gain: 1.0,
+            column_axis: 2, // 2-D
+        },
+        Init::DeltaOrthogonal { scale: 1.0 }, // 2-D
+        Init::lecun_normal().with_axes(Axes::one(0), Axes::one(0), Axes::NONE),
+        Init::he_uniform().with_axes(Axes::one(1), Axes::one(-3), Axes::NONE),
+        Init::variance_scaling(-1.0, VarianceMode::FanIn, Distribution::Normal),
         Init::KaimingUniform {
             a: f64::NAN,
             mode: FanMode::FanIn,
@@ -819,7 +840,14 @@ fn zero_element_tensors_are_a_no_op_for_every_initializer() {
         Init::kaiming_uniform(),
         Init::kaiming_normal(),
         Init::orthogonal(),
+        Init::Orthogonal {
+            gain: 1.0,
+            column_axis: -1,
+        },
         Init::sparse(0.5),
+        Init::lecun_normal(),
+        Init::glorot_uniform(),
+        Init::delta_orthogonal(),
     ];
     let mut failures = Vec::new();
     for dims in shapes {
@@ -827,7 +855,8 @@ fn zero_element_tensors_are_a_no_op_for_every_initializer() {
             let valid = match init {
                 Init::Eye | Init::Sparse { .. } => dims.len() == 2,
                 Init::Dirac { .. } => (3..=5).contains(&dims.len()),
-                Init::Orthogonal { .. } => dims.len() >= 2,
+                Init::Orthogonal { .. } | Init::VarianceScaling { .. } => dims.len() >= 2,
+                Init::DeltaOrthogonal { .. } => (3..=5).contains(&dims.len()) && dims[1] <= dims[0],
                 // fan_in + fan_out = 0 divides by zero in PyTorch: an error is right.
                 Init::XavierUniform { .. } | Init::XavierNormal { .. } => {
                     dims.len() >= 2 && {

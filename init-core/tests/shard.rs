@@ -42,7 +42,13 @@ fn inits() -> Vec<Init> {
             mode: FanMode::FanOut,
             nonlinearity: Nonlinearity::Relu,
         },
-        Init::Orthogonal { gain: 1.0 },
+        Init::orthogonal(),
+        Init::Orthogonal {
+            gain: 0.5,
+            column_axis: 1,
+        },
+        Init::lecun_normal(),
+        Init::glorot_uniform(),
         Init::Sparse {
             sparsity: 0.25,
             std: 0.01,

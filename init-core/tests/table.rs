@@ -4,8 +4,8 @@
 
 use init_core::{FanMode, Init, InitError, Nonlinearity};
 use init_spec::{
-    variant_name, Arg, DefaultValue, FanModeKind, InitKind, NonlinearityKind, FAN_MODES, INITS,
-    NONLINEARITIES,
+    variant_name, Arg, DefaultValue, FanModeKind, InitKind, NonlinearityKind, ParamKind, FAN_MODES,
+    INITS, NONLINEARITIES,
 };
 
 /// Each row built with its required parameters only (the values of its example).
@@ -15,7 +15,11 @@ fn build(kind: InitKind) -> Init {
         .params
         .iter()
         .filter(|p| p.default == DefaultValue::Required)
-        .map(|p| (p.name, Arg::Float(0.5)))
+        .map(|p| match p.kind {
+            ParamKind::VarianceMode => (p.name, Arg::Name("fan_avg")),
+            ParamKind::Distribution => (p.name, Arg::Name("normal")),
+            _ => (p.name, Arg::Float(0.5)),
+        })
         .collect();
     Init::from_args(def.name, &args).unwrap_or_else(|e| panic!("{}: {e}", def.name))
 }
@@ -29,19 +33,26 @@ fn every_row_builds_the_variant_it_names() {
         assert_eq!(init.kind(), kind);
         assert_eq!(init.name(), def.name);
         assert_eq!(init.is_random(), def.random, "{}", def.name);
+        // A named instance is its general row's variant, with all of that row's fields.
+        let variant = def.instance_of.map_or(def, |i| {
+            InitKind::from_name(i.of)
+                .expect("an instance of a row")
+                .def()
+        });
         let debug = format!("{init:?}");
         assert!(
-            debug == variant_name(def.name) || debug.starts_with(&(variant_name(def.name) + " {")),
+            debug == variant_name(variant.name)
+                || debug.starts_with(&(variant_name(variant.name) + " {")),
             "{debug} is not named after {}",
-            def.name
+            variant.name
         );
         let json = serde_json::to_value(&init).unwrap();
         let object = json.as_object().unwrap();
-        assert_eq!(object["kind"], def.name);
+        assert_eq!(object["kind"], variant.name);
         let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
         keys.retain(|k| *k != "kind");
         keys.sort_unstable();
-        let mut params: Vec<&str> = def.params.iter().map(|p| p.name).collect();
+        let mut params: Vec<&str> = variant.params.iter().map(|p| p.name).collect();
         params.sort_unstable();
         assert_eq!(keys, params, "fields of {}", def.name);
     }
@@ -60,6 +71,13 @@ fn defaults_match_the_constructors() {
         Init::xavier_uniform(),
         Init::xavier_normal(),
         Init::orthogonal(),
+        Init::lecun_normal(),
+        Init::lecun_uniform(),
+        Init::he_normal(),
+        Init::he_uniform(),
+        Init::glorot_normal(),
+        Init::glorot_uniform(),
+        Init::delta_orthogonal(),
     ];
     for init in defaults {
         assert_eq!(Init::from_args(init.name(), &[]).unwrap(), init);
@@ -180,6 +198,21 @@ fn display_and_args_round_trip_through_the_table() {
             sparsity: 0.25,
             std: 0.5,
         },
+        Init::Orthogonal {
+            gain: 2.0,
+            column_axis: -1,
+        },
+        Init::DeltaOrthogonal { scale: 0.5 },
+        Init::he_normal().with_axes(
+            init_core::Axes::one(-2),
+            init_core::Axes::one(-1),
+            init_core::Axes::from_array([0, 1]),
+        ),
+        Init::variance_scaling(
+            3.0,
+            init_core::VarianceMode::FanGeoAvg,
+            init_core::Distribution::TruncatedNormal,
+        ),
     ];
     for init in InitKind::ALL.iter().map(|&k| build(k)).chain(others) {
         let args = init.args();

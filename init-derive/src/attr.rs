@@ -10,7 +10,8 @@
 //! #[init(flatten)]                       // no path segment: the field's layers keep their keys
 //! #[init(normal, padding_idx = 0)]       // an Embedding's padding row, zeroed after its init
 //! INIT  := ident | ident(key = value, ...) | with(EXPR)
-//! value := number | -number | ident | string, bool, char (rejected in valid.rs) | EXPR
+//! value := number | -number | ident | [integer, ...] | string, bool, char (rejected in valid.rs)
+//!          | EXPR
 //! ```
 //!
 //! A value that is not a literal is a Rust expression, evaluated at run time (`valid.rs`
@@ -70,6 +71,11 @@ pub enum Value {
     },
     /// A bare identifier such as `fan_out` or `relu`.
     Ident(Ident),
+    /// A list of integer literals, possibly negated (`[0, -1]`, `[]`): axes.
+    Axes {
+        values: Vec<i64>,
+        tokens: TokenStream,
+    },
     /// A literal no parameter takes: a string, a bool, a char. `what` describes it for the
     /// message.
     Other { tokens: TokenStream, what: String },
@@ -82,7 +88,9 @@ impl Value {
     /// The tokens to point at in an error.
     pub fn tokens(&self) -> TokenStream {
         match self {
-            Value::Number { tokens, .. } | Value::Other { tokens, .. } => tokens.clone(),
+            Value::Number { tokens, .. }
+            | Value::Other { tokens, .. }
+            | Value::Axes { tokens, .. } => tokens.clone(),
             Value::Ident(ident) => ident.to_token_stream(),
             Value::Expr(expr) => expr.to_token_stream(),
         }
@@ -317,10 +325,35 @@ fn classify(expr: &Expr) -> Value {
                 None => Value::Expr(Box::new(expr.clone())),
             }
         }
+        Expr::Array(array) => {
+            let values: Option<Vec<i64>> = array.elems.iter().map(integer).collect();
+            match values {
+                Some(values) => Value::Axes { values, tokens },
+                None => Value::Other {
+                    tokens,
+                    what: "a list of something other than integer literals".into(),
+                },
+            }
+        }
         Expr::Paren(inner) if matches!(&*inner.expr, Expr::Lit(_)) => classify(&inner.expr),
         Expr::Group(inner) => classify(&inner.expr),
         other => Value::Expr(Box::new(other.clone())),
     }
+}
+
+/// An integer literal, possibly negated, that fits an i64.
+fn integer(expr: &Expr) -> Option<i64> {
+    let (lit, negative) = match expr {
+        Expr::Lit(lit) => (&lit.lit, false),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match &*unary.expr {
+            Expr::Lit(lit) => (&lit.lit, true),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let Lit::Int(int) = lit else { return None };
+    let n = int.base10_parse::<i64>().ok()?;
+    Some(if negative { -n } else { n })
 }
 
 fn classify_lit(lit: &Lit, negative: bool, tokens: TokenStream) -> Value {

@@ -200,6 +200,10 @@ fn runtime_tokens(planned: &Planned) -> TokenStream {
                         quote!(#arg::Int(#n))
                     }
                     RuntimeArg::Name(name) => quote!(#arg::Name(#name)),
+                    RuntimeArg::Axes(list) => {
+                        let list = list.iter().map(|a| Literal::i64_suffixed(*a));
+                        quote!(::init_candle::__private::axes(&[#(#list),*]))
+                    }
                     RuntimeArg::Expr(expr) => {
                         // Spanned at the expression: a value of the wrong type is reported there.
                         let span = expr.span();
@@ -229,6 +233,13 @@ fn variant(name: &str) -> Ident {
 /// the table's row, with one field per parameter of the row (the table's parameter names are
 /// `Init`'s field names).
 pub fn init_tokens(init: &Args) -> TokenStream {
+    // A named instance (`lecun_normal`) is its general row's variant.
+    let Some(init) = init.canonical() else {
+        return quote!(::core::compile_error!(
+            "internal: an initializer of the table is an instance of no row"
+        ));
+    };
+    let init = &init;
     let path = quote!(::init_candle::__private::Init);
     let name = variant(init.def().name);
     if init.def().params.is_empty() {
@@ -250,6 +261,19 @@ fn value_tokens(value: &init_spec::Value) -> TokenStream {
         init_spec::Value::FanMode(mode) => {
             let mode = variant(mode.name());
             quote!(::init_candle::__private::FanMode::#mode)
+        }
+        init_spec::Value::VarianceMode(mode) => {
+            let mode = variant(mode.name());
+            quote!(::init_candle::__private::VarianceMode::#mode)
+        }
+        init_spec::Value::Distribution(distribution) => {
+            let distribution = variant(distribution.name());
+            quote!(::init_candle::__private::Distribution::#distribution)
+        }
+        init_spec::Value::Axis(axis) => Literal::i64_suffixed(axis).into_token_stream(),
+        init_spec::Value::Axes(axes) => {
+            let list = axes.as_slice().iter().map(|a| Literal::i8_suffixed(*a));
+            quote!(::init_candle::__private::Axes::from_array([#(#list),*]))
         }
         // `Planned::Const` holds no deferred value (those are `Planned::Runtime`).
         init_spec::Value::Deferred => {

@@ -74,6 +74,8 @@ fn runtime_values() {
                 head: Linear,
                 #[init(trunc_normal(std = self.cfg.std, a = -2.0 * self.cfg.std, b = 2.0 * self.cfg.std))]
                 pos: Tensor,
+                #[init(variance_scaling(scale = self.cfg.scale, mode = fan_avg, distribution = truncated_normal, in_axis = -2, out_axis = -1, batch_axis = [0]))]
+                kernels: Tensor,
                 #[init(skip)]
                 cfg: Config,
             }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use init_spec::{Arg, Args, At, ParamKind};
+use init_spec::{Arg, Args, At};
 use quote::ToTokens;
 use syn::{Expr, Ident};
 
@@ -44,6 +44,7 @@ pub enum RuntimeArg {
     Float(f64),
     Int(i64),
     Name(String),
+    Axes(Vec<i64>),
     Expr(Expr),
 }
 
@@ -195,7 +196,7 @@ pub fn resolve(cx: &Ctxt, spec: &InitSpec) -> Option<Planned> {
     // const (an expression) where it takes a number.
     let takes_name = |key: &str| {
         def.and_then(|def| def.params.iter().find(|p| p.name == key))
-            .is_none_or(|p| matches!(p.kind, ParamKind::FanMode | ParamKind::Nonlinearity { .. }))
+            .is_none_or(|p| p.kind.takes_name())
     };
     let values: Vec<Value> = spec
         .args
@@ -257,6 +258,10 @@ fn to_arg<'a>(value: &'a Value, name: &'a str) -> Arg<'a> {
         } if value.abs() < i64::MAX as f64 => Arg::Int(*value as i64),
         Value::Number { value, .. } => Arg::Float(*value),
         Value::Ident(_) => Arg::Name(name),
+        Value::Axes { values, .. } => match init_spec::Axes::new(values) {
+            Some(axes) => Arg::Axes(axes),
+            None => Arg::Other("a list of more than 7 axes, or an axis outside -128..=127"),
+        },
         Value::Other { what, .. } => Arg::Other(what),
         Value::Expr(_) => Arg::Deferred,
     }
@@ -272,6 +277,7 @@ fn runtime_arg(value: Value) -> RuntimeArg {
         } if value.abs() < i64::MAX as f64 => RuntimeArg::Int(value as i64),
         Value::Number { value, .. } => RuntimeArg::Float(value),
         Value::Ident(ident) => RuntimeArg::Name(ident.to_string()),
+        Value::Axes { values, .. } => RuntimeArg::Axes(values),
         Value::Expr(expr) => RuntimeArg::Expr(*expr),
         Value::Other { tokens, .. } => RuntimeArg::Expr(syn::parse_quote!(#tokens)),
     }

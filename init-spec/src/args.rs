@@ -3,11 +3,13 @@
 
 use std::fmt;
 
+use crate::axes::Axes;
 use crate::def::{DefaultValue, InitDef, Param, ParamKind};
 use crate::suggest::{hint, one_of};
 use crate::table::{
-    FanModeKind, InitKind, NonlinearityKind, FAN_MODE_NAMES, INIT_NAMES, NONLINEARITIES,
-    NONLINEARITY_NAMES,
+    DistributionKind, FanModeKind, InitKind, NonlinearityKind, VarianceModeKind,
+    DISTRIBUTION_NAMES, FAN_MODE_NAMES, INIT_NAMES, NONLINEARITIES, NONLINEARITY_NAMES,
+    VARIANCE_MODE_NAMES,
 };
 
 /// A parameter's value as written by the caller.
@@ -24,13 +26,15 @@ pub enum Arg<'a> {
     Float(f64),
     /// An integer.
     Int(i64),
-    /// A name: a fan mode or a nonlinearity.
+    /// A name: a fan mode, a nonlinearity, a variance mode or a distribution.
     Name(&'a str),
+    /// A list of axes (`[0, 1]`); a single axis is an [`Arg::Int`].
+    Axes(Axes),
     /// A value of a type no parameter takes, described for the message ("a string literal").
     Other(&'a str),
     /// A number known only at run time (an expression in the derive's attribute): accepted
     /// where a number is, as [`Value::Deferred`], and checked when it is known. Names (fan
-    /// modes, nonlinearities) are never deferred.
+    /// modes, nonlinearities) and axes are never deferred.
     Deferred,
 }
 
@@ -67,6 +71,14 @@ pub enum Value {
     Count(usize),
     /// A fan mode.
     FanMode(FanModeKind),
+    /// A mode of JAX's `variance_scaling`.
+    VarianceMode(VarianceModeKind),
+    /// A distribution of JAX's `variance_scaling`.
+    Distribution(DistributionKind),
+    /// An axis (negative: from the end).
+    Axis(i64),
+    /// An axis or a list of axes.
+    Axes(Axes),
     /// A nonlinearity, with its own parameter when it takes one (leaky_relu's negative slope,
     /// taken from the initializer's parameter named by [`ParamKind::Nonlinearity`]).
     Nonlinearity {
@@ -152,6 +164,71 @@ impl Args {
             Value::FanMode(kind) => Some(*kind),
             _ => None,
         }
+    }
+
+    /// The variance mode `name`, when it is one.
+    pub fn variance_mode(&self, name: &str) -> Option<VarianceModeKind> {
+        match self.get(name)? {
+            Value::VarianceMode(kind) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The distribution `name`, when it is one.
+    pub fn distribution(&self, name: &str) -> Option<DistributionKind> {
+        match self.get(name)? {
+            Value::Distribution(kind) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The axis `name`, when it is an axis parameter.
+    pub fn axis(&self, name: &str) -> Option<i64> {
+        match self.get(name)? {
+            Value::Axis(axis) => Some(*axis),
+            _ => None,
+        }
+    }
+
+    /// The axes `name`, when it is an axes parameter.
+    pub fn axes(&self, name: &str) -> Option<Axes> {
+        match self.get(name)? {
+            Value::Axes(axes) => Some(*axes),
+            _ => None,
+        }
+    }
+
+    /// The general row's arguments for a named instance (`lecun_normal` is
+    /// `variance_scaling(scale = 1.0, mode = fan_in, distribution = truncated_normal)` with
+    /// its axes); any other row's, unchanged. `None` only for a broken table (an instance whose
+    /// general row or fixed values do not exist).
+    ///
+    /// ```
+    /// use init_spec::{Axes, DistributionKind, InitKind};
+    /// let he = init_spec::resolve("he_normal", &[])?.canonical().unwrap();
+    /// assert_eq!(he.kind(), InitKind::VarianceScaling);
+    /// assert_eq!(he.float("scale"), Some(2.0));
+    /// assert_eq!(he.distribution("distribution"), Some(DistributionKind::TruncatedNormal));
+    /// assert_eq!(he.axes("in_axis"), Some(Axes::one(1)));
+    /// # Ok::<(), init_spec::ArgErrors>(())
+    /// ```
+    pub fn canonical(&self) -> Option<Args> {
+        let Some(instance) = self.def().instance_of else {
+            return Some(self.clone());
+        };
+        let kind = InitKind::from_name(instance.of)?;
+        let def = kind.def();
+        let values = def
+            .params
+            .iter()
+            .map(
+                |param| match instance.fixed.iter().find(|(name, _)| *name == param.name) {
+                    Some((_, value)) => fixed(def, param, *value),
+                    None => self.get(param.name).copied(),
+                },
+            )
+            .collect::<Option<Vec<Value>>>()?;
+        Some(Args { kind, values })
     }
 
     /// The nonlinearity `name` and its parameter, when it is a nonlinearity parameter.
@@ -252,7 +329,27 @@ pub fn resolve(name: &str, args: &[(&str, Arg<'_>)]) -> Result<Args, ArgErrors> 
     let mut given: Vec<Option<(usize, Option<Value>)>> = vec![None; def.params.len()];
     for (i, (key, arg)) in args.iter().enumerate() {
         let Some(p) = def.params.iter().position(|p| p.name == *key) else {
-            let message = if def.params.is_empty() {
+            let fixed = def
+                .instance_of
+                .filter(|i| i.fixed.iter().any(|(name, _)| name == key));
+            let message = if let Some(instance) = fixed {
+                let values: Vec<String> = instance
+                    .fixed
+                    .iter()
+                    .map(|(name, value)| match value {
+                        DefaultValue::Float(v) => format!("{name} = {v:?}"),
+                        DefaultValue::Name(v) => format!("{name} = {v}"),
+                        other => format!("{name} = {other:?}"),
+                    })
+                    .collect();
+                format!(
+                    "`{}` fixes `{key}`: it is `{}({})`; write `{}(...)` to choose `{key}`",
+                    def.name,
+                    instance.of,
+                    values.join(", "),
+                    instance.of
+                )
+            } else if def.params.is_empty() {
                 format!("`{}` takes no parameters; write `{}`", def.name, def.name)
             } else {
                 let allowed: Vec<&str> = def.params.iter().map(|p| p.name).collect();
@@ -355,6 +452,19 @@ fn fill_nonlinearity_params(args: &mut Args) {
     }
 }
 
+/// A value the table gives (a default or an instance's fixed value), checked as an argument.
+fn fixed(def: &InitDef, param: &Param, value: DefaultValue) -> Option<Value> {
+    let arg = match value {
+        DefaultValue::Required => return None,
+        DefaultValue::Float(v) => Arg::Float(v),
+        DefaultValue::Count(n) => Arg::Int(i64::try_from(n).ok()?),
+        DefaultValue::Name(name) => Arg::Name(name),
+        DefaultValue::Axis(axis) => Arg::Int(axis),
+        DefaultValue::Axes(list) => Arg::Axes(Axes::new(list)?),
+    };
+    accept(def, param, arg).ok()
+}
+
 /// The default of an omitted parameter, or why there is none.
 fn default(def: &InitDef, param: &Param) -> Result<Value, String> {
     let missing = || {
@@ -367,7 +477,12 @@ fn default(def: &InitDef, param: &Param) -> Result<Value, String> {
         DefaultValue::Required => Err(missing()),
         DefaultValue::Float(v) => Ok(Value::Float(v)),
         DefaultValue::Count(n) => Ok(Value::Count(n)),
-        DefaultValue::Name(name) => accept(def, param, Arg::Name(name)),
+        other => fixed(def, param, other).ok_or_else(|| {
+            format!(
+                "internal: the table's default of `{}` of `{}` is not one of its values",
+                param.name, def.name
+            )
+        }),
     }
 }
 
@@ -383,21 +498,32 @@ fn accept(def: &InitDef, param: &Param, arg: Arg<'_>) -> Result<Value, String> {
         (ParamKind::FanMode, Arg::Name(s)) => FanModeKind::from_name(s)
             .map(Value::FanMode)
             .ok_or_else(|| format!("unknown mode `{s}`{}", hint(s, &FAN_MODE_NAMES))),
+        (ParamKind::VarianceMode, Arg::Name(s)) => VarianceModeKind::from_name(s)
+            .map(Value::VarianceMode)
+            .ok_or_else(|| format!("unknown mode `{s}`{}", hint(s, &VARIANCE_MODE_NAMES))),
+        (ParamKind::Distribution, Arg::Name(s)) => DistributionKind::from_name(s)
+            .map(Value::Distribution)
+            .ok_or_else(|| format!("unknown distribution `{s}`{}", hint(s, &DISTRIBUTION_NAMES))),
         (ParamKind::Nonlinearity { .. }, Arg::Name(s)) => NonlinearityKind::from_name(s)
             .map(|kind| Value::Nonlinearity { kind, param: None })
             .ok_or_else(|| format!("unknown nonlinearity `{s}`{}", hint(s, &NONLINEARITY_NAMES))),
-        (kind @ (ParamKind::FanMode | ParamKind::Nonlinearity { .. }), Arg::Deferred) => {
-            Err(format!(
-                "`{key}` of `{init}` expects {}, written as a bare name (e.g. `{key} = {}`); \
-                 found an expression (only numbers can be computed at run time)",
-                kind.expected(),
-                match kind {
-                    ParamKind::FanMode => "fan_out",
-                    _ => "relu",
-                }
-            ))
-        }
-        (kind @ (ParamKind::FanMode | ParamKind::Nonlinearity { .. }), other) => Err(format!(
+        (ParamKind::Axis, Arg::Int(n)) => Ok(Value::Axis(n)),
+        (ParamKind::Axes, Arg::Int(n)) => i8::try_from(n)
+            .map(|n| Value::Axes(Axes::one(n)))
+            .map_err(|_| format!("`{key}` of `{init}` must be an axis in -128..=127, found `{n}`")),
+        (ParamKind::Axes, Arg::Axes(axes)) => Ok(Value::Axes(axes)),
+        (kind, Arg::Deferred) if kind.is_literal() => Err(format!(
+            "`{key}` of `{init}` expects {}, written as {} (e.g. `{key} = {}`); found an \
+             expression (only numbers can be computed at run time)",
+            kind.expected(),
+            if kind.takes_name() {
+                "a bare name"
+            } else {
+                "integer literals"
+            },
+            kind.example()
+        )),
+        (kind, other) if kind.is_literal() => Err(format!(
             "`{key}` of `{init}` expects {}, found {}",
             kind.expected(),
             describe(other)
@@ -433,12 +559,13 @@ fn accept(def: &InitDef, param: &Param, arg: Arg<'_>) -> Result<Value, String> {
             }
         }
         (kind, other) => {
-            let (what, example) = match kind {
-                ParamKind::Count => ("an integer", "2"),
-                _ => ("a number", "0.5"),
+            let what = match kind {
+                ParamKind::Count => "an integer",
+                _ => "a number",
             };
             Err(format!(
-                "`{key}` of `{init}` expects {what}, e.g. `{key} = {example}`; found {}",
+                "`{key}` of `{init}` expects {what}, e.g. `{key} = {}`; found {}",
+                kind.example(),
                 describe(other)
             ))
         }
@@ -450,12 +577,58 @@ fn describe(arg: Arg<'_>) -> String {
         Arg::Float(v) => format!("the number `{v:?}`"),
         Arg::Int(n) => format!("the number `{n}`"),
         Arg::Name(s) => format!("the name `{s}`"),
+        Arg::Axes(axes) => format!("the axes `{axes}`"),
         Arg::Other(what) => what.to_owned(),
         Arg::Deferred => "a value known only at run time".to_owned(),
     }
 }
 
 impl ParamKind {
+    /// Whether its values are written as literals only (names, axes), never computed at run
+    /// time.
+    ///
+    /// ```
+    /// use init_spec::ParamKind;
+    /// assert!(ParamKind::FanMode.is_literal());
+    /// assert!(ParamKind::Axes.is_literal());
+    /// assert!(!ParamKind::Real.is_literal());
+    /// ```
+    pub fn is_literal(self) -> bool {
+        self.contains(0.0).is_none()
+    }
+
+    /// Whether its values are names (fan modes, nonlinearities, variance modes,
+    /// distributions): what a bare identifier stands for in the derive's grammar.
+    ///
+    /// ```
+    /// use init_spec::ParamKind;
+    /// assert!(ParamKind::Distribution.takes_name());
+    /// assert!(!ParamKind::Axis.takes_name());
+    /// ```
+    pub fn takes_name(self) -> bool {
+        matches!(
+            self,
+            ParamKind::FanMode
+                | ParamKind::VarianceMode
+                | ParamKind::Distribution
+                | ParamKind::Nonlinearity { .. }
+        )
+    }
+
+    /// A value it accepts, for messages.
+    fn example(self) -> &'static str {
+        match self {
+            ParamKind::FanMode => "fan_out",
+            ParamKind::VarianceMode => "fan_avg",
+            ParamKind::Distribution => "truncated_normal",
+            ParamKind::Nonlinearity { .. } => "relu",
+            ParamKind::Axis => "-1",
+            ParamKind::Axes => "[0, 1]",
+            ParamKind::Count => "2",
+            _ => "0.5",
+        }
+    }
+
     /// The values it accepts, for messages ("a non-negative number").
     ///
     /// ```
@@ -468,9 +641,16 @@ impl ParamKind {
             ParamKind::Real => "a finite number".to_owned(),
             ParamKind::Bound => "a number (infinite bounds allowed)".to_owned(),
             ParamKind::NonNegative => "a non-negative number".to_owned(),
+            ParamKind::Positive => "a positive number".to_owned(),
             ParamKind::Fraction => "a number between 0 and 1".to_owned(),
             ParamKind::Count => "an integer of at least 1".to_owned(),
             ParamKind::FanMode => one_of(&FAN_MODE_NAMES),
+            ParamKind::VarianceMode => one_of(&VARIANCE_MODE_NAMES),
+            ParamKind::Distribution => one_of(&DISTRIBUTION_NAMES),
+            ParamKind::Axis => "an axis (an integer; negative counts from the end)".to_owned(),
+            ParamKind::Axes => {
+                "an axis or a list of axes (integers; negative count from the end)".to_owned()
+            }
             ParamKind::Nonlinearity { param_from } => {
                 let param = NONLINEARITIES
                     .iter()

@@ -1,7 +1,7 @@
 //! The row types of the tables in `table.rs`, and lookups by PyTorch name.
 
 #[cfg(doc)]
-use crate::table::{FAN_MODES, INITS, NONLINEARITIES};
+use crate::table::{DISTRIBUTIONS, FAN_MODES, INITS, NONLINEARITIES, VARIANCE_MODES};
 
 /// One initializer of `torch.nn.init`: a row of [`INITS`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,6 +22,18 @@ pub struct InitDef {
     /// `(2, None)` where it needs PyTorch's fans, `(2, Some(2))` for a matrix, `(0, None)` for
     /// element-wise ones.
     pub ranks: (usize, Option<usize>),
+    /// `Some` for a named instance of another row (Flax's `lecun_normal` is
+    /// `variance_scaling(1.0, fan_in, truncated_normal)`): the row and the values it fixes.
+    pub instance_of: Option<Instance>,
+}
+
+/// A row that is another row with some parameters fixed: its own parameters are the others.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Instance {
+    /// The general row's name.
+    pub of: &'static str,
+    /// The general row's parameters this one fixes, with their values.
+    pub fixed: &'static [(&'static str, DefaultValue)],
 }
 
 impl InitDef {
@@ -61,12 +73,22 @@ pub enum ParamKind {
     Bound,
     /// A finite number >= 0.
     NonNegative,
+    /// A finite number > 0.
+    Positive,
     /// A number in [0, 1].
     Fraction,
     /// An integer >= 1.
     Count,
     /// One of [`FAN_MODES`].
     FanMode,
+    /// One of [`VARIANCE_MODES`] (JAX's `variance_scaling` modes).
+    VarianceMode,
+    /// One of [`DISTRIBUTIONS`] (JAX's `variance_scaling` distributions).
+    Distribution,
+    /// One axis of the tensor, an integer (negative: from the end).
+    Axis,
+    /// An axis or a list of axes ([`Axes`](crate::Axes)): `1`, `[0, 2]`, `[]`.
+    Axes,
     /// One of [`NONLINEARITIES`]. `param_from` names the initializer's parameter that gives
     /// the nonlinearity its own parameter (kaiming's `a` is leaky_relu's negative slope).
     Nonlinearity { param_from: Option<&'static str> },
@@ -87,9 +109,15 @@ impl ParamKind {
             ParamKind::Real => finite,
             ParamKind::Bound => !value.is_nan(),
             ParamKind::NonNegative => finite && value >= 0.0,
+            ParamKind::Positive => finite && value > 0.0,
             ParamKind::Fraction => (0.0..=1.0).contains(&value),
             ParamKind::Count => finite && value >= 1.0 && value.fract() == 0.0,
-            ParamKind::FanMode | ParamKind::Nonlinearity { .. } => return None,
+            ParamKind::FanMode
+            | ParamKind::VarianceMode
+            | ParamKind::Distribution
+            | ParamKind::Axis
+            | ParamKind::Axes
+            | ParamKind::Nonlinearity { .. } => return None,
         })
     }
 }
@@ -103,8 +131,12 @@ pub enum DefaultValue {
     Float(f64),
     /// An integer.
     Count(usize),
-    /// A fan mode or nonlinearity, by name.
+    /// A fan mode, nonlinearity, variance mode or distribution, by name.
     Name(&'static str),
+    /// An axis.
+    Axis(i64),
+    /// A list of axes.
+    Axes(&'static [i64]),
 }
 
 /// `low <= high` (or `<` when `strict`) between two parameters of an initializer.
@@ -138,6 +170,16 @@ pub struct NonlinearityParam {
     pub name: &'static str,
     /// PyTorch's default.
     pub default: f64,
+}
+
+/// A named choice of a parameter other than a fan mode or nonlinearity: a row of
+/// [`VARIANCE_MODES`] or [`DISTRIBUTIONS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChoiceDef {
+    /// Its name, as the reference library spells it.
+    pub name: &'static str,
+    /// What it means, in one line.
+    pub doc: &'static str,
 }
 
 /// A fan mode of the Kaiming initializers: a row of [`FAN_MODES`].

@@ -1,4 +1,4 @@
-//! # init-spec: the vocabulary of `torch.nn.init`, as data
+//! # init-spec: the vocabulary of `torch.nn.init` (and JAX/Flax's initializers), as data
 //!
 //! One table defines every initializer (PyTorch's name, its parameters with their kind and
 //! default, whether it is random, a one-line doc, an example), every nonlinearity of
@@ -28,16 +28,19 @@
 //! ```
 
 mod args;
+mod axes;
 mod def;
 pub mod suggest;
 mod table;
 
 pub use args::{resolve, Arg, ArgError, ArgErrors, Args, At, Value};
+pub use axes::{resolve_axis, Axes, MAX_AXES};
 pub use def::{
-    variant_name, DefaultValue, FanModeDef, InitDef, NonlinearityDef, NonlinearityParam, Param,
-    ParamKind, Relation,
+    variant_name, ChoiceDef, DefaultValue, FanModeDef, InitDef, Instance, NonlinearityDef,
+    NonlinearityParam, Param, ParamKind, Relation,
 };
 pub use table::{
-    FanModeKind, InitKind, NonlinearityKind, FAN_MODES, FAN_MODE_NAMES, INITS, INIT_NAMES,
-    NONLINEARITIES, NONLINEARITY_NAMES,
+    DistributionKind, FanModeKind, InitKind, NonlinearityKind, VarianceModeKind, DISTRIBUTIONS,
+    DISTRIBUTION_NAMES, FAN_MODES, FAN_MODE_NAMES, INITS, INIT_NAMES, NONLINEARITIES,
+    NONLINEARITY_NAMES, VARIANCE_MODES, VARIANCE_MODE_NAMES,
 };

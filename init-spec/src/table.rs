@@ -4,8 +4,8 @@
 //! cannot drift apart; `Kind::def` finds the row by the kind's position.
 
 use crate::def::{
-    DefaultValue, FanModeDef, InitDef, NonlinearityDef, NonlinearityParam, Param, ParamKind,
-    Relation,
+    ChoiceDef, DefaultValue, FanModeDef, InitDef, Instance, NonlinearityDef, NonlinearityParam,
+    Param, ParamKind, Relation,
 };
 
 /// Declares a kind enum, its table and the list of its names from one list of rows.
@@ -113,8 +113,49 @@ const KAIMING: &[Param] = &[
     ),
 ];
 
+/// JAX's input axis, in PyTorch's layout.
+const IN_AXIS: Param = param(
+    "in_axis",
+    ParamKind::Axes,
+    DefaultValue::Axes(&[1]),
+    "the input axis or axes: 1 in PyTorch's layout (out, in, kernel...), where fan_in is PyTorch's; JAX's default -2 is the input axis of its own layout (kernel..., in, out)",
+);
+
+/// JAX's output axis, in PyTorch's layout.
+const OUT_AXIS: Param = param(
+    "out_axis",
+    ParamKind::Axes,
+    DefaultValue::Axes(&[0]),
+    "the output axis or axes: 0 in PyTorch's layout, where fan_out is PyTorch's; JAX's default -1 is the output axis of its own layout",
+);
+
+const BATCH_AXIS: Param = param(
+    "batch_axis",
+    ParamKind::Axes,
+    DefaultValue::Axes(&[]),
+    "axes counted in neither fan nor the receptive field",
+);
+
+/// The parameters of JAX's named `variance_scaling` instances.
+const AXES: &[Param] = &[IN_AXIS, OUT_AXIS, BATCH_AXIS];
+
+/// The [`Instance`] of `variance_scaling` that fixes its scale, mode and distribution.
+macro_rules! variance_scaling {
+    ($scale:literal, $mode:literal, $distribution:literal) => {
+        Instance {
+            of: "variance_scaling",
+            fixed: &[
+                ("scale", DefaultValue::Float($scale)),
+                ("mode", DefaultValue::Name($mode)),
+                ("distribution", DefaultValue::Name($distribution)),
+            ],
+        }
+    };
+}
+
 table! {
-    /// The initializers of `torch.nn.init`, one per row of [`INITS`].
+    /// The initializers of `torch.nn.init` and JAX/Flax's `nn.initializers`, one per row of
+    /// [`INITS`].
     ///
     /// ```
     /// use init_spec::InitKind;
@@ -153,6 +194,7 @@ table! {
         relations: &[Relation { low: "low", high: "high", strict: false, note: "" }],
         example: "uniform(low = -0.1, high = 0.1)",
         ranks: (0, None),
+        instance_of: None,
     },
     /// N(mean, std^2).
     Normal {
@@ -166,6 +208,7 @@ table! {
         relations: &[],
         example: "normal(mean = 0.0, std = 0.01)",
         ranks: (0, None),
+        instance_of: None,
     },
     /// N(mean, std^2) conditioned on (a, b).
     TruncNormal {
@@ -181,6 +224,7 @@ table! {
         relations: &[Relation { low: "a", high: "b", strict: true, note: " (the truncation interval)" }],
         example: "trunc_normal(std = 0.02, a = -0.04, b = 0.04)",
         ranks: (0, None),
+        instance_of: None,
     },
     /// Every element `value`.
     Constant {
@@ -191,6 +235,7 @@ table! {
         relations: &[],
         example: "constant(value = 0.1)",
         ranks: (0, None),
+        instance_of: None,
     },
     /// Every element 0.
     Zeros {
@@ -201,6 +246,7 @@ table! {
         relations: &[],
         example: "zeros",
         ranks: (0, None),
+        instance_of: None,
     },
     /// Every element 1.
     Ones {
@@ -211,6 +257,7 @@ table! {
         relations: &[],
         example: "ones",
         ranks: (0, None),
+        instance_of: None,
     },
     /// The identity matrix.
     Eye {
@@ -221,6 +268,7 @@ table! {
         relations: &[],
         example: "eye",
         ranks: (2, Some(2)),
+        instance_of: None,
     },
     /// The Dirac delta.
     Dirac {
@@ -231,6 +279,7 @@ table! {
         relations: &[],
         example: "dirac(groups = 2)",
         ranks: (3, Some(5)),
+        instance_of: None,
     },
     /// Xavier (Glorot) uniform.
     XavierUniform {
@@ -241,6 +290,7 @@ table! {
         relations: &[],
         example: "xavier_uniform(gain = 1.0)",
         ranks: (2, None),
+        instance_of: None,
     },
     /// Xavier (Glorot) normal.
     XavierNormal {
@@ -251,6 +301,7 @@ table! {
         relations: &[],
         example: "xavier_normal(gain = 1.0)",
         ranks: (2, None),
+        instance_of: None,
     },
     /// Kaiming (He) uniform.
     KaimingUniform {
@@ -261,6 +312,7 @@ table! {
         relations: &[],
         example: "kaiming_uniform(mode = fan_in, nonlinearity = relu)",
         ranks: (2, None),
+        instance_of: None,
     },
     /// Kaiming (He) normal.
     KaimingNormal {
@@ -271,16 +323,26 @@ table! {
         relations: &[],
         example: "kaiming_normal(mode = fan_out, nonlinearity = relu)",
         ranks: (2, None),
+        instance_of: None,
     },
     /// A (semi-)orthogonal matrix.
     Orthogonal {
         name: "orthogonal",
-        doc: "a (semi-)orthogonal matrix scaled by `gain` (Saxe et al., 2013)",
+        doc: "a (semi-)orthogonal matrix scaled by `gain` (Saxe et al., 2013); the matrix's columns are the slices along `column_axis`, its rows the other axes flattened",
         random: true,
-        params: &[GAIN],
+        params: &[
+            GAIN,
+            param(
+                "column_axis",
+                ParamKind::Axis,
+                DefaultValue::Axis(0),
+                "the axis whose slices are the matrix's columns (Flax's `column_axis`): 0, PyTorch's flattening (size(0), numel / size(0)); Flax's default -1 names the output axis of its own layout, which is 0 in PyTorch's",
+            ),
+        ],
         relations: &[],
-        example: "orthogonal(gain = 1.0)",
+        example: "orthogonal(gain = 1.0, column_axis = 0)",
         ranks: (2, None),
+        instance_of: None,
     },
     /// A sparse matrix.
     Sparse {
@@ -294,6 +356,102 @@ table! {
         relations: &[],
         example: "sparse(sparsity = 0.1, std = 0.01)",
         ranks: (2, Some(2)),
+        instance_of: None,
+    },
+    /// JAX/Flax's `variance_scaling`.
+    VarianceScaling {
+        name: "variance_scaling",
+        doc: "JAX/Flax's variance_scaling: values of variance scale / n, n the fan of `mode` counted on the axes given, from a normal cut at 2 of its std and widened so that the values' std is sqrt(scale / n), a normal, or a uniform",
+        random: true,
+        params: &[
+            float("scale", ParamKind::Positive, 1.0, "the variance's scale"),
+            param("mode", ParamKind::VarianceMode, DefaultValue::Required, "which fan divides the scale"),
+            param("distribution", ParamKind::Distribution, DefaultValue::Required, "the distribution of the values"),
+            IN_AXIS,
+            OUT_AXIS,
+            BATCH_AXIS,
+        ],
+        relations: &[],
+        example: "variance_scaling(scale = 2.0, mode = fan_in, distribution = truncated_normal)",
+        ranks: (1, None),
+        instance_of: None,
+    },
+    /// JAX/Flax's `lecun_normal` (Flax's `Dense` and `Conv` default).
+    LecunNormal {
+        name: "lecun_normal",
+        doc: "JAX/Flax's lecun_normal: variance_scaling(1.0, fan_in, truncated_normal), Flax's Dense and Conv default",
+        random: true,
+        params: AXES,
+        relations: &[],
+        example: "lecun_normal",
+        ranks: (1, None),
+        instance_of: Some(variance_scaling!(1.0, "fan_in", "truncated_normal")),
+    },
+    /// JAX/Flax's `lecun_uniform`.
+    LecunUniform {
+        name: "lecun_uniform",
+        doc: "JAX/Flax's lecun_uniform: variance_scaling(1.0, fan_in, uniform)",
+        random: true,
+        params: AXES,
+        relations: &[],
+        example: "lecun_uniform",
+        ranks: (1, None),
+        instance_of: Some(variance_scaling!(1.0, "fan_in", "uniform")),
+    },
+    /// JAX/Flax's `he_normal`.
+    HeNormal {
+        name: "he_normal",
+        doc: "JAX/Flax's he_normal: variance_scaling(2.0, fan_in, truncated_normal) (PyTorch's kaiming_normal draws from an untruncated normal)",
+        random: true,
+        params: AXES,
+        relations: &[],
+        example: "he_normal",
+        ranks: (1, None),
+        instance_of: Some(variance_scaling!(2.0, "fan_in", "truncated_normal")),
+    },
+    /// JAX/Flax's `he_uniform`.
+    HeUniform {
+        name: "he_uniform",
+        doc: "JAX/Flax's he_uniform: variance_scaling(2.0, fan_in, uniform), the law of PyTorch's kaiming_uniform with relu",
+        random: true,
+        params: AXES,
+        relations: &[],
+        example: "he_uniform",
+        ranks: (1, None),
+        instance_of: Some(variance_scaling!(2.0, "fan_in", "uniform")),
+    },
+    /// JAX/Flax's `glorot_normal`.
+    GlorotNormal {
+        name: "glorot_normal",
+        doc: "JAX/Flax's glorot_normal: variance_scaling(1.0, fan_avg, truncated_normal) (PyTorch's xavier_normal draws from an untruncated normal)",
+        random: true,
+        params: AXES,
+        relations: &[],
+        example: "glorot_normal",
+        ranks: (1, None),
+        instance_of: Some(variance_scaling!(1.0, "fan_avg", "truncated_normal")),
+    },
+    /// JAX/Flax's `glorot_uniform`.
+    GlorotUniform {
+        name: "glorot_uniform",
+        doc: "JAX/Flax's glorot_uniform: variance_scaling(1.0, fan_avg, uniform), the law of PyTorch's xavier_uniform",
+        random: true,
+        params: AXES,
+        relations: &[],
+        example: "glorot_uniform",
+        ranks: (1, None),
+        instance_of: Some(variance_scaling!(1.0, "fan_avg", "uniform")),
+    },
+    /// JAX/Flax's `delta_orthogonal`.
+    DeltaOrthogonal {
+        name: "delta_orthogonal",
+        doc: "JAX/Flax's delta_orthogonal: zeros but the kernel's centre tap ((k - 1) / 2 on each spatial axis), an orthogonal (out, in) matrix times `scale`; needs in <= out (Xiao et al., 2018)",
+        random: true,
+        params: &[float("scale", ParamKind::NonNegative, 1.0, "scaling factor of the matrix")],
+        relations: &[],
+        example: "delta_orthogonal(scale = 1.0)",
+        ranks: (3, Some(5)),
+        instance_of: None,
     },
 }
 
@@ -388,4 +546,72 @@ table! {
         name: "fan_out",
         doc: "preserves the variance of the gradients in the backward pass",
     },
+}
+
+table! {
+    /// The modes of JAX's `variance_scaling`, one per row of [`VARIANCE_MODES`].
+    ///
+    /// ```
+    /// use init_spec::VarianceModeKind;
+    /// assert_eq!(VarianceModeKind::FanAvg.name(), "fan_avg");
+    /// ```
+    pub enum VarianceModeKind;
+
+    /// Every mode of JAX's `variance_scaling`: the fan that divides its scale.
+    ///
+    /// ```
+    /// assert_eq!(init_spec::VARIANCE_MODES.len(), 4);
+    /// ```
+    pub const VARIANCE_MODES: [ChoiceDef];
+
+    /// JAX's name of each row of [`VARIANCE_MODES`], in order.
+    ///
+    /// ```
+    /// assert_eq!(init_spec::VARIANCE_MODE_NAMES, ["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]);
+    /// ```
+    pub const VARIANCE_MODE_NAMES;
+
+    /// The input fan.
+    FanIn { name: "fan_in", doc: "the number of inputs: in_axis sizes times the receptive field" },
+    /// The output fan.
+    FanOut { name: "fan_out", doc: "the number of outputs: out_axis sizes times the receptive field" },
+    /// Their arithmetic mean.
+    FanAvg { name: "fan_avg", doc: "(fan_in + fan_out) / 2" },
+    /// Their geometric mean.
+    FanGeoAvg { name: "fan_geo_avg", doc: "sqrt(fan_in * fan_out)" },
+}
+
+table! {
+    /// The distributions of JAX's `variance_scaling`, one per row of [`DISTRIBUTIONS`].
+    ///
+    /// ```
+    /// use init_spec::DistributionKind;
+    /// assert_eq!(DistributionKind::TruncatedNormal.name(), "truncated_normal");
+    /// ```
+    pub enum DistributionKind;
+
+    /// Every distribution of JAX's `variance_scaling`; each has mean 0 and the variance asked
+    /// for.
+    ///
+    /// ```
+    /// assert_eq!(init_spec::DISTRIBUTIONS.len(), 3);
+    /// ```
+    pub const DISTRIBUTIONS: [ChoiceDef];
+
+    /// JAX's name of each row of [`DISTRIBUTIONS`], in order.
+    ///
+    /// ```
+    /// assert_eq!(init_spec::DISTRIBUTION_NAMES, ["truncated_normal", "normal", "uniform"]);
+    /// ```
+    pub const DISTRIBUTION_NAMES;
+
+    /// JAX's truncated normal.
+    TruncatedNormal {
+        name: "truncated_normal",
+        doc: "N(0, s^2) conditioned on (-2 s, 2 s), s = sqrt(variance) / 0.87962566103423978 (the std of a standard normal cut at +-2), so that the values' std is sqrt(variance)",
+    },
+    /// The normal.
+    Normal { name: "normal", doc: "N(0, variance)" },
+    /// The uniform.
+    Uniform { name: "uniform", doc: "U(-sqrt(3 variance), sqrt(3 variance))" },
 }

@@ -2,8 +2,9 @@
 //! follow the variant naming convention, cross-references point at existing parameters.
 
 use init_spec::{
-    resolve, variant_name, Arg, At, DefaultValue, FanModeKind, InitKind, NonlinearityKind,
-    ParamKind, Value, FAN_MODES, INITS, NONLINEARITIES,
+    resolve, variant_name, Arg, At, Axes, DefaultValue, DistributionKind, FanModeKind, InitKind,
+    NonlinearityKind, ParamKind, Value, VarianceModeKind, DISTRIBUTIONS, FAN_MODES, INITS,
+    NONLINEARITIES, VARIANCE_MODES,
 };
 
 /// `name(key = value, ...)` split into the name and its arguments (the examples' syntax).
@@ -46,6 +47,155 @@ fn kinds_and_rows_agree() {
         assert_eq!(FanModeKind::from_name(def.name), Some(*kind));
         assert_eq!(variant_name(def.name), format!("{kind:?}"));
     }
+    for (kind, def) in VarianceModeKind::ALL.iter().zip(VARIANCE_MODES) {
+        assert_eq!(VarianceModeKind::from_name(def.name), Some(*kind));
+        assert_eq!(variant_name(def.name), format!("{kind:?}"));
+    }
+    for (kind, def) in DistributionKind::ALL.iter().zip(DISTRIBUTIONS) {
+        assert_eq!(DistributionKind::from_name(def.name), Some(*kind));
+        assert_eq!(variant_name(def.name), format!("{kind:?}"));
+    }
+}
+
+#[test]
+fn instances_name_their_general_row_and_its_parameters() {
+    let instances: Vec<_> = INITS.iter().filter(|d| d.instance_of.is_some()).collect();
+    assert_eq!(instances.len(), 6);
+    for def in instances {
+        let instance = def.instance_of.unwrap();
+        let general = InitKind::from_name(instance.of).unwrap().def();
+        // The instance's parameters and the fixed ones are the general row's, once each.
+        let mut names: Vec<&str> = def.params.iter().map(|p| p.name).collect();
+        names.extend(instance.fixed.iter().map(|(name, _)| *name));
+        let mut all: Vec<&str> = general.params.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(names, all, "{}", def.name);
+        for param in def.params {
+            assert!(
+                general.params.contains(param),
+                "{}.{}",
+                def.name,
+                param.name
+            );
+        }
+        let args = resolve(def.name, &[("in_axis", Arg::Int(-2))]).unwrap();
+        let canonical = args.canonical().unwrap();
+        assert_eq!(canonical.kind().name(), instance.of);
+        assert_eq!(canonical.axes("in_axis"), Some(Axes::one(-2)));
+        assert_eq!(canonical.axes("out_axis"), Some(Axes::one(0)));
+        // The same values as the general row given them by name.
+        let mut explicit: Vec<(&str, Arg<'_>)> = instance
+            .fixed
+            .iter()
+            .map(|(name, value)| match value {
+                DefaultValue::Float(v) => (*name, Arg::Float(*v)),
+                DefaultValue::Name(n) => (*name, Arg::Name(n)),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        explicit.push(("in_axis", Arg::Int(-2)));
+        assert_eq!(resolve(instance.of, &explicit).unwrap(), canonical);
+    }
+    let lecun = resolve("lecun_normal", &[]).unwrap().canonical().unwrap();
+    assert_eq!(lecun.float("scale"), Some(1.0));
+    assert_eq!(lecun.variance_mode("mode"), Some(VarianceModeKind::FanIn));
+    assert_eq!(
+        lecun.distribution("distribution"),
+        Some(DistributionKind::TruncatedNormal)
+    );
+    // A row that is no instance is its own canonical form.
+    let normal = resolve("normal", &[]).unwrap();
+    assert_eq!(normal.canonical(), Some(normal));
+}
+
+#[test]
+fn axes_are_integers_or_lists_of_them() {
+    let axes = Axes::new(&[0, -1]).unwrap();
+    let args = resolve(
+        "variance_scaling",
+        &[
+            ("mode", Arg::Name("fan_geo_avg")),
+            ("distribution", Arg::Name("uniform")),
+            ("in_axis", Arg::Int(-2)),
+            ("batch_axis", Arg::Axes(axes)),
+        ],
+    )
+    .unwrap();
+    assert_eq!(args.axes("in_axis"), Some(Axes::one(-2)));
+    assert_eq!(args.axes("batch_axis"), Some(axes));
+    assert_eq!(args.float("scale"), Some(1.0));
+    let orthogonal = resolve("orthogonal", &[("column_axis", Arg::Int(-1))]).unwrap();
+    assert_eq!(orthogonal.axis("column_axis"), Some(-1));
+    assert_eq!(
+        resolve("orthogonal", &[]).unwrap().axis("column_axis"),
+        Some(0)
+    );
+    assert_eq!(
+        messages("orthogonal", &[("column_axis", Arg::Float(1.0))]),
+        [(
+            At::Value(0),
+            "`column_axis` of `orthogonal` expects an axis (an integer; negative counts from \
+             the end), found the number `1.0`"
+                .to_owned()
+        )]
+    );
+    assert_eq!(
+        messages("orthogonal", &[("column_axis", Arg::Axes(axes))]),
+        [(
+            At::Value(0),
+            "`column_axis` of `orthogonal` expects an axis (an integer; negative counts from \
+             the end), found the axes `[0, -1]`"
+                .to_owned()
+        )]
+    );
+    let deferred = messages("lecun_normal", &[("in_axis", Arg::Deferred)]);
+    assert!(
+        deferred[0]
+            .1
+            .contains("written as integer literals (e.g. `in_axis = [0, 1]`)"),
+        "{}",
+        deferred[0].1
+    );
+    assert_eq!(
+        messages("variance_scaling", &[("mode", Arg::Name("fan_average"))]),
+        [
+            (
+                At::Value(0),
+                "unknown mode `fan_average`; expected one of: `fan_in`, `fan_out`, `fan_avg` or \
+                 `fan_geo_avg`"
+                    .to_owned()
+            ),
+            (
+                At::Name,
+                "`variance_scaling` requires `distribution`, e.g. `variance_scaling(scale = \
+                 2.0, mode = fan_in, distribution = truncated_normal)`"
+                    .to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        messages(
+            "variance_scaling",
+            &[
+                ("scale", Arg::Float(0.0)),
+                ("mode", Arg::Name("fan_in")),
+                ("distribution", Arg::Name("gaussian"))
+            ]
+        ),
+        [
+            (
+                At::Value(0),
+                "`scale` of `variance_scaling` must be a positive number, found `0.0`".to_owned()
+            ),
+            (
+                At::Value(2),
+                "unknown distribution `gaussian`; expected one of: `truncated_normal`, `normal` \
+                 or `uniform`"
+                    .to_owned()
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -75,6 +225,8 @@ fn defaults_resolve_and_are_valid_values() {
                 DefaultValue::Float(v) => Arg::Float(v),
                 DefaultValue::Count(n) => Arg::Int(n as i64),
                 DefaultValue::Name(name) => Arg::Name(name),
+                DefaultValue::Axis(axis) => Arg::Int(axis),
+                DefaultValue::Axes(list) => Arg::Axes(Axes::new(list).unwrap()),
             };
             let (_, mut args) = parse_example(def.example);
             args.retain(|(key, _)| *key != param.name);

@@ -782,7 +782,7 @@ fn produce(
             let per_chunk = (out.chunk_bytes / item.dtype.size_in_bytes()).max(1);
             let chunk = match &item.what {
                 // A structured initializer computes the whole tensor for any region: once.
-                What::Write { init, .. } if is_structured(init) => item.len.max(1),
+                What::Write { init, .. } if init.is_structured() => item.len.max(1),
                 _ => per_chunk,
             };
             let mut at = item.start;
@@ -791,7 +791,7 @@ fn produce(
                 let len = chunk.min(end - at);
                 let region = Region::Flat { start: at, len };
                 let message = match &item.what {
-                    What::Write { init, .. } if !is_structured(init) => {
+                    What::Write { init, .. } if !init.is_structured() => {
                         let buffer = buffers.take(item.dtype, per_chunk)?;
                         let part = if len == per_chunk {
                             buffer.clone()
@@ -830,14 +830,6 @@ fn produce(
         send.send(Message::End).map_err(|_| closed())?;
     }
     Ok(())
-}
-
-/// Whether the initializer mixes the whole tensor (its regions are computed from the full one).
-fn is_structured(init: &Init) -> bool {
-    matches!(
-        init,
-        Init::Eye | Init::Dirac { .. } | Init::Orthogonal { .. } | Init::Sparse { .. }
-    )
 }
 
 /// Copies the flat `region` of a tensor the builder's checkpoint holds into `part`.

@@ -6,7 +6,7 @@ use candle_core::DType;
 
 use super::Plan;
 use crate::accept;
-use crate::dist::{Normal, Uniform};
+use crate::dist::{Normal, TruncNormal, Uniform};
 use crate::error::{InitError, Result};
 use crate::ops::check_representable;
 
@@ -177,7 +177,7 @@ fn uniform_plan(
 }
 
 /// Whether some value of `dtype` lies strictly inside (a, b).
-pub(super) fn interior_exists(a: f64, b: f64, dtype: DType) -> bool {
+fn interior_exists(a: f64, b: f64, dtype: DType) -> bool {
     let r = round_to(a, dtype);
     let above = if r > a { r } else { next_up(r, dtype) };
     above < b
@@ -230,4 +230,70 @@ fn next_up(x: f64, dtype: DType) -> f64 {
         DType::BF16 => half::bf16::from_bits(up16(half::bf16::from_f64(x).to_bits())).to_f64(),
         _ => x.next_up(),
     }
+}
+
+/// N(mean, std^2) conditioned on the open interval (a, b): std finite and > 0, the bounds
+/// ordered, and enough of the mass rounds to a `dtype` value strictly inside them.
+pub(super) fn check_trunc(
+    op: &'static str,
+    mean: f64,
+    std: f64,
+    a: f64,
+    b: f64,
+    dtype: DType,
+) -> Result<Plan> {
+    check_finite(op, "mean", mean)?;
+    if !(std > 0.0 && std.is_finite()) {
+        return Err(InitError::param(
+            op,
+            "std",
+            std,
+            "std must be a finite number > 0",
+        ));
+    }
+    if a.is_nan() || b.is_nan() {
+        return Err(InitError::param(
+            op,
+            "(a, b)",
+            format!("({a}, {b})"),
+            "the bounds must be numbers (infinite bounds are allowed)",
+        ));
+    }
+    if a >= b {
+        return Err(InitError::param(
+            op,
+            "(a, b)",
+            format!("({a}, {b})"),
+            "the interval must satisfy a < b",
+        ));
+    }
+    if !interior_exists(a, b, dtype) {
+        return Err(InitError::param(
+            op,
+            "(a, b)",
+            format!("({a}, {b})"),
+            format!("no {dtype:?} value lies strictly between a and b"),
+        ));
+    }
+    if mean < a - 2.0 * std || mean > b + 2.0 * std {
+        log::warn!(
+            "mean is more than 2 std from [a, b] in trunc_normal; the distribution \
+             is exact here, but it is probably not what you meant"
+        );
+    }
+    let s = TruncNormal::new(mean, std, a, b);
+    if accept::accepted(&s, dtype) < accept::MIN_ACCEPTED {
+        return Err(InitError::param(
+            op,
+            "(a, b)",
+            format!("({a}, {b}) with mean = {mean}, std = {std}"),
+            format!(
+                "fewer than 1 in 16 values of N(mean, std^2) conditioned on (a, b) \
+                 round to a {dtype:?} value strictly inside (a, b): the mass lies \
+                 within one {dtype:?} step of a bound, or beyond the dtype's range; \
+                 choose an interval that holds mass away from its bounds"
+            ),
+        ));
+    }
+    Ok(Plan::Trunc(s))
 }

@@ -4,9 +4,12 @@
 
 use std::fmt;
 
+use init_spec::{resolve_axis, DefaultValue, InitKind};
+
 use super::Init;
 use crate::fan::{calculate_fan_in_and_fan_out, FanMode};
 use crate::gain::{calculate_gain, Nonlinearity};
+use crate::variance;
 use crate::Arg;
 
 /// `init` in `torch.nn.init` call syntax, without the tensor, with the table's parameter names
@@ -36,6 +39,7 @@ impl fmt::Display for Init {
                 Arg::Float(v) => write!(f, "{name}={v}")?,
                 Arg::Int(v) => write!(f, "{name}={v}")?,
                 Arg::Name(v) | Arg::Other(v) => write!(f, "{name}={v}")?,
+                Arg::Axes(v) => write!(f, "{name}={v}")?,
                 Arg::Deferred => write!(f, "{name}=?")?,
             }
         }
@@ -54,6 +58,38 @@ impl Init {
     /// # Ok::<(), init_core::InitError>(())
     /// ```
     pub fn args(&self) -> Vec<(&'static str, Arg<'static>)> {
+        let own = self.kind().def().params;
+        self.variant_args()
+            .into_iter()
+            .filter(|(name, _)| own.iter().any(|p| p.name == *name))
+            .collect()
+    }
+
+    /// The named instance of its row this is (`he_normal` for `variance_scaling` with scale 2,
+    /// fan_in and truncated_normal), if any.
+    pub(super) fn instance(&self) -> Option<InitKind> {
+        let general = self.variant_kind().name();
+        let args = self.variant_args();
+        let same = |name: &str, value: &DefaultValue| {
+            args.iter().any(|(n, arg)| {
+                *n == name
+                    && match (arg, value) {
+                        (Arg::Float(a), DefaultValue::Float(b)) => a == b,
+                        (Arg::Name(a), DefaultValue::Name(b)) => a == b,
+                        _ => false,
+                    }
+            })
+        };
+        InitKind::ALL.iter().copied().find(|kind| {
+            kind.def().instance_of.is_some_and(|instance| {
+                instance.of == general
+                    && instance.fixed.iter().all(|(name, value)| same(name, value))
+            })
+        })
+    }
+
+    /// Every argument of its variant's row, in the row's order.
+    fn variant_args(&self) -> Vec<(&'static str, Arg<'static>)> {
         let values: Vec<Arg<'static>> = match self {
             Init::Uniform { low, high } => vec![Arg::Float(*low), Arg::Float(*high)],
             Init::Normal { mean, std } => vec![Arg::Float(*mean), Arg::Float(*std)],
@@ -68,11 +104,28 @@ impl Init {
             Init::Constant { value } => vec![Arg::Float(*value)],
             Init::Zeros | Init::Ones | Init::Eye => Vec::new(),
             Init::Dirac { groups } => vec![Arg::Int(i64::try_from(*groups).unwrap_or(i64::MAX))],
-            Init::XavierUniform { gain }
-            | Init::XavierNormal { gain }
-            | Init::Orthogonal { gain } => {
+            Init::XavierUniform { gain } | Init::XavierNormal { gain } => {
                 vec![Arg::Float(*gain)]
             }
+            Init::Orthogonal { gain, column_axis } => {
+                vec![Arg::Float(*gain), Arg::Int(*column_axis)]
+            }
+            Init::DeltaOrthogonal { scale } => vec![Arg::Float(*scale)],
+            Init::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                in_axis,
+                out_axis,
+                batch_axis,
+            } => vec![
+                Arg::Float(*scale),
+                Arg::Name(mode.name()),
+                Arg::Name(distribution.name()),
+                Arg::Axes(*in_axis),
+                Arg::Axes(*out_axis),
+                Arg::Axes(*batch_axis),
+            ],
             Init::KaimingUniform {
                 a,
                 mode,
@@ -89,7 +142,7 @@ impl Init {
             ],
             Init::Sparse { sparsity, std } => vec![Arg::Float(*sparsity), Arg::Float(*std)],
         };
-        self.kind()
+        self.variant_kind()
             .def()
             .params
             .iter()
@@ -100,8 +153,8 @@ impl Init {
 }
 
 impl Init {
-    /// The gain it applies (Xavier, Kaiming with its nonlinearity and slope `a`, orthogonal);
-    /// `None` for the others.
+    /// The gain it applies (Xavier, Kaiming with its nonlinearity and slope `a`, orthogonal,
+    /// delta_orthogonal's scale); `None` for the others.
     ///
     /// ```
     /// use init_core::{FanMode, Init, Nonlinearity};
@@ -113,7 +166,8 @@ impl Init {
         match self {
             Init::XavierUniform { gain }
             | Init::XavierNormal { gain }
-            | Init::Orthogonal { gain } => Some(*gain),
+            | Init::Orthogonal { gain, .. } => Some(*gain),
+            Init::DeltaOrthogonal { scale } => Some(*scale),
             Init::KaimingUniform {
                 a, nonlinearity, ..
             }
@@ -164,10 +218,28 @@ impl Init {
                 };
                 Some(self.gain()? / (fan as f64).sqrt())
             }
-            Init::Orthogonal { gain } => {
-                let rows = *dims.first()?;
-                let cols: usize = dims.iter().skip(1).product();
+            Init::Orthogonal { gain, column_axis } => {
+                let rows = dims[resolve_axis(*column_axis, dims.len())?];
+                let cols = dims.iter().product::<usize>() / rows.max(1);
                 Some(gain / (rows.max(cols) as f64).sqrt())
+            }
+            Init::DeltaOrthogonal { scale } => {
+                // out * in entries of a matrix with `in` orthonormal columns, among them zeros.
+                let taps: usize = dims.get(2..)?.iter().product();
+                Some(scale / ((dims[0] * taps) as f64).sqrt())
+            }
+            Init::VarianceScaling {
+                scale,
+                mode,
+                in_axis,
+                out_axis,
+                batch_axis,
+                ..
+            } => {
+                let (fan_in, fan_out) =
+                    variance::fans("variance_scaling", dims, *in_axis, *out_axis, *batch_axis)
+                        .ok()?;
+                Some((scale / mode.denominator(fan_in, fan_out)).sqrt())
             }
             Init::Sparse { sparsity, std } => {
                 let rows = *dims.first()? as f64;

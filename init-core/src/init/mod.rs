@@ -1,9 +1,8 @@
 //! [`Init`]: an initializer and its parameters as a value, checked before it writes.
 
 use candle_core::{DType, Tensor};
-use init_spec::{Arg, InitKind};
+use init_spec::{resolve_axis, Arg, Axes, InitKind};
 
-use crate::accept;
 use crate::dist::{Normal, TruncNormal, Uniform};
 use crate::error::{InitError, Result};
 use crate::fan::{calculate_correct_fan, calculate_fan_in_and_fan_out, FanMode};
@@ -11,21 +10,30 @@ use crate::gain::{calculate_gain, Nonlinearity};
 use crate::generator::Generator;
 use crate::ops::{check_device, check_representable, sample, sample_mapped, ConstOp};
 use crate::structured;
+use crate::variance::{self, Distribution, VarianceMode, TRUNCATED_STD};
 
 mod check;
 mod meaning;
 use check::{
-    check_const, check_finite, check_normal, check_uniform, interior_exists, rank,
-    symmetric_uniform,
+    check_const, check_finite, check_normal, check_trunc, check_uniform, rank, symmetric_uniform,
 };
 
-/// An initializer of `torch.nn.init` with its parameters, as a value: what the derive's
-/// attributes and user configs name. Serializes as `{"kind": "xavier_normal", "gain": 1.0}`.
+/// An initializer of `torch.nn.init` (or of JAX/Flax's `nn.initializers`) with its
+/// parameters, as a value: what the derive's attributes and user configs name. Serializes as
+/// `{"kind": "xavier_normal", "gain": 1.0}`.
 ///
 /// One variant per row of `init_spec::INITS`, named after it, with the row's parameters as
 /// its fields: the table says which initializers exist, their parameters, defaults and whether
 /// they are random ([`Init::kind`]), and [`Init::from_args`] builds one from a name and keyword
-/// arguments.
+/// arguments. JAX's named instances of `variance_scaling` (`lecun_normal`, `he_normal`,
+/// `glorot_uniform`, ...) are [`Init::VarianceScaling`] values with its scale, mode and
+/// distribution fixed; [`Init::kind`] and [`Init::name`] name the instance.
+///
+/// Layout: a candle weight has PyTorch's layout, (out, in) or (out, in, kernel...). PyTorch's
+/// initializers count their fans on it; JAX's count theirs on the axes they are given, whose
+/// defaults here (`in_axis = 1`, `out_axis = 0`, `column_axis = 0`) name the same axes in
+/// PyTorch's layout as JAX's defaults (`-2`, `-1`, `-1`) do in JAX's own, (in, out) or
+/// (kernel..., in, out). A tensor kept in JAX's layout takes JAX's axes.
 ///
 /// ```
 /// use candle_core::{Device, Tensor, DType};
@@ -74,9 +82,34 @@ pub enum Init {
         nonlinearity: Nonlinearity,
     },
     /// A (semi-)orthogonal matrix scaled by `gain`, from the QR decomposition of a normal one.
-    Orthogonal { gain: f64 },
+    /// The matrix's columns are the slices along `column_axis` and its rows the other axes
+    /// flattened in order: 0, the default, is PyTorch's `(size(0), numel / size(0))`; JAX's
+    /// `column_axis` on a tensor in JAX's layout.
+    Orthogonal {
+        gain: f64,
+        #[serde(default)]
+        column_axis: i64,
+    },
     /// A 2-D matrix whose every column has `ceil(sparsity * rows)` zeros, the rest N(0, std^2).
     Sparse { sparsity: f64, std: f64 },
+    /// JAX/Flax's `variance_scaling`: mean 0 and variance `scale / n`, `n` the fan `mode` names,
+    /// counted on the axes given (the receptive field is the product of the other axes), from
+    /// `distribution`.
+    VarianceScaling {
+        scale: f64,
+        mode: VarianceMode,
+        distribution: Distribution,
+        #[serde(with = "crate::variance::axes_serde")]
+        in_axis: Axes,
+        #[serde(with = "crate::variance::axes_serde")]
+        out_axis: Axes,
+        #[serde(with = "crate::variance::axes_serde")]
+        batch_axis: Axes,
+    },
+    /// JAX/Flax's `delta_orthogonal` on a (out, in, kernel...) kernel of 3 to 5 dimensions with
+    /// in <= out: zeros, but at the centre tap ((k - 1) / 2 on each spatial axis) an orthogonal
+    /// (out, in) matrix times `scale`, so that the convolution is orthogonal.
+    DeltaOrthogonal { scale: f64 },
 }
 
 const FLOATS: &str = "f32, f64, f16, bf16";
@@ -137,9 +170,89 @@ impl Init {
             nonlinearity: Nonlinearity::LEAKY_RELU,
         }
     }
-    /// Orthogonal with gain 1.
+    /// Orthogonal with gain 1, PyTorch's flattening (`column_axis = 0`).
     pub fn orthogonal() -> Init {
-        Init::Orthogonal { gain: 1.0 }
+        Init::Orthogonal {
+            gain: 1.0,
+            column_axis: 0,
+        }
+    }
+    /// JAX's `variance_scaling(scale, mode, distribution)` with its axes in PyTorch's layout
+    /// (`in_axis = 1`, `out_axis = 0`, no batch axis).
+    ///
+    /// ```
+    /// use init_candle::init::{Distribution, VarianceMode};
+    /// use init_candle::Init;
+    /// let he = Init::variance_scaling(2.0, VarianceMode::FanIn, Distribution::TruncatedNormal);
+    /// assert_eq!(he, Init::he_normal());
+    /// assert_eq!(he.name(), "he_normal");
+    /// ```
+    pub fn variance_scaling(scale: f64, mode: VarianceMode, distribution: Distribution) -> Init {
+        Init::VarianceScaling {
+            scale,
+            mode,
+            distribution,
+            in_axis: Axes::one(1),
+            out_axis: Axes::one(0),
+            batch_axis: Axes::NONE,
+        }
+    }
+    /// JAX/Flax's `lecun_normal` (Flax's `Dense` and `Conv` default): variance 1 / fan_in,
+    /// truncated normal.
+    pub fn lecun_normal() -> Init {
+        Self::variance_scaling(1.0, VarianceMode::FanIn, Distribution::TruncatedNormal)
+    }
+    /// JAX/Flax's `lecun_uniform`: variance 1 / fan_in, uniform.
+    pub fn lecun_uniform() -> Init {
+        Self::variance_scaling(1.0, VarianceMode::FanIn, Distribution::Uniform)
+    }
+    /// JAX/Flax's `he_normal`: variance 2 / fan_in, truncated normal.
+    pub fn he_normal() -> Init {
+        Self::variance_scaling(2.0, VarianceMode::FanIn, Distribution::TruncatedNormal)
+    }
+    /// JAX/Flax's `he_uniform`: variance 2 / fan_in, uniform.
+    pub fn he_uniform() -> Init {
+        Self::variance_scaling(2.0, VarianceMode::FanIn, Distribution::Uniform)
+    }
+    /// JAX/Flax's `glorot_normal`: variance 2 / (fan_in + fan_out), truncated normal.
+    pub fn glorot_normal() -> Init {
+        Self::variance_scaling(1.0, VarianceMode::FanAvg, Distribution::TruncatedNormal)
+    }
+    /// JAX/Flax's `glorot_uniform`: variance 2 / (fan_in + fan_out), uniform.
+    pub fn glorot_uniform() -> Init {
+        Self::variance_scaling(1.0, VarianceMode::FanAvg, Distribution::Uniform)
+    }
+    /// JAX's axes, for a tensor in JAX's layout: `in_axis`, `out_axis` and `batch_axis` of a
+    /// [`Init::VarianceScaling`] replaced; any other initializer unchanged.
+    ///
+    /// ```
+    /// use init_candle::init::Axes;
+    /// use init_candle::Init;
+    /// // A Dense kernel kept as (in, out), as Flax holds it.
+    /// let init = Init::lecun_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE);
+    /// assert_eq!(init.to_string(), "lecun_normal(in_axis=-2, out_axis=-1, batch_axis=[])");
+    /// ```
+    pub fn with_axes(self, in_axis: Axes, out_axis: Axes, batch_axis: Axes) -> Init {
+        match self {
+            Init::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                ..
+            } => Init::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                in_axis,
+                out_axis,
+                batch_axis,
+            },
+            other => other,
+        }
+    }
+    /// JAX/Flax's `delta_orthogonal` with scale 1.
+    pub fn delta_orthogonal() -> Init {
+        Init::DeltaOrthogonal { scale: 1.0 }
     }
     /// Sparse with PyTorch's default std 0.01.
     pub fn sparse(sparsity: f64) -> Init {
@@ -179,6 +292,11 @@ impl Init {
     /// assert_eq!(Init::xavier_normal().kind().def().params[0].name, "gain");
     /// ```
     pub fn kind(&self) -> InitKind {
+        self.instance().unwrap_or_else(|| self.variant_kind())
+    }
+
+    /// The row of the variant itself (`variance_scaling` for every [`Init::VarianceScaling`]).
+    fn variant_kind(&self) -> InitKind {
         match self {
             Init::Uniform { .. } => InitKind::Uniform,
             Init::Normal { .. } => InitKind::Normal,
@@ -194,7 +312,29 @@ impl Init {
             Init::KaimingNormal { .. } => InitKind::KaimingNormal,
             Init::Orthogonal { .. } => InitKind::Orthogonal,
             Init::Sparse { .. } => InitKind::Sparse,
+            Init::VarianceScaling { .. } => InitKind::VarianceScaling,
+            Init::DeltaOrthogonal { .. } => InitKind::DeltaOrthogonal,
         }
+    }
+
+    /// Whether each value depends on the whole tensor (eye, dirac, orthogonal, sparse,
+    /// delta_orthogonal), rather than on its position alone: such a tensor is computed whole,
+    /// even when only a region of it is written.
+    ///
+    /// ```
+    /// use init_candle::Init;
+    /// assert!(Init::orthogonal().is_structured());
+    /// assert!(!Init::lecun_normal().is_structured());
+    /// ```
+    pub fn is_structured(&self) -> bool {
+        matches!(
+            self,
+            Init::Eye
+                | Init::Dirac { .. }
+                | Init::Orthogonal { .. }
+                | Init::Sparse { .. }
+                | Init::DeltaOrthogonal { .. }
+        )
     }
 
     /// The initializer PyTorch names `name` with the keyword arguments `args`, PyTorch's
@@ -238,6 +378,13 @@ impl Init {
             } else {
                 InitError::InvalidArgs(errors)
             }
+        })?;
+        // A named instance (`lecun_normal`) is its general row with the fixed values.
+        let args = args.canonical().ok_or_else(|| {
+            InitError::Internal(format!(
+                "the table's `{}` is an instance of no row",
+                args.def().name
+            ))
         })?;
         // The table's parameter names are the variants' field names; a row without the
         // parameter asked for here is a broken table (tests build every row).
@@ -307,11 +454,46 @@ impl Init {
             }
             InitKind::Orthogonal => Init::Orthogonal {
                 gain: float("gain")?,
+                column_axis: args
+                    .axis("column_axis")
+                    .ok_or_else(|| missing("column_axis"))?,
             },
             InitKind::Sparse => Init::Sparse {
                 sparsity: float("sparsity")?,
                 std: float("std")?,
             },
+            InitKind::VarianceScaling => {
+                let axes = |name: &str| args.axes(name).ok_or_else(|| missing(name));
+                Init::VarianceScaling {
+                    scale: float("scale")?,
+                    mode: args
+                        .variance_mode("mode")
+                        .map(VarianceMode::from_kind)
+                        .ok_or_else(|| missing("mode"))?,
+                    distribution: args
+                        .distribution("distribution")
+                        .map(Distribution::from_kind)
+                        .ok_or_else(|| missing("distribution"))?,
+                    in_axis: axes("in_axis")?,
+                    out_axis: axes("out_axis")?,
+                    batch_axis: axes("batch_axis")?,
+                }
+            }
+            InitKind::DeltaOrthogonal => Init::DeltaOrthogonal {
+                scale: float("scale")?,
+            },
+            // `canonical` made every instance its general row.
+            instance @ (InitKind::LecunNormal
+            | InitKind::LecunUniform
+            | InitKind::HeNormal
+            | InitKind::HeUniform
+            | InitKind::GlorotNormal
+            | InitKind::GlorotUniform) => {
+                return Err(InitError::Internal(format!(
+                    "`{}` was not resolved to its general row",
+                    instance.name()
+                )))
+            }
         })
     }
 
@@ -372,62 +554,7 @@ impl Init {
         Ok(match *self {
             Init::Uniform { low, high } => check_uniform(op, low, high, dtype)?,
             Init::Normal { mean, std } => check_normal(op, "std", std, mean, std, dtype)?,
-            Init::TruncNormal { mean, std, a, b } => {
-                check_finite(op, "mean", mean)?;
-                if !(std > 0.0 && std.is_finite()) {
-                    return Err(InitError::param(
-                        op,
-                        "std",
-                        std,
-                        "std must be a finite number > 0",
-                    ));
-                }
-                if a.is_nan() || b.is_nan() {
-                    return Err(InitError::param(
-                        op,
-                        "(a, b)",
-                        format!("({a}, {b})"),
-                        "the bounds must be numbers (infinite bounds are allowed)",
-                    ));
-                }
-                if a >= b {
-                    return Err(InitError::param(
-                        op,
-                        "(a, b)",
-                        format!("({a}, {b})"),
-                        "the interval must satisfy a < b",
-                    ));
-                }
-                if !interior_exists(a, b, dtype) {
-                    return Err(InitError::param(
-                        op,
-                        "(a, b)",
-                        format!("({a}, {b})"),
-                        format!("no {dtype:?} value lies strictly between a and b"),
-                    ));
-                }
-                if mean < a - 2.0 * std || mean > b + 2.0 * std {
-                    log::warn!(
-                        "mean is more than 2 std from [a, b] in trunc_normal; the distribution \
-                         is exact here, but it is probably not what you meant"
-                    );
-                }
-                let s = TruncNormal::new(mean, std, a, b);
-                if accept::accepted(&s, dtype) < accept::MIN_ACCEPTED {
-                    return Err(InitError::param(
-                        op,
-                        "(a, b)",
-                        format!("({a}, {b}) with mean = {mean}, std = {std}"),
-                        format!(
-                            "fewer than 1 in 16 values of N(mean, std^2) conditioned on (a, b) \
-                             round to a {dtype:?} value strictly inside (a, b): the mass lies \
-                             within one {dtype:?} step of a bound, or beyond the dtype's range; \
-                             choose an interval that holds mass away from its bounds"
-                        ),
-                    ));
-                }
-                Plan::Trunc(s)
-            }
+            Init::TruncNormal { mean, std, a, b } => check_trunc(op, mean, std, a, b, dtype)?,
             Init::Constant { value } => {
                 check_representable(value, dtype, op)?;
                 Plan::Const(value)
@@ -508,14 +635,84 @@ impl Init {
                     check_normal(op, "a", a, 0.0, std, dtype)?
                 }
             }
-            Init::Orthogonal { gain } => {
+            Init::Orthogonal { gain, column_axis } => {
                 check_finite(op, "gain", gain)?;
                 // Entries of an orthogonal matrix lie in [-1, 1].
                 check_representable(gain, dtype, op)?;
                 if dims.len() < 2 {
                     return Err(rank(op, "2 or more dimensions", dims));
                 }
+                if resolve_axis(column_axis, dims.len()).is_none() {
+                    return Err(InitError::param(
+                        op,
+                        "column_axis",
+                        column_axis,
+                        format!(
+                            "it is outside a tensor of shape {dims:?}; axes lie in \
+                             -{rank}..{rank}",
+                            rank = dims.len()
+                        ),
+                    ));
+                }
                 Plan::Structured
+            }
+            Init::DeltaOrthogonal { scale } => {
+                check_finite(op, "scale", scale)?;
+                check_representable(scale, dtype, op)?;
+                if !(3..=5).contains(&dims.len()) {
+                    return Err(rank(op, "3, 4, or 5 dimensions", dims));
+                }
+                if dims[1] > dims[0] {
+                    return Err(InitError::param(
+                        op,
+                        "shape",
+                        format!("{dims:?}"),
+                        "the kernel's in_channels (dim 1) must be <= its out_channels (dim 0), \
+                         JAX's fan_in <= fan_out, for its (out, in) matrix to have orthonormal \
+                         columns",
+                    ));
+                }
+                Plan::Structured
+            }
+            Init::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                in_axis,
+                out_axis,
+                batch_axis,
+            } => {
+                if !(scale > 0.0 && scale.is_finite()) {
+                    return Err(InitError::param(
+                        op,
+                        "scale",
+                        scale,
+                        "the scale must be a finite number > 0",
+                    ));
+                }
+                let (fan_in, fan_out) = variance::fans(op, dims, in_axis, out_axis, batch_axis)?;
+                if numel == 0 {
+                    return Ok(Plan::Nothing);
+                }
+                let n = mode.denominator(fan_in, fan_out);
+                if n <= 0.0 {
+                    return Err(InitError::ZeroFan {
+                        op,
+                        fan: mode.name(),
+                        dims: dims.to_vec(),
+                    });
+                }
+                let std = (scale / n).sqrt();
+                match distribution {
+                    Distribution::TruncatedNormal => {
+                        let s = std / TRUNCATED_STD;
+                        check_trunc(op, 0.0, s, -2.0 * s, 2.0 * s, dtype)?
+                    }
+                    Distribution::Normal => check_normal(op, "scale", scale, 0.0, std, dtype)?,
+                    Distribution::Uniform => {
+                        symmetric_uniform(op, "scale", scale, 3.0f64.sqrt() * std, dtype)?
+                    }
+                }
             }
             Init::Sparse { sparsity, std } => {
                 if dims.len() != 2 {
@@ -573,7 +770,10 @@ impl Init {
             Plan::Structured => match *self {
                 Init::Eye => structured::eye(t),
                 Init::Dirac { groups } => structured::dirac(t, groups),
-                Init::Orthogonal { gain } => structured::orthogonal(t, gain, rng),
+                Init::Orthogonal { gain, column_axis } => {
+                    structured::orthogonal(t, gain, column_axis, rng)
+                }
+                Init::DeltaOrthogonal { scale } => structured::delta_orthogonal(t, scale, rng),
                 Init::Sparse { sparsity, std } => structured::sparse(t, sparsity, std, rng),
                 _ => Err(InitError::Internal(format!(
                     "{name} has no structured plan"

@@ -124,6 +124,7 @@ impl ::init_candle::__private::InitWeights for Every {
                 "orthogonal",
                 ::core::option::Option::Some(::init_candle::__private::Init::Orthogonal {
                     gain: 1f64,
+                    column_axis: 0i64,
                 }),
             ),
         );
@@ -134,6 +135,113 @@ impl ::init_candle::__private::InitWeights for Every {
                 ::core::option::Option::Some(::init_candle::__private::Init::Sparse {
                     sparsity: 0.1f64,
                     std: 0.01f64,
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.variance_scaling,
+                "variance_scaling",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 2f64,
+                    mode: ::init_candle::__private::VarianceMode::FanIn,
+                    distribution: ::init_candle::__private::Distribution::TruncatedNormal,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.lecun_normal,
+                "lecun_normal",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 1f64,
+                    mode: ::init_candle::__private::VarianceMode::FanIn,
+                    distribution: ::init_candle::__private::Distribution::TruncatedNormal,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.lecun_uniform,
+                "lecun_uniform",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 1f64,
+                    mode: ::init_candle::__private::VarianceMode::FanIn,
+                    distribution: ::init_candle::__private::Distribution::Uniform,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.he_normal,
+                "he_normal",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 2f64,
+                    mode: ::init_candle::__private::VarianceMode::FanIn,
+                    distribution: ::init_candle::__private::Distribution::TruncatedNormal,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.he_uniform,
+                "he_uniform",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 2f64,
+                    mode: ::init_candle::__private::VarianceMode::FanIn,
+                    distribution: ::init_candle::__private::Distribution::Uniform,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.glorot_normal,
+                "glorot_normal",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 1f64,
+                    mode: ::init_candle::__private::VarianceMode::FanAvg,
+                    distribution: ::init_candle::__private::Distribution::TruncatedNormal,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.glorot_uniform,
+                "glorot_uniform",
+                ::core::option::Option::Some(::init_candle::__private::Init::VarianceScaling {
+                    scale: 1f64,
+                    mode: ::init_candle::__private::VarianceMode::FanAvg,
+                    distribution: ::init_candle::__private::Distribution::Uniform,
+                    in_axis: ::init_candle::__private::Axes::from_array([1i64]),
+                    out_axis: ::init_candle::__private::Axes::from_array([0i64]),
+                    batch_axis: ::init_candle::__private::Axes::from_array([]),
+                }),
+            ),
+        );
+        __visit(
+            ::init_candle::__private::tensor_field(
+                &self.delta_orthogonal,
+                "delta_orthogonal",
+                ::core::option::Option::Some(::init_candle::__private::Init::DeltaOrthogonal {
+                    scale: 1f64,
                 }),
             ),
         );

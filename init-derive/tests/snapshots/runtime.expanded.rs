@@ -34,6 +34,27 @@ impl ::init_candle::__private::InitWeights for Block {
                     .map_err(::init_candle::__private::Error::from),
             ),
         );
+        __visit(
+            ::init_candle::__private::tensor_field_computed(
+                &self.kernels,
+                "kernels",
+                ::init_candle::__private::Init::from_args(
+                        "variance_scaling",
+                        &[
+                            ("scale", ::init_candle::__private::arg(self.cfg.scale)),
+                            ("mode", ::init_candle::__private::Arg::Name("fan_avg")),
+                            (
+                                "distribution",
+                                ::init_candle::__private::Arg::Name("truncated_normal"),
+                            ),
+                            ("in_axis", ::init_candle::__private::Arg::Int(-2i64)),
+                            ("out_axis", ::init_candle::__private::Arg::Int(-1i64)),
+                            ("batch_axis", ::init_candle::__private::axes(&[0i64])),
+                        ],
+                    )
+                    .map_err(::init_candle::__private::Error::from),
+            ),
+        );
     }
     fn declared_inits(
         &self,
