@@ -19,6 +19,7 @@ use candle_transformers::models::llama::{Llama, LlamaConfig};
 use common::facts::{disagreement, Built};
 use common::values;
 use init_candle::build::{ModelBuilder, Opaque, Preset};
+use init_candle::init::Distribution;
 use init_candle::recipes::{
     self, BaseShapes, Layout, LoraInit, MupOptimizer, OlmoInit, Recipe, ResidualBlock,
 };
@@ -113,6 +114,20 @@ fn problems(case: &str, ours: &BTreeMap<String, (Built, Option<Init>)>) -> (Vec<
                 (b - mean).max(mean - a) <= 3.5 * std,
             ),
             Some(Init::Uniform { low, high }) => (Some((*low, *high)), true),
+            Some(init @ Init::VarianceScaling { distribution, .. }) => {
+                let std = init.expected_std(&built.dims).unwrap_or(f64::NAN);
+                match distribution {
+                    Distribution::TruncatedNormal => {
+                        let bound = 2.0 * std / 0.879_625_661_034_239_8;
+                        (Some((-bound, bound)), true)
+                    }
+                    Distribution::Uniform => {
+                        let bound = 3f64.sqrt() * std;
+                        (Some((-bound, bound)), true)
+                    }
+                    Distribution::Normal => (None, false),
+                }
+            }
             _ => (None, false),
         };
         if let Some((a, b)) = bounds {
@@ -750,7 +765,7 @@ fn pissa_niter_as_peft_distributes_it() {
 /// the same distributions as jax's samples (truncated normals within their +-2 std bounds).
 #[test]
 fn flax_initializers_as_jax_samples_them() {
-    use init_candle::recipes::{FlaxDistribution, FlaxMode, VarianceScaling};
+    use init_candle::init::{Axes, VarianceMode};
 
     let layers =
         |vb: VarBuilder<'_>| -> candle_core::Result<(candle_nn::Linear, candle_nn::Conv2d)> {
@@ -759,31 +774,143 @@ fn flax_initializers_as_jax_samples_them() {
                 candle_nn::conv2d_no_bias(16, 32, 3, Default::default(), vb.pp("conv"))?,
             ))
         };
-    for (case, vs) in [
-        ("flax_lecun_normal", VarianceScaling::lecun_normal()),
-        ("flax_lecun_uniform", VarianceScaling::lecun_uniform()),
-        ("flax_he_normal", VarianceScaling::he_normal()),
-        ("flax_he_uniform", VarianceScaling::he_uniform()),
-        ("flax_glorot_normal", VarianceScaling::glorot_normal()),
-        ("flax_glorot_uniform", VarianceScaling::glorot_uniform()),
+    for (case, init) in [
+        ("flax_lecun_normal", Init::lecun_normal()),
+        ("flax_lecun_uniform", Init::lecun_uniform()),
+        ("flax_he_normal", Init::he_normal()),
+        ("flax_he_uniform", Init::he_uniform()),
+        ("flax_glorot_normal", Init::glorot_normal()),
+        ("flax_glorot_uniform", Init::glorot_uniform()),
         (
             "flax_variance_scaling_0.5_fan_out_normal",
-            VarianceScaling::new(0.5, FlaxMode::FanOut, FlaxDistribution::Normal),
+            Init::variance_scaling(0.5, VarianceMode::FanOut, Distribution::Normal),
         ),
     ] {
-        assert_eq!(check(case, &build(&vs.recipe(), layers)), 2, "{case}");
+        let built = build(&recipes::flax(init.clone()), layers);
+        assert_eq!(built["dense.weight"].1.as_ref(), Some(&init), "{case}");
+        assert_eq!(check(case, &built), 2, "{case}");
     }
-    // JAX's own axes on a kernel kept in JAX's layout give the same initializer.
-    let torch_layout = VarianceScaling::glorot_normal()
-        .init(&[32, 16, 3, 3])
-        .unwrap();
-    let jax_layout = VarianceScaling::glorot_normal()
-        .axes(-2, -1, vec![])
-        .init(&[3, 3, 16, 32])
-        .unwrap();
-    assert_eq!(torch_layout, jax_layout);
-    let err = VarianceScaling::lecun_normal().init(&[8]).unwrap_err();
+    // JAX's own axes on a kernel kept in JAX's layout: the same law (the same bounds).
+    let jax = Init::glorot_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE);
+    assert_eq!(
+        jax.expected_std(&[3, 3, 16, 32]),
+        Init::glorot_normal().expected_std(&[32, 16, 3, 3])
+    );
+    let err = Init::lecun_normal().validate(&[8], DType::F32).unwrap_err();
     assert!(err.to_string().contains("axis 1 is outside"), "{err}");
+}
+
+/// max |M M^T - s^2 I| (or M^T M when M is tall) of the tensor viewed as (size(0), rest).
+fn gram_max_error(built: &Built, scale: f64) -> f64 {
+    let rows = built.dims[0];
+    let cols = built.values.len() / rows;
+    let m = &built.values;
+    let (outer, inner) = (rows.min(cols), rows.max(cols));
+    let at = |o: usize, i: usize| {
+        if rows <= cols {
+            m[o * cols + i]
+        } else {
+            m[i * cols + o]
+        }
+    };
+    let mut err: f64 = 0.0;
+    for p in 0..outer {
+        for q in 0..outer {
+            let dot: f64 = (0..inner).map(|i| at(p, i) * at(q, i)).sum();
+            let want = if p == q { scale * scale } else { 0.0 };
+            err = err.max((dot - want).abs());
+        }
+    }
+    err
+}
+
+/// JAX/Flax's orthogonal (its column axis, the output axis, is axis 0 in PyTorch's layout) and
+/// delta_orthogonal (an orthogonal centre tap, JAX's centre (k - 1) / 2): the facts of jax's
+/// samples, the same orthogonality, the same tap.
+#[test]
+fn flax_orthogonal_and_delta_orthogonal_as_jax() {
+    let tensors = |shapes: Vec<(&'static str, Vec<usize>)>| {
+        move |vb: VarBuilder<'_>| -> candle_core::Result<Vec<candle_core::Tensor>> {
+            shapes
+                .iter()
+                .map(|(name, dims)| vb.get(dims.as_slice(), name))
+                .collect()
+        }
+    };
+    let orthogonal = [
+        ("dense.weight", vec![128, 96], 1.0),
+        ("conv.weight", vec![32, 16, 3, 3], 1.0),
+        ("dense_scaled.weight", vec![64, 64], 0.5),
+    ];
+    let case = &fixture()["cases"]["flax_orthogonal"]["tensors"];
+    for (name, dims, gain) in orthogonal {
+        let init = Init::Orthogonal {
+            gain,
+            column_axis: 0,
+        };
+        let built = build(&recipes::flax(init), tensors(vec![(name, dims)]));
+        let (ours, _) = &built[name];
+        let facts = &case[name];
+        assert_eq!(disagreement(facts, ours), None, "{name}");
+        let theirs = facts["gram_max_error"].as_f64().expect("gram_max_error");
+        let err = gram_max_error(ours, gain);
+        assert!(
+            err < 1e-5 && theirs < 1e-5,
+            "{name}: ours {err:e}, jax {theirs:e}"
+        );
+    }
+    let delta = [
+        ("conv.weight", vec![32, 16, 3, 3]),
+        ("conv_even.weight", vec![16, 16, 4, 4]),
+        ("conv1d.weight", vec![8, 8, 3]),
+        ("conv3d.weight", vec![8, 4, 3, 3, 3]),
+    ];
+    let case = &fixture()["cases"]["flax_delta_orthogonal"]["tensors"];
+    for (name, dims) in delta {
+        let built = build(
+            &recipes::flax(Init::delta_orthogonal()),
+            tensors(vec![(name, dims.clone())]),
+        );
+        let (ours, _) = &built[name];
+        let facts = &case[name];
+        assert_eq!(disagreement(facts, ours), None, "{name}");
+        // The taps holding a nonzero value, as lists of spatial indices.
+        let (out, inputs) = (dims[0], dims[1]);
+        let taps: usize = dims[2..].iter().product();
+        let mut nonzero: Vec<Vec<usize>> = Vec::new();
+        for tap in 0..taps {
+            let any = (0..out * inputs).any(|oi| ours.values[oi * taps + tap] != 0.0);
+            if any {
+                let mut index = Vec::new();
+                let mut rest = tap;
+                for &k in dims[2..].iter().rev() {
+                    index.insert(0, rest % k);
+                    rest /= k;
+                }
+                nonzero.push(index);
+            }
+        }
+        let theirs: Vec<Vec<usize>> =
+            serde_json::from_value(facts["nonzero_taps"].clone()).expect("nonzero_taps");
+        assert_eq!(nonzero, theirs, "{name}");
+        // The tap's (out, in) matrix has orthonormal columns, as jax's.
+        let tap = nonzero[0]
+            .iter()
+            .zip(&dims[2..])
+            .fold(0, |acc, (i, k)| acc * k + i);
+        let matrix = Built {
+            dims: vec![out, inputs],
+            values: (0..out * inputs)
+                .map(|oi| ours.values[oi * taps + tap])
+                .collect(),
+        };
+        let err = gram_max_error(&matrix, 1.0);
+        let theirs = facts["gram_max_error"].as_f64().expect("gram_max_error");
+        assert!(
+            err < 1e-5 && theirs < 1e-5,
+            "{name}: ours {err:e}, jax {theirs:e}"
+        );
+    }
 }
 
 /// PEFT's orthogonal LoRA: every pair's `B A` is 0, and A and B are distributed as PEFT's.

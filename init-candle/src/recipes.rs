@@ -1011,209 +1011,39 @@ fn randomized_svd(
     })
 }
 
-/// Which fan JAX/Flax's `variance_scaling` divides the scale by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlaxMode {
-    /// `"fan_in"`.
-    FanIn,
-    /// `"fan_out"`.
-    FanOut,
-    /// `"fan_avg"`: (fan_in + fan_out) / 2.
-    FanAvg,
-}
-
-/// The distribution of JAX/Flax's `variance_scaling`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlaxDistribution {
-    /// `"truncated_normal"`: a normal cut at +-2 of its std, the std raised by
-    /// 1 / 0.87962566103423978 so that the values' std is the target's (JAX's correction).
-    TruncatedNormal,
-    /// `"normal"`.
-    Normal,
-    /// `"uniform"`: U(-sqrt(3 variance), sqrt(3 variance)).
-    Uniform,
-}
-
-/// JAX/Flax's `variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis)`
-/// (`jax.nn.initializers`, re-exported by `flax.linen.initializers`) and the named ones built
-/// on it: [`lecun_normal`](Self::lecun_normal) (Flax's `Dense` default),
-/// [`lecun_uniform`](Self::lecun_uniform), [`he_normal`](Self::he_normal),
-/// [`he_uniform`](Self::he_uniform), [`glorot_normal`](Self::glorot_normal),
-/// [`glorot_uniform`](Self::glorot_uniform). Each gives one of this crate's exact initializers
-/// for a shape ([`init`](Self::init)): a truncated normal, a normal or a uniform.
-///
-/// Axes: JAX counts fans on its own layout (a Dense kernel is (in, out), a conv kernel
-/// (kh, kw, in, out): `in_axis = -2`, `out_axis = -1`); a candle tensor has PyTorch's layout
-/// ((out, in), (out, in, kh, kw)), so the axes here default to `in_axis = 1`, `out_axis = 0`,
-/// which makes fan_in and fan_out PyTorch's. [`axes`](Self::axes) sets JAX's for a tensor kept
-/// in JAX's layout. The product of the other axes (less `batch_axis`) is the receptive field.
+/// JAX/Flax's initializers as a recipe: `init` for every weight of 2 or more dimensions, as
+/// Flax initializes its kernels (Flax's `Dense` and `Conv` default is
+/// [`Init::lecun_normal`]). JAX's initializers are [`Init`] values like PyTorch's
+/// (`variance_scaling`, `lecun_*`, `he_*`, `glorot_*`, `orthogonal(column_axis)`,
+/// `delta_orthogonal`; in the derive's grammar too, `#[init(lecun_normal)]`); this names the
+/// usual set. Their axes default to PyTorch's layout, the layout of a candle weight (see
+/// [`Init`]). Weights of fewer dimensions (norms) are left to the next rule or the preset.
 ///
 /// ```
-/// use init_candle::recipes::VarianceScaling;
-/// use init_candle::Init;
-/// // Flax's Dense default on a candle Linear weight (out 128, in 96).
-/// let init = VarianceScaling::lecun_normal().init(&[128, 96])?;
-/// let std = (1.0f64 / 96.0).sqrt() / 0.87962566103423978;
-/// assert_eq!(init, Init::TruncNormal { mean: 0.0, std, a: -2.0 * std, b: 2.0 * std });
-/// # Ok::<(), init_candle::Error>(())
+/// use candle_core::{DType, Device};
+/// use init_candle::build::{ModelBuilder, Opaque};
+/// use init_candle::{recipes, Init};
+///
+/// # fn main() -> init_candle::Result<()> {
+/// let built = ModelBuilder::new(0)
+///     .recipe(&recipes::flax(Init::lecun_normal()))
+///     .build(DType::F32, &Device::Cpu, |vb| {
+///         Ok(Opaque(candle_nn::linear_no_bias(96, 128, vb.pp("dense"))?))
+///     })?;
+/// let dense = built.report.get("dense.weight").expect("dense");
+/// assert_eq!(dense.init.as_ref().map(|i| i.name()), Some("lecun_normal"));
+/// # Ok(())
+/// # }
 /// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct VarianceScaling {
-    /// The variance's scale (`scale`).
-    pub scale: f64,
-    /// `mode`.
-    pub mode: FlaxMode,
-    /// `distribution`.
-    pub distribution: FlaxDistribution,
-    /// The input axis (negative: from the end).
-    pub in_axis: isize,
-    /// The output axis (negative: from the end).
-    pub out_axis: isize,
-    /// Axes that are neither fan nor receptive field.
-    pub batch_axis: Vec<isize>,
-}
-
-impl VarianceScaling {
-    /// `variance_scaling(scale, mode, distribution)` on PyTorch's layout (`in_axis = 1`,
-    /// `out_axis = 0`).
-    pub fn new(scale: f64, mode: FlaxMode, distribution: FlaxDistribution) -> VarianceScaling {
-        VarianceScaling {
-            scale,
-            mode,
-            distribution,
-            in_axis: 1,
-            out_axis: 0,
-            batch_axis: Vec::new(),
-        }
-    }
-
-    /// `lecun_normal()`: scale 1, fan_in, truncated normal.
-    pub fn lecun_normal() -> VarianceScaling {
-        Self::new(1.0, FlaxMode::FanIn, FlaxDistribution::TruncatedNormal)
-    }
-
-    /// `lecun_uniform()`: scale 1, fan_in, uniform.
-    pub fn lecun_uniform() -> VarianceScaling {
-        Self::new(1.0, FlaxMode::FanIn, FlaxDistribution::Uniform)
-    }
-
-    /// `he_normal()` (`kaiming_normal`): scale 2, fan_in, truncated normal.
-    pub fn he_normal() -> VarianceScaling {
-        Self::new(2.0, FlaxMode::FanIn, FlaxDistribution::TruncatedNormal)
-    }
-
-    /// `he_uniform()` (`kaiming_uniform`): scale 2, fan_in, uniform.
-    pub fn he_uniform() -> VarianceScaling {
-        Self::new(2.0, FlaxMode::FanIn, FlaxDistribution::Uniform)
-    }
-
-    /// `glorot_normal()` (`xavier_normal`): scale 1, fan_avg, truncated normal.
-    pub fn glorot_normal() -> VarianceScaling {
-        Self::new(1.0, FlaxMode::FanAvg, FlaxDistribution::TruncatedNormal)
-    }
-
-    /// `glorot_uniform()` (`xavier_uniform`): scale 1, fan_avg, uniform.
-    pub fn glorot_uniform() -> VarianceScaling {
-        Self::new(1.0, FlaxMode::FanAvg, FlaxDistribution::Uniform)
-    }
-
-    /// JAX's axes, for a tensor in another layout (JAX's own: `axes(-2, -1, vec![])`).
-    pub fn axes(mut self, in_axis: isize, out_axis: isize, batch_axis: Vec<isize>) -> Self {
-        self.in_axis = in_axis;
-        self.out_axis = out_axis;
-        self.batch_axis = batch_axis;
-        self
-    }
-
-    /// The initializer for a tensor of shape `dims`.
-    ///
-    /// # Errors
-    /// [`crate::Error::InvalidLayer`] when an axis is outside the shape, the in and out axes
-    /// are one, a fan is 0, or the scale is not finite and positive.
-    pub fn init(&self, dims: &[usize]) -> crate::Result<Init> {
-        let fail = |message: String| crate::Error::InvalidLayer {
-            layer: "variance_scaling",
-            message,
-        };
-        let rank = dims.len() as isize;
-        let axis = |a: isize| -> crate::Result<usize> {
-            let i = if a < 0 { rank + a } else { a };
-            (0..rank)
-                .contains(&i)
-                .then_some(i as usize)
-                .ok_or_else(|| fail(format!("axis {a} is outside a tensor of shape {dims:?}")))
-        };
-        let (i, o) = (axis(self.in_axis)?, axis(self.out_axis)?);
-        if i == o {
-            return Err(fail(format!(
-                "in_axis and out_axis are both {i} of {dims:?}"
-            )));
-        }
-        let batch = self
-            .batch_axis
-            .iter()
-            .map(|&a| axis(a))
-            .collect::<crate::Result<Vec<usize>>>()?;
-        let receptive: usize = (0..dims.len())
-            .filter(|d| *d != i && *d != o && !batch.contains(d))
-            .map(|d| dims[d])
-            .product();
-        let (fan_in, fan_out) = ((dims[i] * receptive) as f64, (dims[o] * receptive) as f64);
-        let denominator = match self.mode {
-            FlaxMode::FanIn => fan_in,
-            FlaxMode::FanOut => fan_out,
-            FlaxMode::FanAvg => (fan_in + fan_out) / 2.0,
-        };
-        if !(self.scale.is_finite() && self.scale > 0.0) || denominator <= 0.0 {
-            return Err(fail(format!(
-                "scale {} over fan {denominator} of {dims:?}: both must be positive",
-                self.scale
-            )));
-        }
-        let variance = self.scale / denominator;
-        Ok(match self.distribution {
-            FlaxDistribution::TruncatedNormal => {
-                let std = variance.sqrt() / 0.879_625_661_034_239_8;
-                Init::TruncNormal {
-                    mean: 0.0,
-                    std,
-                    a: -2.0 * std,
-                    b: 2.0 * std,
-                }
-            }
-            FlaxDistribution::Normal => normal(variance.sqrt()),
-            FlaxDistribution::Uniform => {
-                let bound = (3.0 * variance).sqrt();
-                Init::Uniform {
-                    low: -bound,
-                    high: bound,
-                }
-            }
-        })
-    }
-
-    /// A rule giving it to the tensors `pattern` matches (tensors it cannot take, below 2
-    /// dimensions for the default axes, are declined: the next rule or the preset decides).
-    ///
-    /// ```
-    /// use init_candle::recipes::VarianceScaling;
-    /// let rule = VarianceScaling::he_uniform().rule("*.weight");
-    /// assert!(rule.matches("conv.weight", &[32, 16, 3, 3]));
-    /// ```
-    pub fn rule(&self, pattern: &str) -> Rule {
-        let this = self.clone();
-        Rule::with(pattern, move |t| this.init(t.dims()).ok())
-    }
-
-    /// A recipe of [`rule`](Self::rule)`("*.weight")`, 2-D and up: every matrix and kernel as
-    /// Flax would initialize it.
-    pub fn recipe(&self) -> Recipe {
-        Recipe::new(
-            format!("flax {self:?}"),
-            "jax: jax/_src/nn/initializers.py, variance_scaling (flax.linen.initializers)",
-            vec![self.rule("*.weight")],
-        )
-    }
+pub fn flax(init: Init) -> Recipe {
+    let name = format!("flax {init}");
+    Recipe::new(
+        name,
+        "jax: jax/_src/nn/initializers.py (flax.linen.initializers)",
+        vec![Rule::with("*.weight", move |t| {
+            (t.dims().len() >= 2).then(|| init.clone())
+        })],
+    )
 }
 
 /// PEFT's `init_lora_weights="orthogonal"`: each adapter pair drawn so that `B A = 0` (the
