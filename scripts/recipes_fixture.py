@@ -228,6 +228,48 @@ def megatron():
     return out
 
 
+def gpt_neox():
+    """gpt-neox's small_init (its init_method) and wang_init (its output_layer_init_method),
+    from megatron/model/init_functions.py's get_init_methods, applied as its GPT-2 model applies
+    them: query_key_value, dense_h_to_4h, the input embedding and the output layer take
+    init_method; attention.dense and dense_4h_to_h output_layer_init_method. Recorded under
+    transformers' GPTNeoX names."""
+    import argparse
+    import importlib.util
+
+    path = os.path.join(os.environ["GPT_NEOX_SRC"], "megatron", "model", "init_functions.py")
+    spec = importlib.util.spec_from_file_location("gpt_neox_init_functions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = argparse.Namespace(
+        init_method="small_init",
+        output_layer_init_method="wang_init",
+        hidden_size=DIM,
+        num_layers=LAYERS,
+        init_method_std=0.02,
+        use_mup=False,
+        mup_init_scale=1.0,
+    )
+    init, output_init = module.get_init_methods(args)
+    parts = {
+        "attention.query_key_value": ((3 * DIM, DIM), init),
+        "attention.dense": ((DIM, DIM), output_init),
+        "mlp.dense_h_to_4h": ((HIDDEN, DIM), init),
+        "mlp.dense_4h_to_h": ((DIM, HIDDEN), output_init),
+    }
+    out = {}
+    for block in range(LAYERS):
+        for part, (shape, f) in parts.items():
+            t = torch.empty(shape)
+            f(t)
+            out[f"gpt_neox.layers.{block}.{part}.weight"] = facts(t)
+    for name in ("gpt_neox.embed_in.weight", "embed_out.weight"):
+        t = torch.empty(VOCAB, DIM)
+        init(t)
+        out[name] = facts(t)
+    return out
+
+
 def gpt2():
     """transformers' GPT-2 (nanoGPT's scheme): its Conv1D weights are (in, out); recorded as
     (out, in), the Linear layout."""
@@ -372,6 +414,11 @@ def main():
             reference=f"torchtitan {tt_version}: llama3 TransformerModelArgs(depth_init={depth_init}), Transformer.init_weights",
             tensors=tt_tensors,
         )
+    # Last, so that the cases above draw the same numbers as before it was added.
+    cases["gpt_neox"] = dict(
+        reference=f"gpt-neox {os.environ['GPT_NEOX_COMMIT'][:8]}: get_init_methods(init_method=small_init, output_layer_init_method=wang_init)",
+        tensors=gpt_neox(),
+    )
     out = dict(torch=torch.__version__, shape=shape, cases=cases)
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)

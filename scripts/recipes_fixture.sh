@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates tests/data/recipes.json: installs each recipe's reference library from PyPI into a
-# venv of its own (target/recipes-venv, created on first use), then runs
+# venv of its own (target/recipes-venv, created on first use), checks out gpt-neox (not on PyPI)
+# at a pinned commit, then runs
 # scripts/recipes_fixture.py, which builds a small model with each library's own init and
 # writes the per-tensor facts tests/recipes.rs compares the recipes of init_candle::recipes with.
 #
@@ -42,4 +43,14 @@ assert version('torchtitan') == '0.2.2'" 2>/dev/null; then
     "torchtitan==0.2.2" "tensorboard==2.21.0" "datasets==5.2.0" "multiprocess==0.70.19" \
     "pyarrow==26.0.1" "xxhash==4.1.0"
 fi
-TORCHTITAN_0_2="$titan02" "$venv/bin/python" scripts/recipes_fixture.py
+# gpt-neox is not a PyPI package: its init functions (megatron/model/init_functions.py, which
+# imports only torch) are read from a checkout at the commit the fixture was made with.
+# GPT_NEOX_REPO may name a local clone or mirror of https://github.com/EleutherAI/gpt-neox.
+gpt_neox=target/gpt-neox
+gpt_neox_commit=ea7aefd8f8e183256992d9fede4d7c71a46d67a5
+if [ ! -d "$gpt_neox/.git" ]; then
+  git clone --quiet "${GPT_NEOX_REPO:-https://github.com/EleutherAI/gpt-neox}" "$gpt_neox"
+fi
+git -C "$gpt_neox" checkout --quiet "$gpt_neox_commit"
+TORCHTITAN_0_2="$titan02" GPT_NEOX_SRC="$gpt_neox" GPT_NEOX_COMMIT="$gpt_neox_commit" \
+  "$venv/bin/python" scripts/recipes_fixture.py

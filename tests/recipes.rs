@@ -1,7 +1,8 @@
 //! Each recipe of `init_candle::recipes` against the library that defines it:
 //! `tests/data/recipes.json`, written by `scripts/recipes_fixture.py` (run
-//! `bash scripts/recipes_fixture.sh` to regenerate it) from torchtitan, megatron-core,
-//! ai2-olmo-core, transformers (GPT-2), PEFT, torchvision and timm building a small model.
+//! `bash scripts/recipes_fixture.sh` to regenerate it) from torchtitan (0.3.0 and 0.2.2),
+//! megatron-core, gpt-neox, ai2-olmo-core, transformers (GPT-2), PEFT, mup, torchvision, timm
+//! and jax/flax building a small model.
 //!
 //! Every tensor the reference's recipe decides is built here with the recipe, under the same
 //! name, and compared as `tests/hf_families.rs` compares (shape, exact constants, zero rows,
@@ -957,4 +958,32 @@ fn orthogonal_lora_as_peft() {
     candle_nn::linear_no_bias(3, 8, vb.pp("p.lora_B.default")).unwrap();
     let err = init_candle::recipes::lora_orthogonal(&varmap, 0).unwrap_err();
     assert!(err.to_string().contains("even rank"), "{err}");
+}
+
+/// GPT-NeoX's small_init (inputs, embeddings, the output layer) and wang_init (the residual
+/// outputs), as gpt-neox's own init functions draw them.
+#[test]
+fn gpt_neox_small_init_and_wang_init() {
+    let (dim, hidden, layers, vocab) = (
+        shape("dim"),
+        shape("hidden"),
+        shape("layers"),
+        shape("vocab"),
+    );
+    let recipe = recipes::gpt_neox(Layout::GptNeox, dim, layers);
+    let model = move |vb: VarBuilder<'_>| -> candle_core::Result<Vec<candle_core::Tensor>> {
+        let mut tensors = vec![
+            vb.get((vocab, dim), "gpt_neox.embed_in.weight")?,
+            vb.get((vocab, dim), "embed_out.weight")?,
+        ];
+        for layer in 0..layers {
+            let vb = vb.pp(format!("gpt_neox.layers.{layer}"));
+            tensors.push(vb.get((3 * dim, dim), "attention.query_key_value.weight")?);
+            tensors.push(vb.get((dim, dim), "attention.dense.weight")?);
+            tensors.push(vb.get((hidden, dim), "mlp.dense_h_to_4h.weight")?);
+            tensors.push(vb.get((dim, hidden), "mlp.dense_4h_to_h.weight")?);
+        }
+        Ok(tensors)
+    };
+    assert_eq!(check("gpt_neox", &build(&recipe, model)), 10);
 }
