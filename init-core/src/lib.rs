@@ -14,6 +14,14 @@
 //!   count, and a view gets what the full tensor would get there;
 //! - **fast**: SIMD (AVX2/AVX-512 chosen at run time) on both cores.
 //!
+//! JAX/Flax's initializers (`jax.nn.initializers`, re-exported by `flax.linen.initializers`)
+//! are here too, with the same guarantees: [`Init::VarianceScaling`] and its named instances
+//! ([`Init::lecun_normal`], [`Init::he_normal`], [`Init::glorot_uniform`], ...), `orthogonal`'s
+//! `column_axis` ([`Init::Orthogonal`]) and [`Init::DeltaOrthogonal`]. PyTorch's initializers
+//! count fans on PyTorch's layout, (out, in, kernel...), the layout of a candle weight; JAX's
+//! count them on the axes they are given, which default here to the axes that name the same
+//! dimensions in that layout (see [`Init`]).
+//!
 //! Users depend on `init-candle`, which re-exports this crate as `init_candle::init` and its
 //! most used items at its root (`init_candle::Init`, `Generator`, `FanMode`, `Nonlinearity`,
 //! `InitError`, `calculate_gain`, `calculate_fan_in_and_fan_out`); the examples here are written

@@ -215,6 +215,8 @@ fn random_inits() -> Vec<(&'static str, Init)> {
             },
         ),
         ("xavier_uniform", Init::xavier_uniform()),
+        ("lecun_normal", Init::lecun_normal()),
+        ("glorot_uniform", Init::glorot_uniform()),
         (
             "kaiming_normal",
             Init::KaimingNormal {
@@ -291,10 +293,7 @@ fn shards_on_the_gpu_equal_the_cpu_shards() -> TestResult {
         Region::split(&full, 1, 9, 10)?,
         Region::flat_chunk(&full, 2, 3)?,
     ];
-    let structured = [
-        ("orthogonal", Init::Orthogonal { gain: 1.0 }),
-        ("eye", Init::Eye),
-    ];
+    let structured = [("orthogonal", Init::orthogonal()), ("eye", Init::Eye)];
     for dtype in FLOATS {
         for (name, init) in random_inits().into_iter().chain(structured.clone()) {
             for region in regions {
@@ -360,11 +359,27 @@ fn constants_and_structured_inits_match_the_cpu() -> TestResult {
         let inits = [
             ("eye", Init::Eye, vec![5, 9]),
             ("dirac", Init::Dirac { groups: 2 }, vec![6, 3, 3, 3]),
-            ("orthogonal", Init::Orthogonal { gain: 1.5 }, vec![40, 24]),
             (
-                "orthogonal wide",
-                Init::Orthogonal { gain: 1.0 },
+                "orthogonal",
+                Init::Orthogonal {
+                    gain: 1.5,
+                    column_axis: 0,
+                },
+                vec![40, 24],
+            ),
+            ("orthogonal wide", Init::orthogonal(), vec![12, 3, 5]),
+            (
+                "orthogonal column_axis -1",
+                Init::Orthogonal {
+                    gain: 1.0,
+                    column_axis: -1,
+                },
                 vec![12, 3, 5],
+            ),
+            (
+                "delta_orthogonal",
+                Init::delta_orthogonal(),
+                vec![8, 4, 3, 3],
             ),
             (
                 "sparse",

@@ -373,8 +373,13 @@ fn jax_errors_are_errors_before_any_write() -> TestResult {
             &[8, 8],
             "outside a tensor",
         ),
-        // JAX's default in_axis on a 1-D tensor.
-        (Init::lecun_normal(), &[8], "outside a tensor"),
+        // JAX: "Can't compute input and output sizes of a 1-dimensional weights tensor".
+        (Init::lecun_normal(), &[8], "2 or more dimensions"),
+        (
+            Init::lecun_normal().with_axes(Axes::one(2), Axes::one(0), Axes::NONE),
+            &[8, 8],
+            "outside a tensor",
+        ),
         (
             Init::lecun_normal().with_axes(Axes::one(1), Axes::one(1), Axes::NONE),
             &[8, 8],

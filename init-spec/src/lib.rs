@@ -1,8 +1,10 @@
 //! # init-spec: the vocabulary of `torch.nn.init` (and JAX/Flax's initializers), as data
 //!
-//! One table defines every initializer (PyTorch's name, its parameters with their kind and
-//! default, whether it is random, a one-line doc, an example), every nonlinearity of
-//! `calculate_gain` and the fan modes. `init-core` builds and names its `Init` values from it and
+//! One table defines every initializer (PyTorch's name, or JAX's for JAX/Flax's initializers,
+//! its parameters with their kind and default, whether it is random, a one-line doc, an
+//! example; JAX's `lecun_normal` and its kin are named instances of `variance_scaling`), every
+//! nonlinearity of `calculate_gain`, the fan modes and `variance_scaling`'s modes and
+//! distributions. `init-core` builds and names its `Init` values from it and
 //! `init-derive` checks and expands `#[init(...)]` attributes from it, so a new initializer is a
 //! new row here plus its sampler in `init-core`; neither the derive nor the error messages list
 //! names of their own.

@@ -373,7 +373,7 @@ table! {
         ],
         relations: &[],
         example: "variance_scaling(scale = 2.0, mode = fan_in, distribution = truncated_normal)",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: None,
     },
     /// JAX/Flax's `lecun_normal` (Flax's `Dense` and `Conv` default).
@@ -384,7 +384,7 @@ table! {
         params: AXES,
         relations: &[],
         example: "lecun_normal",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: Some(variance_scaling!(1.0, "fan_in", "truncated_normal")),
     },
     /// JAX/Flax's `lecun_uniform`.
@@ -395,7 +395,7 @@ table! {
         params: AXES,
         relations: &[],
         example: "lecun_uniform",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: Some(variance_scaling!(1.0, "fan_in", "uniform")),
     },
     /// JAX/Flax's `he_normal`.
@@ -406,7 +406,7 @@ table! {
         params: AXES,
         relations: &[],
         example: "he_normal",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: Some(variance_scaling!(2.0, "fan_in", "truncated_normal")),
     },
     /// JAX/Flax's `he_uniform`.
@@ -417,7 +417,7 @@ table! {
         params: AXES,
         relations: &[],
         example: "he_uniform",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: Some(variance_scaling!(2.0, "fan_in", "uniform")),
     },
     /// JAX/Flax's `glorot_normal`.
@@ -428,7 +428,7 @@ table! {
         params: AXES,
         relations: &[],
         example: "glorot_normal",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: Some(variance_scaling!(1.0, "fan_avg", "truncated_normal")),
     },
     /// JAX/Flax's `glorot_uniform`.
@@ -439,7 +439,7 @@ table! {
         params: AXES,
         relations: &[],
         example: "glorot_uniform",
-        ranks: (1, None),
+        ranks: (2, None),
         instance_of: Some(variance_scaling!(1.0, "fan_avg", "uniform")),
     },
     /// JAX/Flax's `delta_orthogonal`.

@@ -690,6 +690,9 @@ impl Init {
                         "the scale must be a finite number > 0",
                     ));
                 }
+                if dims.len() < 2 {
+                    return Err(rank(op, "2 or more dimensions", dims));
+                }
                 let (fan_in, fan_out) = variance::fans(op, dims, in_axis, out_axis, batch_axis)?;
                 if numel == 0 {
                     return Ok(Plan::Nothing);
