@@ -8,7 +8,9 @@ mod common;
 use candle_core::{DType, Device, IndexOp, Tensor};
 use init_core::{Arg, Axes, Distribution, Generator, Init, InitError, VarianceMode};
 
-use common::{assert_normal, assert_trunc_normal, assert_uniform, bits, values};
+use common::{
+    assert_normal, assert_trunc_normal, assert_uniform, bits, orthogonality_error, values,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -237,28 +239,6 @@ fn rows_along(t: &Tensor, axis: usize) -> candle_core::Result<(usize, usize, Vec
     let flat = moved.contiguous()?.reshape((rows, ()))?;
     let cols = flat.dims()[1];
     Ok((rows, cols, values(&flat)))
-}
-
-/// max |M M^T - g^2 I| over the shorter side of the (rows, cols) matrix `m`.
-fn orthogonality_error(rows: usize, cols: usize, m: &[f64], gain: f64) -> f64 {
-    let wide = rows <= cols;
-    let (outer, inner) = if wide { (rows, cols) } else { (cols, rows) };
-    let at = |o: usize, i: usize| {
-        if wide {
-            m[o * cols + i]
-        } else {
-            m[i * cols + o]
-        }
-    };
-    let mut err: f64 = 0.0;
-    for p in 0..outer {
-        for q in 0..outer {
-            let dot: f64 = (0..inner).map(|i| at(p, i) * at(q, i)).sum();
-            let want = if p == q { gain * gain } else { 0.0 };
-            err = err.max((dot - want).abs());
-        }
-    }
-    err
 }
 
 #[test]

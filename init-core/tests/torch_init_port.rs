@@ -611,29 +611,7 @@ fn test_sparse_default_std() -> TestResult {
 /// max |W W^T - gain^2 I| (or W^T W when W is tall), W the tensor viewed as (rows, cols).
 fn orthogonality_error(t: &Tensor, gain: f64) -> f64 {
     let rows = t.dims()[0];
-    let cols = t.elem_count() / rows;
-    let w = values(t);
-    let (outer, inner) = if rows > cols {
-        (cols, rows)
-    } else {
-        (rows, cols)
-    };
-    let at = |o: usize, i: usize| {
-        if rows > cols {
-            w[i * cols + o]
-        } else {
-            w[o * cols + i]
-        }
-    };
-    let mut err: f64 = 0.0;
-    for p in 0..outer {
-        for q in 0..outer {
-            let dot: f64 = (0..inner).map(|i| at(p, i) * at(q, i)).sum();
-            let expected = if p == q { gain * gain } else { 0.0 };
-            err = err.max((dot - expected).abs());
-        }
-    }
-    err
+    common::orthogonality_error(rows, t.elem_count() / rows, &values(t), gain)
 }
 
 #[test]

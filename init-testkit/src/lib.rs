@@ -198,3 +198,27 @@ pub fn bits(t: &candle_core::Tensor) -> Vec<u32> {
         .map(f32::to_bits)
         .collect()
 }
+
+/// How far the row-major `rows x cols` matrix `m` is from `gain` times a (semi-)orthogonal one:
+/// max |M M^T - gain^2 I| when it is wide (rows <= cols), max |M^T M - gain^2 I| when tall.
+pub fn orthogonality_error(rows: usize, cols: usize, m: &[f64], gain: f64) -> f64 {
+    assert_eq!(m.len(), rows * cols, "a {rows} x {cols} matrix");
+    let wide = rows <= cols;
+    let (outer, inner) = if wide { (rows, cols) } else { (cols, rows) };
+    let at = |o: usize, i: usize| {
+        if wide {
+            m[o * cols + i]
+        } else {
+            m[i * cols + o]
+        }
+    };
+    let mut err: f64 = 0.0;
+    for p in 0..outer {
+        for q in 0..outer {
+            let dot: f64 = (0..inner).map(|i| at(p, i) * at(q, i)).sum();
+            let want = if p == q { gain * gain } else { 0.0 };
+            err = err.max((dot - want).abs());
+        }
+    }
+    err
+}
