@@ -270,6 +270,22 @@ def gpt_neox():
     return out
 
 
+def small_init_embeddings():
+    """transformers' RWKV (SmallInit(Emb)): its embedding orthogonal with gain
+    1e-4 * sqrt(max(vocab, hidden)), values of std 1e-4."""
+    from transformers import RwkvConfig, RwkvModel
+
+    config = RwkvConfig(
+        vocab_size=VOCAB,
+        hidden_size=DIM,
+        num_hidden_layers=LAYERS,
+        attention_hidden_size=DIM,
+        intermediate_size=HIDDEN,
+    )
+    model = RwkvModel(config)
+    return {"embeddings.weight": facts(model.embeddings.weight)}
+
+
 def gpt2():
     """transformers' GPT-2 (nanoGPT's scheme): its Conv1D weights are (in, out); recorded as
     (out, in), the Linear layout."""
@@ -418,6 +434,10 @@ def main():
     cases["gpt_neox"] = dict(
         reference=f"gpt-neox {os.environ['GPT_NEOX_COMMIT'][:8]}: get_init_methods(init_method=small_init, output_layer_init_method=wang_init)",
         tensors=gpt_neox(),
+    )
+    cases["small_init_embeddings"] = dict(
+        reference=f"transformers {version('transformers')}: RwkvModel (RwkvPreTrainedModel._init_weights, nn.Embedding)",
+        tensors=small_init_embeddings(),
     )
     out = dict(torch=torch.__version__, shape=shape, cases=cases)
     with open(OUT, "w") as f:

@@ -805,24 +805,7 @@ fn flax_initializers_as_jax_samples_them() {
 fn gram_max_error(built: &Built, scale: f64) -> f64 {
     let rows = built.dims[0];
     let cols = built.values.len() / rows;
-    let m = &built.values;
-    let (outer, inner) = (rows.min(cols), rows.max(cols));
-    let at = |o: usize, i: usize| {
-        if rows <= cols {
-            m[o * cols + i]
-        } else {
-            m[i * cols + o]
-        }
-    };
-    let mut err: f64 = 0.0;
-    for p in 0..outer {
-        for q in 0..outer {
-            let dot: f64 = (0..inner).map(|i| at(p, i) * at(q, i)).sum();
-            let want = if p == q { scale * scale } else { 0.0 };
-            err = err.max((dot - want).abs());
-        }
-    }
-    err
+    init_testkit::orthogonality_error(rows, cols, &built.values, scale)
 }
 
 /// JAX/Flax's orthogonal (its column axis, the output axis, is axis 0 in PyTorch's layout) and
@@ -986,4 +969,19 @@ fn gpt_neox_small_init_and_wang_init() {
         Ok(tensors)
     };
     assert_eq!(check("gpt_neox", &build(&recipe, model)), 10);
+}
+
+/// Small-init embeddings as transformers' RWKV draws them (std 1e-4, orthogonal).
+#[test]
+fn small_init_embeddings_as_rwkv() {
+    let (vocab, dim) = (shape("vocab"), shape("dim"));
+    let recipe = recipes::small_init_embeddings("*embeddings.weight");
+    let built = build(&recipe, |vb| {
+        candle_nn::embedding(vocab, dim, vb.pp("embeddings"))
+    });
+    assert_eq!(check("small_init_embeddings", &built), 1);
+    let (ours, _) = &built["embeddings.weight"];
+    let gain = 1e-4 * (vocab as f64).sqrt();
+    let err = init_testkit::orthogonality_error(vocab, dim, &ours.values, gain);
+    assert!(err < 1e-12, "{err:e}");
 }

@@ -303,6 +303,30 @@ pub fn torchtitan_llama3(n_layers: usize, dim: usize, depth_init: bool) -> Recip
     )
 }
 
+/// Small-init embeddings (SmallInit(Emb), RWKV's), as transformers' RWKV draws them: each
+/// embedding `pattern` matches orthogonal with gain `1e-4 * sqrt(max(rows, cols))`, so its values
+/// have std 1e-4 (a norm after the embedding then sets the scale). Tensors it matches that are
+/// not matrices are left to the next rule.
+///
+/// ```
+/// use init_candle::{recipes, Init};
+/// let r = recipes::small_init_embeddings("*embeddings.weight");
+/// assert!(r.rules()[0].matches("rwkv.embeddings.weight", &[128, 64]));
+/// ```
+pub fn small_init_embeddings(pattern: &str) -> Recipe {
+    Recipe::new(
+        format!("small-init embeddings ({pattern})"),
+        "transformers: models/rwkv/modeling_rwkv.py, RwkvPreTrainedModel._init_weights (nn.Embedding)",
+        vec![Rule::with(pattern, |t| {
+            let [rows, cols] = t.dims() else { return None };
+            Some(Init::Orthogonal {
+                gain: 1e-4 * ((*rows).max(*cols) as f64).sqrt(),
+                column_axis: 0,
+            })
+        })],
+    )
+}
+
 /// torchvision's `zero_init_residual=True`: the last BatchNorm of each residual block
 /// weighted 0 (`bn3` of a `Bottleneck`, `bn2` of a `BasicBlock`), so each block starts as the
 /// identity.
