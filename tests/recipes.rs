@@ -792,7 +792,9 @@ fn flax_initializers_as_jax_samples_them() {
         assert_eq!(check(case, &built), 2, "{case}");
     }
     // JAX's own axes on a kernel kept in JAX's layout: the same law (the same bounds).
-    let jax = Init::glorot_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE);
+    let jax = Init::glorot_normal()
+        .with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE)
+        .unwrap();
     assert_eq!(
         jax.expected_std(&[3, 3, 16, 32]),
         Init::glorot_normal().expected_std(&[32, 16, 3, 3])

@@ -778,8 +778,12 @@ fn a_failing_call_leaves_the_tensor_unchanged() -> TestResult {
             column_axis: 2, // 2-D
         },
         Init::DeltaOrthogonal { scale: 1.0 }, // 2-D
-        Init::lecun_normal().with_axes(Axes::one(0), Axes::one(0), Axes::NONE),
-        Init::he_uniform().with_axes(Axes::one(1), Axes::one(-3), Axes::NONE),
+        Init::lecun_normal()
+            .with_axes(Axes::one(0), Axes::one(0), Axes::NONE)
+            .unwrap(),
+        Init::he_uniform()
+            .with_axes(Axes::one(1), Axes::one(-3), Axes::NONE)
+            .unwrap(),
         Init::variance_scaling(-1.0, VarianceMode::FanIn, Distribution::Normal),
         Init::KaimingUniform {
             a: f64::NAN,

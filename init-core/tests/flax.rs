@@ -201,7 +201,9 @@ fn instances_are_named_by_the_table_and_round_trip() -> TestResult {
     let init: Init = serde_json::from_str(json)?;
     assert_eq!(
         init,
-        Init::glorot_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::one(0))
+        Init::glorot_normal()
+            .with_axes(Axes::one(-2), Axes::one(-1), Axes::one(0))
+            .unwrap()
     );
     let args = [
         ("in_axis", Arg::Int(-2)),
@@ -356,17 +358,23 @@ fn jax_errors_are_errors_before_any_write() -> TestResult {
         // JAX: "Can't compute input and output sizes of a 1-dimensional weights tensor".
         (Init::lecun_normal(), &[8], "2 or more dimensions"),
         (
-            Init::lecun_normal().with_axes(Axes::one(2), Axes::one(0), Axes::NONE),
+            Init::lecun_normal()
+                .with_axes(Axes::one(2), Axes::one(0), Axes::NONE)
+                .unwrap(),
             &[8, 8],
             "outside a tensor",
         ),
         (
-            Init::lecun_normal().with_axes(Axes::one(1), Axes::one(1), Axes::NONE),
+            Init::lecun_normal()
+                .with_axes(Axes::one(1), Axes::one(1), Axes::NONE)
+                .unwrap(),
             &[8, 8],
             "named twice",
         ),
         (
-            Init::lecun_normal().with_axes(Axes::one(1), Axes::one(0), Axes::one(-1)),
+            Init::lecun_normal()
+                .with_axes(Axes::one(1), Axes::one(0), Axes::one(-1))
+                .unwrap(),
             &[8, 8],
             "named twice",
         ),

@@ -203,11 +203,13 @@ fn display_and_args_round_trip_through_the_table() {
             column_axis: -1,
         },
         Init::DeltaOrthogonal { scale: 0.5 },
-        Init::he_normal().with_axes(
-            init_core::Axes::one(-2),
-            init_core::Axes::one(-1),
-            init_core::Axes::from_array([0, 1]),
-        ),
+        Init::he_normal()
+            .with_axes(
+                init_core::Axes::one(-2),
+                init_core::Axes::one(-1),
+                init_core::Axes::from_array([0, 1]),
+            )
+            .unwrap(),
         Init::variance_scaling(
             3.0,
             init_core::VarianceMode::FanGeoAvg,

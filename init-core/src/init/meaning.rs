@@ -69,6 +69,15 @@ impl Init {
     /// fan_in and truncated_normal), if any.
     pub(super) fn instance(&self) -> Option<InitKind> {
         let general = self.variant_kind().name();
+        let instances = || {
+            InitKind::ALL.iter().copied().filter(move |kind| {
+                kind.def()
+                    .instance_of
+                    .is_some_and(|instance| instance.of == general)
+            })
+        };
+        // Most rows have no named instance: nothing to compare.
+        instances().next()?;
         let args = self.variant_args();
         let same = |name: &str, value: &DefaultValue| {
             args.iter().any(|(n, arg)| {
@@ -80,10 +89,9 @@ impl Init {
                     }
             })
         };
-        InitKind::ALL.iter().copied().find(|kind| {
+        instances().find(|kind| {
             kind.def().instance_of.is_some_and(|instance| {
-                instance.of == general
-                    && instance.fixed.iter().all(|(name, value)| same(name, value))
+                instance.fixed.iter().all(|(name, value)| same(name, value))
             })
         })
     }

@@ -222,32 +222,44 @@ impl Init {
     pub fn glorot_uniform() -> Init {
         Self::variance_scaling(1.0, VarianceMode::FanAvg, Distribution::Uniform)
     }
-    /// JAX's axes, for a tensor in JAX's layout: `in_axis`, `out_axis` and `batch_axis` of a
-    /// [`Init::VarianceScaling`] replaced; any other initializer unchanged.
+    /// JAX's axes, for a tensor in another layout (JAX's own: `-2`, `-1`): `in_axis`,
+    /// `out_axis` and `batch_axis` of a [`Init::VarianceScaling`] replaced.
+    ///
+    /// # Errors
+    /// [`InitError::InvalidParam`] for any other initializer: it counts no fans on axes
+    /// (`orthogonal`'s axis is [`Init::Orthogonal`]'s `column_axis`).
     ///
     /// ```
     /// use init_candle::init::Axes;
     /// use init_candle::Init;
     /// // A Dense kernel kept as (in, out), as Flax holds it.
-    /// let init = Init::lecun_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE);
+    /// let init = Init::lecun_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE)?;
     /// assert_eq!(init.to_string(), "lecun_normal(in_axis=-2, out_axis=-1, batch_axis=[])");
+    /// assert!(Init::xavier_normal().with_axes(Axes::one(-2), Axes::one(-1), Axes::NONE).is_err());
+    /// # Ok::<(), init_candle::InitError>(())
     /// ```
-    pub fn with_axes(self, in_axis: Axes, out_axis: Axes, batch_axis: Axes) -> Init {
+    pub fn with_axes(self, in_axis: Axes, out_axis: Axes, batch_axis: Axes) -> Result<Init> {
         match self {
             Init::VarianceScaling {
                 scale,
                 mode,
                 distribution,
                 ..
-            } => Init::VarianceScaling {
+            } => Ok(Init::VarianceScaling {
                 scale,
                 mode,
                 distribution,
                 in_axis,
                 out_axis,
                 batch_axis,
-            },
-            other => other,
+            }),
+            other => Err(InitError::param(
+                other.name(),
+                "in_axis",
+                in_axis,
+                "only variance_scaling and its named instances (lecun_*, he_*, glorot_*) count \
+                 their fans on axes",
+            )),
         }
     }
     /// JAX/Flax's `delta_orthogonal` with scale 1.
