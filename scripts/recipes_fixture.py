@@ -430,7 +430,7 @@ def main():
             reference=f"torchtitan {tt_version}: llama3 TransformerModelArgs(depth_init={depth_init}), Transformer.init_weights",
             tensors=tt_tensors,
         )
-    # Last, so that the cases above draw the same numbers as before it was added.
+    # Drawn last: the cases above take their numbers from torch's global generator first.
     cases["gpt_neox"] = dict(
         reference=f"gpt-neox {os.environ['GPT_NEOX_COMMIT'][:8]}: get_init_methods(init_method=small_init, output_layer_init_method=wang_init)",
         tensors=gpt_neox(),
