@@ -393,6 +393,38 @@ fn mup_as_microsofts_mup() {
     assert!(err.to_string().contains("`other.weight`"), "{err}");
 }
 
+/// A matrix of the fixture (a list of rows); `null` entries (JSON's NaN) read as NaN.
+fn matrix(v: &Value) -> Vec<Vec<f64>> {
+    let rows = v.as_array().expect("rows").iter();
+    rows.map(|r| {
+        let row = r.as_array().expect("row").iter();
+        row.map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+    })
+    .collect()
+}
+
+/// Three rows of small integers, the input the LoRA checks feed an adapted layer.
+fn probe(inp: usize) -> candle_core::Tensor {
+    let values = (0..3 * inp).map(|i| ((i * 7919) % 13) as f32 - 6.0);
+    candle_core::Tensor::from_vec(values.collect::<Vec<_>>(), (3, inp), &Device::Cpu).unwrap()
+}
+
+/// How far the adapted layer's output `x W^T + scaling (x A^T) B^T` lies from `before`, the
+/// base layer's output before the adapters were made (largest absolute difference).
+fn output_shift(
+    x: &candle_core::Tensor,
+    w: &candle_core::Tensor,
+    a: &candle_core::Tensor,
+    b: &candle_core::Tensor,
+    scaling: f64,
+    before: &candle_core::Tensor,
+) -> f32 {
+    let lora = x.matmul(&a.t().unwrap()).unwrap().matmul(&b.t().unwrap());
+    let after = x.matmul(&w.t().unwrap()).unwrap() + (lora.unwrap() * scaling).unwrap();
+    let diff = (after.unwrap() - before).unwrap().abs().unwrap();
+    diff.max_all().unwrap().to_scalar::<f32>().unwrap()
+}
+
 /// PEFT's PiSSA and OLoRA on the same base weight: the adapters equal PEFT's up to the sign
 /// of each rank-one component, the residual base weight equals PEFT's, and the layer's output
 /// is unchanged.
@@ -401,19 +433,6 @@ fn pissa_and_olora_as_peft_computes_them() {
     use candle_core::Tensor;
     use init_candle::recipes::{lora_from_base, LoraFromBase};
 
-    let matrix = |v: &Value| -> Vec<Vec<f64>> {
-        v.as_array()
-            .expect("rows")
-            .iter()
-            .map(|r| {
-                r.as_array()
-                    .expect("row")
-                    .iter()
-                    .map(|x| x.as_f64().unwrap_or(f64::NAN))
-                    .collect()
-            })
-            .collect()
-    };
     for (case, init) in [
         ("lora_pissa", LoraFromBase::Pissa),
         ("lora_olora", LoraFromBase::Olora),
@@ -436,14 +455,7 @@ fn pissa_and_olora_as_peft_computes_them() {
             .unwrap();
         let a = vb.get((r, inp), "proj.lora_A.default.weight").unwrap();
         let b = vb.get((out, r), "proj.lora_B.default.weight").unwrap();
-        let x = Tensor::from_vec(
-            (0..3 * inp)
-                .map(|i| ((i * 7919) % 13) as f32 - 6.0)
-                .collect::<Vec<_>>(),
-            (3, inp),
-            &Device::Cpu,
-        )
-        .unwrap();
+        let x = probe(inp);
         let before = x.matmul(&w.t().unwrap()).unwrap();
         let replaced = lora_from_base(&varmap, init, scaling).unwrap();
         assert_eq!(replaced, ["proj.base_layer.weight"]);
@@ -477,20 +489,7 @@ fn pissa_and_olora_as_peft_computes_them() {
                 );
             }
         }
-        let lora = x
-            .matmul(&a.t().unwrap())
-            .unwrap()
-            .matmul(&b.t().unwrap())
-            .unwrap();
-        let after = (x.matmul(&w.t().unwrap()).unwrap() + (lora * scaling).unwrap()).unwrap();
-        let diff = (after - &before)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = output_shift(&x, &w, &a, &b, scaling, &before);
         assert!(diff < 1e-4, "{case}: output moved by {diff}");
     }
 }
@@ -600,16 +599,6 @@ fn pissa_niter_as_peft_distributes_it() {
     use candle_core::Tensor;
     use init_candle::recipes::{lora_from_base, LoraFromBase};
 
-    let matrix = |v: &Value| -> Vec<Vec<f64>> {
-        v.as_array()
-            .expect("rows")
-            .iter()
-            .map(|r| {
-                let row = r.as_array().expect("row").iter();
-                row.map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
-            })
-            .collect()
-    };
     let floats = |v: &Value| -> Vec<f64> {
         let all = v.as_array().expect("list").iter();
         all.map(|x| x.as_f64().expect("number")).collect()
@@ -695,14 +684,7 @@ fn pissa_niter_as_peft_distributes_it() {
         assert!((r0 - first("right_distance")).abs() < 1e-5, "{r0}");
         assert!((e0 - first("energy")).abs() < 1e-5, "{e0}");
 
-        let x = Tensor::from_vec(
-            (0..3 * inp)
-                .map(|i| ((i * 7919) % 13) as f32 - 6.0)
-                .collect::<Vec<_>>(),
-            (3, inp),
-            &Device::Cpu,
-        )
-        .unwrap();
+        let x = probe(inp);
         let flat: Vec<f32> = base.iter().flatten().map(|&x| x as f32).collect();
         let w0 = Tensor::from_vec(flat, (out, inp), &Device::Cpu).unwrap();
         let before = x.matmul(&w0.t().unwrap()).unwrap();
@@ -724,20 +706,7 @@ fn pissa_niter_as_peft_distributes_it() {
             left.push(l);
             right.push(rt);
             energy.push(e);
-            let lora = x
-                .matmul(&a.t().unwrap())
-                .unwrap()
-                .matmul(&b.t().unwrap())
-                .unwrap();
-            let after = (x.matmul(&w.t().unwrap()).unwrap() + (lora * scaling).unwrap()).unwrap();
-            let diff = (after - &before)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let diff = output_shift(&x, &w, &a, &b, scaling, &before);
             assert!(diff < 1e-4, "{init:?}: output moved by {diff}");
         }
         for (what, ours) in [
@@ -840,6 +809,7 @@ fn flax_orthogonal_and_delta_orthogonal_as_jax() {
         assert_eq!(disagreement(facts, ours), None, "{name}");
         let theirs = facts["gram_max_error"].as_f64().expect("gram_max_error");
         let err = gram_max_error(ours, gain);
+        eprintln!("orthogonal {name}: Gram error ours {err:.1e}, jax {theirs:.1e}");
         assert!(
             err < 1e-5 && theirs < 1e-5,
             "{name}: ours {err:e}, jax {theirs:e}"
@@ -892,6 +862,9 @@ fn flax_orthogonal_and_delta_orthogonal_as_jax() {
         };
         let err = gram_max_error(&matrix, 1.0);
         let theirs = facts["gram_max_error"].as_f64().expect("gram_max_error");
+        eprintln!(
+            "delta_orthogonal {name}: centre tap Gram error ours {err:.1e}, jax {theirs:.1e}"
+        );
         assert!(
             err < 1e-5 && theirs < 1e-5,
             "{name}: ours {err:e}, jax {theirs:e}"

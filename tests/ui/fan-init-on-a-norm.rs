@@ -1,4 +1,4 @@
-use candle_nn::{LayerNorm, Linear};
+use candle_nn::{LayerNorm, Linear, RmsNorm};
 use init_candle::InitWeights;
 
 #[derive(InitWeights)]
@@ -7,6 +7,9 @@ struct Block {
     ln: LayerNorm,
     #[init(normal(std = 0.02), bias = kaiming_uniform)]
     fc: Linear,
+    // JAX's variance_scaling family counts fans too.
+    #[init(lecun_normal)]
+    rms: RmsNorm,
 }
 
 fn main() {}
