@@ -857,3 +857,77 @@ fn a_preset_decides_over_layer_defaults_and_attributes_over_the_preset() {
         ValueSource::LayerDefault
     );
 }
+
+/// `VarBuilder::get_unchecked` (no shape) takes the shape of the tensor's earlier request or the
+/// checkpoint's, in every backend (`build`, `build_flat`, `seed_checkpoint`); a tensor neither
+/// knows is `Error::UnknownShape`, never a guessed shape.
+#[test]
+fn get_unchecked_takes_a_known_shape_or_names_the_tensor() {
+    use init_candle::build::SeedCheckpoint;
+
+    let dir = temp_dir("unchecked");
+    let pretrained = ModelBuilder::new(1)
+        .build(DType::F32, &Device::Cpu, |vb| backbone(&vb))
+        .unwrap();
+    let file = dir.join("model.safetensors");
+    pretrained.varmap.save(&file).unwrap();
+    // SAFETY (each mmap below): the file is not modified while mapped.
+    let with_checkpoint =
+        || ModelBuilder::new(2).checkpoint(unsafe { Checkpoint::mmap(&[&file]) }.unwrap());
+    let known = |vb: VarBuilder<'_>| -> candle_core::Result<Opaque<(Tensor, Tensor, Tensor)>> {
+        let fresh = vb.get((3, 5), "fresh")?;
+        let loaded = vb.get_unchecked("body.fc1.weight")?;
+        Ok(Opaque((fresh, loaded, vb.get_unchecked("fresh")?)))
+    };
+    let unknown = |vb: VarBuilder<'_>| vb.get_unchecked("nowhere").map(Opaque);
+    fn is_unknown<T>(r: init_candle::Result<T>) -> bool {
+        matches!(&r, Err(Error::UnknownShape { path }) if path == "nowhere")
+    }
+
+    let built = with_checkpoint()
+        .build(DType::F32, &Device::Cpu, known)
+        .unwrap();
+    let (fresh, loaded, again) = &built.model.0;
+    assert_eq!(bits(loaded), bits(pretrained.model.0.weight()));
+    assert_eq!(again.dims(), [3, 5]);
+    assert_eq!(bits(again), bits(fresh));
+    assert!(is_unknown(with_checkpoint().build(
+        DType::F32,
+        &Device::Cpu,
+        unknown
+    )));
+
+    let flat = with_checkpoint()
+        .build_flat(DType::F32, &Device::Cpu, 1, 2, known)
+        .unwrap();
+    let dims: Vec<(&str, &[usize])> = flat
+        .params
+        .iter()
+        .map(|p| (p.path.as_str(), p.dims.as_slice()))
+        .collect();
+    assert_eq!(
+        dims,
+        [("fresh", &[3, 5][..]), ("body.fc1.weight", &[32, 16][..])]
+    );
+    assert!(is_unknown(with_checkpoint().build_flat(
+        DType::F32,
+        &Device::Cpu,
+        1,
+        2,
+        unknown
+    )));
+
+    let out = SeedCheckpoint::new(dir.join("seed"));
+    let seeded = with_checkpoint()
+        .seed_checkpoint(DType::F32, &out, known)
+        .unwrap();
+    assert_eq!(
+        seeded.report.get("fresh").map(|t| t.shape.clone()),
+        Some(vec![3, 5])
+    );
+    assert!(is_unknown(with_checkpoint().seed_checkpoint(
+        DType::F32,
+        &out,
+        unknown
+    )));
+}

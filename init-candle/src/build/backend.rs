@@ -65,6 +65,17 @@ impl Backend {
             .lock()
             .map_err(|_| candle_core::Error::Msg("init-candle: builder state poisoned".into()))
     }
+
+    /// The full dims of `name` for `get_unchecked` (no shape given): those of its record when the
+    /// constructor asked for it already, else the checkpoint's; when neither knows it,
+    /// [`Error::UnknownShape`], kept as the build's error.
+    pub(super) fn unchecked_dims(&self, name: &str) -> candle_core::Result<Vec<usize>> {
+        let mut state = self.state()?;
+        let dims = state.known_dims(name).ok_or_else(|| Error::UnknownShape {
+            path: name.to_owned(),
+        });
+        state.keep_error(dims)
+    }
 }
 
 impl candle_nn::var_builder::SimpleBackend for Backend {
@@ -82,20 +93,16 @@ impl candle_nn::var_builder::SimpleBackend for Backend {
     }
 
     fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let dims = self.unchecked_dims(name)?;
         let mut state = self.state()?;
-        let result = match state.known_dims(name) {
-            Some(dims) => state.get(
-                &dims,
-                name,
-                Some(candle_nn::Init::Const(0.0)),
-                None,
-                dtype,
-                dev,
-            ),
-            None => Err(Error::UnknownShape {
-                path: name.to_owned(),
-            }),
-        };
+        let result = state.get(
+            &dims,
+            name,
+            Some(candle_nn::Init::Const(0.0)),
+            None,
+            dtype,
+            dev,
+        );
         state.keep_error(result)
     }
 
@@ -122,7 +129,9 @@ impl State {
         }
     }
 
-    fn keep_error(&mut self, result: Result<Tensor>) -> candle_core::Result<Tensor> {
+    /// `result`, its error kept as the build's (the first one is what `build` returns) and
+    /// handed to candle as a message.
+    pub(super) fn keep_error<T>(&mut self, result: Result<T>) -> candle_core::Result<T> {
         result.map_err(|e| {
             let message = e.to_string();
             self.error.get_or_insert(e);
@@ -610,15 +619,8 @@ impl candle_nn::var_builder::SimpleBackend for FlatInit {
     }
 
     fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        let dims = Backend(self.state.clone()).state()?.known_dims(name);
-        match dims {
-            Some(dims) => self.chunk(&dims, name, Some(candle_nn::Init::Const(0.0)), dtype, dev),
-            None => Backend(self.state.clone())
-                .state()?
-                .keep_error(Err(Error::UnknownShape {
-                    path: name.to_owned(),
-                })),
-        }
+        let dims = Backend(self.state.clone()).unchecked_dims(name)?;
+        self.chunk(&dims, name, Some(candle_nn::Init::Const(0.0)), dtype, dev)
     }
 
     fn contains_tensor(&self, name: &str) -> bool {

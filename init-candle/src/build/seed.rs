@@ -1063,14 +1063,8 @@ impl Describe {
             .0
             .lock()
             .map_err(|_| candle_core::Error::Msg("init-candle: builder state poisoned".into()))?;
-        match describe(&mut state, dims, name, hint, dtype, dev) {
-            Ok(t) => Ok(t),
-            Err(e) => {
-                let message = e.to_string();
-                state.error.get_or_insert(e);
-                Err(candle_core::Error::Msg(message))
-            }
-        }
+        let result = describe(&mut state, dims, name, hint, dtype, dev);
+        state.keep_error(result)
     }
 }
 
@@ -1140,28 +1134,8 @@ impl candle_nn::var_builder::SimpleBackend for Describe {
     }
 
     fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        let dims = {
-            let state = self.0.lock().map_err(|_| {
-                candle_core::Error::Msg("init-candle: builder state poisoned".into())
-            })?;
-            match state.index.get(name) {
-                Some(&i) => Some(state.records[i].dims.clone()),
-                None => state.checkpoint.as_ref().and_then(|c| c.shape_of(name)),
-            }
-        };
-        match dims {
-            Some(dims) => self.request(&dims, name, Some(candle_nn::Init::Const(0.0)), dtype, dev),
-            None => {
-                let e = Error::UnknownShape {
-                    path: name.to_owned(),
-                };
-                let message = e.to_string();
-                if let Ok(mut state) = self.0.lock() {
-                    state.error.get_or_insert(e);
-                }
-                Err(candle_core::Error::Msg(message))
-            }
-        }
+        let dims = Backend(self.0.clone()).unchecked_dims(name)?;
+        self.request(&dims, name, Some(candle_nn::Init::Const(0.0)), dtype, dev)
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
