@@ -16,6 +16,7 @@ use init_candle::build::{
     Checkpoint, HfConfig, ModelBuilder, Opaque, Preset, Rule, SeedCheckpoint,
 };
 use init_candle::{Error, Init, InitWeights};
+use init_testkit::LargestAllocation;
 
 fn llama_json() -> serde_json::Value {
     serde_json::json!({
@@ -359,41 +360,11 @@ fn settings_that_cannot_be_written_are_refused_before_anything_is() {
 
 // ---- a tensor larger than the chunk size is never allocated whole ----
 
-/// The system allocator, recording the largest allocation of each thread (the thread that
-/// writes the checkpoint allocates its chunks; the initializer's workers only write into them,
-/// the writer thread only writes them out).
-struct Largest;
-
-thread_local! {
-    static LARGEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the bookkeeping only
-// reads and writes a thread-local integer (no allocation).
-unsafe impl std::alloc::GlobalAlloc for Largest {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = LARGEST.try_with(|l| l.set(l.get().max(layout.size())));
-        // SAFETY: the caller's layout is passed on as is.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = LARGEST.try_with(|l| l.set(l.get().max(layout.size())));
-        // SAFETY: as above.
-        unsafe { std::alloc::System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this layout.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
-        let _ = LARGEST.try_with(|l| l.set(l.get().max(new)));
-        // SAFETY: as above.
-        unsafe { std::alloc::System.realloc(ptr, layout, new) }
-    }
-}
-
+/// The largest allocation of each thread (the thread that writes the checkpoint allocates its
+/// chunks; the initializer's workers only write into them, the writer thread only writes them
+/// out).
 #[global_allocator]
-static ALLOCATOR: Largest = Largest;
+static ALLOCATOR: LargestAllocation = LargestAllocation;
 
 #[test]
 fn a_tensor_larger_than_the_chunk_is_never_allocated_whole() {
@@ -409,9 +380,9 @@ fn a_tensor_larger_than_the_chunk_is_never_allocated_whole() {
     let chunk = 16 << 10;
     let builder = ModelBuilder::new(3).preset(Preset::hf(0.02));
     let out = SeedCheckpoint::new(&dir).chunk_bytes(chunk);
-    LARGEST.with(|l| l.set(0));
+    LargestAllocation::reset();
     let written = builder.seed_checkpoint(DType::F32, &out, model).unwrap();
-    let largest = LARGEST.with(|l| l.get());
+    let largest = LargestAllocation::largest();
     assert!(
         (chunk..=4 * chunk).contains(&largest),
         "largest allocation {largest} bytes; a chunk is {chunk}, the tensor {full}"

@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::var_builder::{Backend, Shard, SimpleBackend, VarBuilderArgs};
 use init_candle::build::{ModelBuilder, Opaque, Preset};
 use init_candle::{Error, Init};
-use init_testkit::bits;
+use init_testkit::{bits, LargestAllocation};
 
 const HIDDEN: usize = 64;
 const INTER: usize = 128;
@@ -165,51 +165,21 @@ fn what_a_sharded_build_cannot_recognize_needs_a_rule() {
 
 // ---- no full-size allocation on a rank ----
 
-/// The system allocator, recording the largest allocation of each thread (the thread that
-/// builds a rank allocates its tensors; the initializer's worker threads only write).
-struct Largest;
-
-thread_local! {
-    static LARGEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the bookkeeping only
-// reads and writes a thread-local integer (no allocation).
-unsafe impl std::alloc::GlobalAlloc for Largest {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = LARGEST.try_with(|l| l.set(l.get().max(layout.size())));
-        // SAFETY: the caller's layout is passed on as is.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = LARGEST.try_with(|l| l.set(l.get().max(layout.size())));
-        // SAFETY: as above.
-        unsafe { std::alloc::System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this layout.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
-        let _ = LARGEST.try_with(|l| l.set(l.get().max(new)));
-        // SAFETY: as above.
-        unsafe { std::alloc::System.realloc(ptr, layout, new) }
-    }
-}
-
+/// The largest allocation of each thread (the thread that builds a rank allocates its tensors;
+/// the initializer's worker threads only write).
 #[global_allocator]
-static ALLOCATOR: Largest = Largest;
+static ALLOCATOR: LargestAllocation = LargestAllocation;
 
 #[test]
 fn a_rank_never_allocates_a_full_size_tensor() {
     let world_size = 8;
     let largest_full = INTER * HIDDEN * 4; // gate/up/down, f32
     let largest_shard = largest_full / world_size;
-    LARGEST.with(|l| l.set(0));
+    LargestAllocation::reset();
     let built = builder()
         .build_sharded(DType::F32, &Device::Cpu, |vb| sharded(vb, 3, world_size))
         .unwrap();
-    let largest = LARGEST.with(|l| l.get());
+    let largest = LargestAllocation::largest();
     assert!(
         largest >= largest_shard && largest < largest_full / 2,
         "largest allocation {largest} bytes; a shard is {largest_shard}, the full tensor {largest_full}"
@@ -312,12 +282,12 @@ fn a_rank_reads_only_its_part_of_a_checkpoint() {
     {
         // SAFETY: the file is not modified while mapped.
         let checkpoint = unsafe { init_candle::build::Checkpoint::mmap(&[&file]) }.unwrap();
-        LARGEST.with(|l| l.set(0));
+        LargestAllocation::reset();
         let built = builder()
             .checkpoint(checkpoint)
             .build_sharded(dtype, &Device::Cpu, |vb| sharded(vb, rank, world_size))
             .unwrap();
-        let largest = LARGEST.with(|l| l.get());
+        let largest = LargestAllocation::largest();
         assert!(
             largest < INTER * HIDDEN * 4 / 2,
             "largest allocation {largest} bytes: a full tensor was read"
@@ -422,11 +392,11 @@ fn flat_chunks_put_together_equal_the_single_device_build() {
 fn a_flat_rank_never_allocates_a_full_size_tensor() {
     let largest_full = INTER * HIDDEN * 4;
     let model = |vb: candle_nn::VarBuilder| single(vb).map(drop);
-    LARGEST.with(|l| l.set(0));
+    LargestAllocation::reset();
     let shards = builder()
         .build_flat(DType::F32, &Device::Cpu, 5, 8, model)
         .unwrap();
-    let largest = LARGEST.with(|l| l.get());
+    let largest = LargestAllocation::largest();
     assert!(
         largest >= largest_full / 8 && largest < largest_full / 2,
         "largest allocation {largest} bytes; the full tensor is {largest_full}"
@@ -459,12 +429,12 @@ fn a_flat_rank_reads_only_its_chunk_of_a_checkpoint() {
         for rank in 0..world_size {
             // SAFETY: the file is not modified while mapped.
             let checkpoint = unsafe { init_candle::build::Checkpoint::mmap(&[&file]) }.unwrap();
-            LARGEST.with(|l| l.set(0));
+            LargestAllocation::reset();
             let shards = builder()
                 .checkpoint(checkpoint)
                 .build_flat(dtype, &Device::Cpu, rank, world_size, model)
                 .unwrap();
-            let largest = LARGEST.with(|l| l.get());
+            let largest = LargestAllocation::largest();
             assert!(
                 largest < INTER * HIDDEN * 4 / 2,
                 "largest allocation {largest} bytes"

@@ -222,3 +222,54 @@ pub fn orthogonality_error(rows: usize, cols: usize, m: &[f64], gain: f64) -> f6
     }
     err
 }
+
+/// A global allocator for tests that bound memory: the system allocator, recording the largest
+/// allocation each thread has made since its last [`LargestAllocation::reset`]. A test binary
+/// installs it with
+/// `#[global_allocator] static ALLOCATOR: LargestAllocation = LargestAllocation;`.
+pub struct LargestAllocation;
+
+thread_local! {
+    static LARGEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl LargestAllocation {
+    /// Forgets this thread's allocations so far.
+    pub fn reset() {
+        LARGEST.with(|l| l.set(0));
+    }
+
+    /// The largest allocation (bytes) this thread has made since its last reset.
+    pub fn largest() -> usize {
+        LARGEST.with(|l| l.get())
+    }
+
+    fn record(size: usize) {
+        // `try_with`: allocations also happen while the thread-local is being torn down.
+        let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+    }
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the bookkeeping only
+// reads and writes a thread-local integer (no allocation).
+unsafe impl std::alloc::GlobalAlloc for LargestAllocation {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        Self::record(layout.size());
+        // SAFETY: the caller's layout is passed on as is.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        Self::record(layout.size());
+        // SAFETY: as above.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        Self::record(new);
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
