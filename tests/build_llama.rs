@@ -12,17 +12,8 @@ use init_candle::build::{ModelBuilder, Opaque, Preset};
 use init_candle::{Init, ValueSource};
 
 fn config(tie: bool) -> candle_transformers::models::llama::Config {
-    let json = serde_json::json!({
-        "hidden_size": 64,
-        "intermediate_size": 160,
-        "vocab_size": 300,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "rms_norm_eps": 1e-5,
-        "max_position_embeddings": 64,
-        "tie_word_embeddings": tie,
-    });
+    let mut json = init_testkit::small_llama_json();
+    json["tie_word_embeddings"] = tie.into();
     let cfg: LlamaConfig = serde_json::from_value(json).unwrap();
     cfg.into_config(false)
 }

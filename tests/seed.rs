@@ -16,34 +16,17 @@ use init_candle::build::{
     Checkpoint, HfConfig, ModelBuilder, Opaque, Preset, Rule, SeedCheckpoint,
 };
 use init_candle::{Error, Init, InitWeights};
-use init_testkit::LargestAllocation;
-
-fn llama_json() -> serde_json::Value {
-    serde_json::json!({
-        "model_type": "llama",
-        "hidden_size": 64,
-        "intermediate_size": 160,
-        "vocab_size": 300,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "rms_norm_eps": 1e-5,
-        "max_position_embeddings": 64,
-        "tie_word_embeddings": false,
-        "pad_token_id": 0,
-        "initializer_range": 0.02,
-    })
-}
+use init_testkit::{small_llama_json, LargestAllocation};
 
 fn llama(vb: VarBuilder) -> candle_core::Result<Opaque<Llama>> {
     let cfg: LlamaConfig =
-        serde_json::from_value(llama_json()).map_err(candle_core::Error::wrap)?;
+        serde_json::from_value(small_llama_json()).map_err(candle_core::Error::wrap)?;
     Ok(Opaque(Llama::load(vb, &cfg.into_config(false))?))
 }
 
 /// The Hugging Face preset of the small Llama (with its `pad_token_id` row rule).
 fn hf_builder(seed: u64) -> ModelBuilder {
-    let hf = HfConfig::from_json(&llama_json()).unwrap();
+    let hf = HfConfig::from_json(&small_llama_json()).unwrap();
     ModelBuilder::new(seed).hf_config(&hf)
 }
 

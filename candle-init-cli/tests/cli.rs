@@ -8,29 +8,12 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::llama::{Cache, Llama, LlamaConfig};
 use init_candle::build::{HfConfig, ModelBuilder, Opaque};
+use init_testkit::small_llama_json;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("candle-init-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
     dir
-}
-
-fn llama_json() -> serde_json::Value {
-    serde_json::json!({
-        "model_type": "llama",
-        "architectures": ["LlamaForCausalLM"],
-        "hidden_size": 64,
-        "intermediate_size": 160,
-        "vocab_size": 300,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "rms_norm_eps": 1e-5,
-        "max_position_embeddings": 64,
-        "tie_word_embeddings": false,
-        "pad_token_id": 0,
-        "initializer_range": 0.02,
-    })
 }
 
 fn candle_init(args: &[&str]) -> std::process::Output {
@@ -57,7 +40,7 @@ fn logits(vb: VarBuilder, cfg: &candle_transformers::models::llama::Config) -> V
 fn a_sharded_seed_checkpoint_loads_in_candle_with_the_builds_logits() {
     let dir = temp_dir("llama");
     let config = dir.join("config.json");
-    std::fs::write(&config, llama_json().to_string()).unwrap();
+    std::fs::write(&config, small_llama_json().to_string()).unwrap();
     let out = dir.join("out");
     let run = candle_init(&[
         "seed-checkpoint",
@@ -93,14 +76,14 @@ fn a_sharded_seed_checkpoint_loads_in_candle_with_the_builds_logits() {
     files.dedup();
     assert_eq!(files.len(), 6);
 
-    let cfg: LlamaConfig = serde_json::from_value(llama_json()).unwrap();
+    let cfg: LlamaConfig = serde_json::from_value(small_llama_json()).unwrap();
     let cfg = cfg.into_config(false);
     // SAFETY: the files are this test's own, not modified while mapped.
     let vb =
         unsafe { VarBuilder::from_mmaped_safetensors(&files, DType::F32, &Device::Cpu) }.unwrap();
     let loaded = logits(vb, &cfg);
 
-    let hf = HfConfig::from_json(&llama_json()).unwrap();
+    let hf = HfConfig::from_json(&small_llama_json()).unwrap();
     let built = ModelBuilder::new(11)
         .hf_config(&hf)
         .build(DType::F32, &Device::Cpu, |vb| {
@@ -116,7 +99,7 @@ fn a_sharded_seed_checkpoint_loads_in_candle_with_the_builds_logits() {
 fn the_file_is_the_one_build_then_save_writes() {
     let dir = temp_dir("bytes");
     let config = dir.join("config.json");
-    std::fs::write(&config, llama_json().to_string()).unwrap();
+    std::fs::write(&config, small_llama_json().to_string()).unwrap();
     let out = dir.join("out");
     let run = candle_init(&[
         "seed-checkpoint",
@@ -133,7 +116,7 @@ fn the_file_is_the_one_build_then_save_writes() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let cfg: LlamaConfig = serde_json::from_value(llama_json()).unwrap();
+    let cfg: LlamaConfig = serde_json::from_value(small_llama_json()).unwrap();
     let cfg = cfg.into_config(false);
     let built = ModelBuilder::new(0)
         .build(DType::BF16, &Device::Cpu, |vb| {

@@ -1,7 +1,7 @@
 //! Statistics for candle-init's tests: the distribution functions samples are checked against
 //! (normal, uniform, truncated normal; accurate in the tails) and a one-sample
-//! Kolmogorov-Smirnov test with PyTorch's acceptance threshold. One copy, shared by every test
-//! crate of the workspace. Not published.
+//! Kolmogorov-Smirnov test with PyTorch's acceptance threshold; comparisons and fixtures several
+//! suites use. One copy, shared by every test crate of the workspace. Not published.
 
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
@@ -272,4 +272,25 @@ unsafe impl std::alloc::GlobalAlloc for LargestAllocation {
         // SAFETY: as above.
         unsafe { std::alloc::System.realloc(ptr, layout, new) }
     }
+}
+
+/// The `config.json` of a small Hugging Face Llama (2 layers, hidden 64, 4 heads with 2 key-value
+/// heads, vocabulary 300, untied head, padding row 0, `initializer_range` 0.02): what
+/// `HfConfig::from_json`, candle-transformers' `LlamaConfig` and the CLI read in the tests.
+pub fn small_llama_json() -> serde_json::Value {
+    serde_json::json!({
+        "model_type": "llama",
+        "architectures": ["LlamaForCausalLM"],
+        "hidden_size": 64,
+        "intermediate_size": 160,
+        "vocab_size": 300,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "rms_norm_eps": 1e-5,
+        "max_position_embeddings": 64,
+        "tie_word_embeddings": false,
+        "pad_token_id": 0,
+        "initializer_range": 0.02,
+    })
 }
