@@ -16,11 +16,24 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn candle_init(args: &[&str]) -> std::process::Output {
+/// `candle-init seed-checkpoint --config CONFIG --out OUT ARGS..`.
+fn seed_checkpoint(config: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    let paths = ["--config", path(config), "--out", path(out)];
     Command::new(env!("CARGO_BIN_EXE_candle-init"))
-        .args(args)
+        .arg("seed-checkpoint")
+        .args(paths.iter().chain(args))
         .output()
         .expect("run candle-init")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temporary path")
+}
+
+/// The candle-transformers config of `small_llama_json`.
+fn small_llama() -> candle_transformers::models::llama::Config {
+    let cfg: LlamaConfig = serde_json::from_value(small_llama_json()).unwrap();
+    cfg.into_config(false)
 }
 
 fn logits(vb: VarBuilder, cfg: &candle_transformers::models::llama::Config) -> Vec<f32> {
@@ -42,20 +55,19 @@ fn a_sharded_seed_checkpoint_loads_in_candle_with_the_builds_logits() {
     let config = dir.join("config.json");
     std::fs::write(&config, small_llama_json().to_string()).unwrap();
     let out = dir.join("out");
-    let run = candle_init(&[
-        "seed-checkpoint",
-        "--config",
-        config.to_str().unwrap(),
-        "--dtype",
-        "f32",
-        "--shard-size",
-        "100KB",
-        "--seed",
-        "11",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = seed_checkpoint(
+        &config,
+        &out,
+        &[
+            "--dtype",
+            "f32",
+            "--shard-size",
+            "100KB",
+            "--seed",
+            "11",
+            "--quiet",
+        ],
+    );
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("6 files"), "{stderr}");
@@ -76,8 +88,7 @@ fn a_sharded_seed_checkpoint_loads_in_candle_with_the_builds_logits() {
     files.dedup();
     assert_eq!(files.len(), 6);
 
-    let cfg: LlamaConfig = serde_json::from_value(small_llama_json()).unwrap();
-    let cfg = cfg.into_config(false);
+    let cfg = small_llama();
     // SAFETY: the files are this test's own, not modified while mapped.
     let vb =
         unsafe { VarBuilder::from_mmaped_safetensors(&files, DType::F32, &Device::Cpu) }.unwrap();
@@ -101,23 +112,13 @@ fn the_file_is_the_one_build_then_save_writes() {
     let config = dir.join("config.json");
     std::fs::write(&config, small_llama_json().to_string()).unwrap();
     let out = dir.join("out");
-    let run = candle_init(&[
-        "seed-checkpoint",
-        "--config",
-        config.to_str().unwrap(),
-        "--preset",
-        "pytorch",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = seed_checkpoint(&config, &out, &["--preset", "pytorch", "--quiet"]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let cfg: LlamaConfig = serde_json::from_value(small_llama_json()).unwrap();
-    let cfg = cfg.into_config(false);
+    let cfg = small_llama();
     let built = ModelBuilder::new(0)
         .build(DType::BF16, &Device::Cpu, |vb| {
             Ok(Opaque(Llama::load(vb, &cfg)?))
@@ -150,15 +151,7 @@ fn every_supported_family_is_written() {
         let config = dir.join(format!("{family}.json"));
         std::fs::write(&config, json.to_string()).unwrap();
         let out = dir.join(family);
-        let run = candle_init(&[
-            "seed-checkpoint",
-            "--config",
-            config.to_str().unwrap(),
-            "--quiet",
-            "--strict",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let run = seed_checkpoint(&config, &out, &["--quiet", "--strict"]);
         assert!(
             run.status.success(),
             "{family}: {}",
@@ -180,13 +173,7 @@ fn an_unknown_family_is_refused_with_the_supported_ones() {
     let config = dir.join("config.json");
     std::fs::write(&config, r#"{"model_type": "bert"}"#).unwrap();
     let out = dir.join("out");
-    let run = candle_init(&[
-        "seed-checkpoint",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = seed_checkpoint(&config, &out, &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(
@@ -194,15 +181,7 @@ fn an_unknown_family_is_refused_with_the_supported_ones() {
         "{stderr}"
     );
     assert!(!out.exists());
-    let run = candle_init(&[
-        "seed-checkpoint",
-        "--config",
-        config.to_str().unwrap(),
-        "--shard-size",
-        "5XB",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = seed_checkpoint(&config, &out, &["--shard-size", "5XB"]);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("unknown unit"));
     std::fs::remove_dir_all(&dir).ok();
