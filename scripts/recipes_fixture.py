@@ -42,6 +42,33 @@ def hf_llama_name(block, part):
     return f"model.layers.{block}.{part}.weight"
 
 
+# A Llama block's seven matrices under their Hugging Face names, in the order llama_names takes
+# a reference's names for them: q, k, v, o, then the FFN's w1 (gate), w2 (down), w3 (up).
+HF_LLAMA_MATRICES = (
+    "self_attn.q_proj",
+    "self_attn.k_proj",
+    "self_attn.v_proj",
+    "self_attn.o_proj",
+    "mlp.gate_proj",
+    "mlp.down_proj",
+    "mlp.up_proj",
+)
+
+
+# torchtitan's and OLMo-core's FFN matrices, w1 (gate), w2 (down), w3 (up).
+FFN = ["feed_forward.w1", "feed_forward.w2", "feed_forward.w3"]
+
+
+def llama_names(embedding, head, blocks, matrices):
+    """A reference Llama's tensor names -> Hugging Face's: its `embedding` and `head` weights,
+    and in each block `{blocks}.{b}` its seven `matrices` (as HF_LLAMA_MATRICES orders them)."""
+    names = {embedding: "model.embed_tokens.weight", head: "lm_head.weight"}
+    for block in range(LAYERS):
+        for theirs, ours in zip(matrices, HF_LLAMA_MATRICES, strict=True):
+            names[f"{blocks}.{block}.{theirs}.weight"] = hf_llama_name(block, ours)
+    return names
+
+
 def torchtitan():
     """torchtitan 0.3's Llama 3 (its per-layer depth-scaled init)."""
     from torchtitan.models.common.rope import ComplexRoPE
@@ -76,22 +103,12 @@ def torchtitan():
     )
     model = config.build()
     model.init_weights()
-    names = {
-        "tok_embeddings.weight": "model.embed_tokens.weight",
-        "lm_head.weight": "lm_head.weight",
-    }
-    parts = {
-        "attention.qkv_linear.wq": "self_attn.q_proj",
-        "attention.qkv_linear.wk": "self_attn.k_proj",
-        "attention.qkv_linear.wv": "self_attn.v_proj",
-        "attention.wo": "self_attn.o_proj",
-        "feed_forward.w1": "mlp.gate_proj",
-        "feed_forward.w2": "mlp.down_proj",
-        "feed_forward.w3": "mlp.up_proj",
-    }
-    for block in range(LAYERS):
-        for theirs, ours in parts.items():
-            names[f"layers.{block}.{theirs}.weight"] = hf_llama_name(block, ours)
+    names = llama_names(
+        "tok_embeddings.weight",
+        "lm_head.weight",
+        "layers",
+        ["attention.qkv_linear.w" + x for x in "qkv"] + ["attention.wo"] + FFN,
+    )
     return tensors(model, names)
 
 
@@ -140,22 +157,12 @@ def torchtitan_0_2_child(depth_init, out):
     hidden = model.layers["0"].feed_forward.w1.weight.shape[0]
     if hidden != HIDDEN:
         raise SystemExit(f"torchtitan 0.2's FeedForward is {hidden} wide, not {HIDDEN}")
-    names = {
-        "tok_embeddings.weight": "model.embed_tokens.weight",
-        "output.weight": "lm_head.weight",
-    }
-    parts = {
-        "attention.wq": "self_attn.q_proj",
-        "attention.wk": "self_attn.k_proj",
-        "attention.wv": "self_attn.v_proj",
-        "attention.wo": "self_attn.o_proj",
-        "feed_forward.w1": "mlp.gate_proj",
-        "feed_forward.w2": "mlp.down_proj",
-        "feed_forward.w3": "mlp.up_proj",
-    }
-    for block in range(LAYERS):
-        for theirs, ours in parts.items():
-            names[f"layers.{block}.{theirs}.weight"] = hf_llama_name(block, ours)
+    names = llama_names(
+        "tok_embeddings.weight",
+        "output.weight",
+        "layers",
+        ["attention.w" + x for x in "qkvo"] + FFN,
+    )
     with open(out, "w") as f:
         json.dump(dict(version=version("torchtitan"), tensors=tensors(model, names)), f)
 
@@ -176,22 +183,12 @@ def olmo(method):
     config.init_method = InitMethod(method)
     model = config.build(init_device="cpu")
     model.init_weights(max_seq_len=64, device=torch.device("cpu"))
-    names = {
-        "embeddings.weight": "model.embed_tokens.weight",
-        "lm_head.w_out.weight": "lm_head.weight",
-    }
-    parts = {
-        "attention.w_q": "self_attn.q_proj",
-        "attention.w_k": "self_attn.k_proj",
-        "attention.w_v": "self_attn.v_proj",
-        "attention.w_out": "self_attn.o_proj",
-        "feed_forward.w1": "mlp.gate_proj",
-        "feed_forward.w2": "mlp.down_proj",
-        "feed_forward.w3": "mlp.up_proj",
-    }
-    for block in range(LAYERS):
-        for theirs, ours in parts.items():
-            names[f"blocks.{block}.{theirs}.weight"] = hf_llama_name(block, ours)
+    names = llama_names(
+        "embeddings.weight",
+        "lm_head.w_out.weight",
+        "blocks",
+        ["attention.w_" + x for x in ("q", "k", "v", "out")] + FFN,
+    )
     return tensors(model, names)
 
 
