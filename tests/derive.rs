@@ -10,7 +10,10 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{BatchNorm, Conv2d, Embedding, LayerNorm, Linear, VarBuilder};
 use common::{assert_ks, normal_cdf, values, varmap};
 use init_candle::nn::{ReLU, Sequential};
-use init_candle::{Error, FanMode, Init, InitWeights, InitWeightsExt, Nonlinearity, ValueSource};
+use init_candle::{
+    Error, FanMode, Init, InitPlan, InitWeights, InitWeightsExt, Nonlinearity, PlanEntry,
+    ValueSource,
+};
 
 #[derive(InitWeights)]
 struct Block {
@@ -41,6 +44,14 @@ struct Net {
     scale: Tensor,
     #[init(skip)]
     name: String,
+}
+
+/// The plan's entry for the parameter at `path`.
+fn entry<'p>(plan: &'p InitPlan, path: &str) -> &'p PlanEntry {
+    let mut entries = plan.entries().iter();
+    entries
+        .find(|e| e.path == path)
+        .unwrap_or_else(|| panic!("{path}: not in the plan"))
 }
 
 fn net(vb: &VarBuilder) -> Net {
@@ -139,7 +150,7 @@ fn declared_inits_and_defaults() {
     let (_vm, vb) = varmap();
     let model = net(&vb);
     let plan = model.init_plan().unwrap();
-    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap();
+    let find = |p: &str| entry(&plan, p);
     assert_eq!(
         find("head.weight").init,
         Init::Normal {
@@ -194,7 +205,7 @@ fn the_innermost_declaration_decides_and_the_outer_one_is_reported() {
         block: Block::new(2, 2, vb.pp("block")).unwrap(),
     };
     let plan = outer.init_plan().unwrap();
-    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap().clone();
+    let find = |p: &str| entry(&plan, p).clone();
     // Block's own declaration on `conv` is the most specific: it decides, and the outer one it
     // overrides is named.
     let conv = find("block.conv.weight");
@@ -559,7 +570,7 @@ fn gpt2_residual_projection_std_comes_from_the_config() {
     let model = gpt2(cfg, &vb);
     let expected = 0.02 / (2.0 * 4.0f64).sqrt();
     let plan = model.init_plan().unwrap();
-    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap();
+    let find = |p: &str| entry(&plan, p);
     assert_eq!(
         find("h.3.c_proj.weight").init,
         Init::Normal {
@@ -601,11 +612,7 @@ fn gpt2_residual_projection_std_comes_from_the_config() {
     let (_vm, vb) = common::varmap();
     let deep = gpt2(Gpt2Config { n_layer: 12, ..cfg }, &vb);
     let plan = deep.init_plan().unwrap();
-    let e = plan
-        .entries()
-        .iter()
-        .find(|e| e.path == "h.11.c_proj.weight")
-        .unwrap();
+    let e = entry(&plan, "h.11.c_proj.weight");
     assert_eq!(
         e.init,
         Init::Normal {
@@ -621,7 +628,7 @@ fn a_declaration_wins_over_the_default_of_a_tied_path_in_either_field_order() {
     let (varmap, vb) = varmap();
     let model = gpt2(gpt2_cfg(), &vb);
     let plan = model.init_plan().unwrap();
-    let find = |p: &str| plan.entries().iter().find(|e| e.path == p).unwrap();
+    let find = |p: &str| entry(&plan, p);
     let declared = Init::Normal {
         mean: 0.0,
         std: 0.02,
@@ -651,7 +658,7 @@ fn a_declaration_wins_over_the_default_of_a_tied_path_in_either_field_order() {
     };
     let plan = model.init_plan().unwrap();
     for path in ["lm_head.weight", "wte.weight"] {
-        let e = plan.entries().iter().find(|e| e.path == path).unwrap();
+        let e = entry(&plan, path);
         assert_eq!(e.init, declared, "{path}");
         assert!(matches!(e.source, ValueSource::Attribute { .. }), "{path}");
     }
@@ -919,14 +926,7 @@ fn an_expression_refused_at_run_time_writes_nothing() {
     );
     let single = layer(0, 0.1);
     let plan = single.init_plan().unwrap();
-    let find = |p: &str| {
-        plan.entries()
-            .iter()
-            .find(|e| e.path == p)
-            .unwrap()
-            .init
-            .clone()
-    };
+    let find = |p: &str| entry(&plan, p).init.clone();
     assert_eq!(
         find("scale"),
         Init::Normal {
@@ -1284,14 +1284,7 @@ fn flax_initializers_are_attributes() {
         mix: vb.get((6, 5, 10), "mix").unwrap(),
     };
     let plan = model.init_plan().unwrap();
-    let find = |p: &str| {
-        plan.entries()
-            .iter()
-            .find(|e| e.path == p)
-            .unwrap()
-            .init
-            .clone()
-    };
+    let find = |p: &str| entry(&plan, p).init.clone();
     assert_eq!(find("dense.weight"), Init::lecun_normal());
     assert_eq!(find("dense.weight").name(), "lecun_normal");
     assert_eq!(find("conv.weight"), Init::DeltaOrthogonal { scale: 2.0 });
